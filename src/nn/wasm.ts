@@ -1,0 +1,211 @@
+/**
+ * The kernel module and the one memory arena that owns every tensor and parameter.
+ *
+ * Contract: all kernel arguments are byte offsets ("pointers") into `memory`. The arena hands out
+ * 16-byte aligned blocks, grows the wasm memory when needed, and never moves a block. Growing
+ * detaches old `ArrayBuffer` views, so always take a fresh view (`f32`, `u8`) after any call that can
+ * allocate.
+ */
+
+/** Raw exports of `dist/kernels.wasm` (see `assembly/index.ts`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  [name: string]: unknown;
+}
+
+export class WasmOutOfMemoryError extends Error {
+  override name = "WasmOutOfMemoryError";
+}
+
+interface Block { ptr: number; size: number }
+
+/**
+ * First-fit allocator over the wasm linear memory above `heap_base`.
+ * Free blocks are kept sorted by address and coalesced. Sizes are rounded up to 16 bytes.
+ */
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  private top: number;
+  private free: Block[] = [];
+  private sizes = new Map<number, number>();
+  /** Upper bound of total wasm memory in bytes (default 4 GiB - 64 KiB). */
+  maxBytes: number;
+  private f32cache: Float32Array | null = null;
+  private u8cache: Uint8Array | null = null;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = 65535 * 65536) {
+    this.memory = memory;
+    this.top = (heapBase + 15) & ~15;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Bytes currently handed out (live blocks). */
+  get liveBytes(): number {
+    let s = 0;
+    for (const v of this.sizes.values()) s += v;
+    return s;
+  }
+
+  /** Allocate `bytes` (rounded up to 16), returns a 16-aligned pointer. Contents are unspecified. */
+  alloc(bytes: number): number {
+    const size = Math.max(16, (Math.ceil(bytes) + 15) & ~15);
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i];
+      if (b.size >= size) {
+        const ptr = b.ptr;
+        if (b.size === size) this.free.splice(i, 1);
+        else { b.ptr += size; b.size -= size; }
+        this.sizes.set(ptr, size);
+        return ptr;
+      }
+    }
+    const ptr = this.top;
+    const end = ptr + size;
+    this.ensure(end);
+    this.top = end;
+    this.sizes.set(ptr, size);
+    return ptr;
+  }
+
+  /** Allocate room for `n` float32 values. */
+  allocF32(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /** Release a block from `alloc`. Freeing an unknown pointer throws. */
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`Arena.release: ${ptr} is not a live block`);
+    this.sizes.delete(ptr);
+    if (ptr + size === this.top) {
+      this.top = ptr;
+      // swallow a trailing free block
+      const last = this.free[this.free.length - 1];
+      if (last && last.ptr + last.size === this.top) { this.top = last.ptr; this.free.pop(); }
+      return;
+    }
+    let lo = 0, hi = this.free.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.free[m].ptr < ptr) lo = m + 1; else hi = m; }
+    this.free.splice(lo, 0, { ptr, size });
+    const cur = this.free[lo];
+    const next = this.free[lo + 1];
+    if (next && cur.ptr + cur.size === next.ptr) { cur.size += next.size; this.free.splice(lo + 1, 1); }
+    const prev = this.free[lo - 1];
+    if (prev && prev.ptr + prev.size === cur.ptr) { prev.size += cur.size; this.free.splice(lo, 1); }
+  }
+
+  private ensure(end: number): void {
+    if (end > this.maxBytes) {
+      throw new WasmOutOfMemoryError(`wasm memory limit reached: need ${end} bytes, limit ${this.maxBytes}`);
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / 65536);
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new WasmOutOfMemoryError(`cannot grow wasm memory to ${end} bytes: ${(e as Error).message}`);
+    }
+    this.f32cache = null;
+    this.u8cache = null;
+  }
+
+  /** A fresh Float32Array view of `n` floats at `ptr`. Invalid after the next allocation. */
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** A fresh byte view. Invalid after the next allocation. */
+  u8(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, n);
+  }
+
+  /** Whole-memory float view (cached until memory grows). */
+  get F32(): Float32Array {
+    if (!this.f32cache || this.f32cache.buffer !== this.memory.buffer) this.f32cache = new Float32Array(this.memory.buffer);
+    return this.f32cache;
+  }
+
+  /** Whole-memory byte view (cached until memory grows). */
+  get U8(): Uint8Array {
+    if (!this.u8cache || this.u8cache.buffer !== this.memory.buffer) this.u8cache = new Uint8Array(this.memory.buffer);
+    return this.u8cache;
+  }
+}
+
+/** An instantiated kernel module with its arena. */
+export class Kernels {
+  readonly exports: KernelExports;
+  readonly arena: Arena;
+  constructor(instance: WebAssembly.Instance) {
+    this.exports = instance.exports as unknown as KernelExports;
+    this.arena = new Arena(this.exports.memory, this.exports.heap_base());
+  }
+  /** Look up a kernel export by name; throws if the module does not have it. */
+  fn<T extends (...args: number[]) => unknown>(name: string): T {
+    const f = this.exports[name];
+    if (typeof f !== "function") throw new Error(`kernel '${name}' is not exported by kernels.wasm`);
+    return f as T;
+  }
+}
+
+let compiled: WebAssembly.Module | null = null;
+let pendingModule: Promise<WebAssembly.Module> | null = null;
+let moduleSource: (() => Promise<WebAssembly.Module>) | null = null;
+
+/** Runtime entry points register how the .wasm is obtained (file read, fetch, module import). */
+export function setKernelModuleSource(src: () => Promise<WebAssembly.Module>): void {
+  moduleSource = src;
+}
+
+/** Use an already compiled module (workerd, a worker thread, a bundler's import). */
+export function setKernelModule(mod: WebAssembly.Module): void {
+  compiled = mod;
+}
+
+/** The compiled kernel module, compiled once per process. */
+export async function kernelModule(): Promise<WebAssembly.Module> {
+  if (compiled) return compiled;
+  if (!pendingModule) {
+    const src = moduleSource ?? defaultModuleSource;
+    pendingModule = src().then((m) => (compiled = m));
+  }
+  return pendingModule;
+}
+
+async function defaultModuleSource(): Promise<WebAssembly.Module> {
+  // Works from dist/nn/ (../kernels.wasm) and from src/nn/ under tsx (../../dist/kernels.wasm).
+  const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+  const isNode = typeof process !== "undefined" && !!process.versions?.node && !("Deno" in globalThis) && !("Bun" in globalThis);
+  let lastErr: unknown = null;
+  for (const url of candidates) {
+    try {
+      if (url.protocol === "file:" && isNode) {
+        const fs = await import("node:fs/promises");
+        const bytes = await fs.readFile(url);
+        return await WebAssembly.compile(bytes);
+      }
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      return await WebAssembly.compile(await res.arrayBuffer());
+    } catch (e) {
+      lastErr = e;
+    }
+  }
+  throw new Error(`cannot load kernels.wasm: ${(lastErr as Error)?.message ?? lastErr}`);
+}
+
+/** A new kernel instance with its own memory and arena. */
+export async function createKernels(): Promise<Kernels> {
+  const mod = await kernelModule();
+  const inst = await WebAssembly.instantiate(mod, {});
+  return new Kernels(inst);
+}
+
+let shared: Promise<Kernels> | null = null;
+/** The process-wide default kernel instance (networks share one arena unless given their own). */
+export function defaultKernels(): Promise<Kernels> {
+  if (!shared) shared = createKernels();
+  return shared;
+}
