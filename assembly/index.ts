@@ -8,3 +8,6 @@ export function heap_base(): usize {
 }
 
 export * from "./elementwise";
+export * from "./gemm";
+export * from "./conv";
+export * from "./pool";

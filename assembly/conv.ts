@@ -1,0 +1,177 @@
+// con_ forward (dlib cpu semantics): cross-correlation (no kernel flip) with zero padding.
+//
+//   x        [n][k][nr][nc]                input
+//   filters  [nf][k][fnr][fnc]             dlib's filter layout
+//   out      [n][nf][onr][onc]             onr = (nr + 2*pad_y - fnr)/stride_y + 1, same for columns
+//   out[s][f][r][c] = sum_{ch,y,xx} filters[f][ch][y][xx] * x[s][ch][r*stride_y - pad_y + y][c*stride_x - pad_x + xx]
+//                     (input taps outside the image count as 0)
+// followed by the fused epilogue of `gemm` (+bias[f], then gamma[f]*v + beta[f], then relu).
+//
+// Fast path: per sample, im2col into `scratch` as a [k*fnr*fnc][onr*onc] matrix, then the SIMD gemm
+// with the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
+// Scratch size: con_scratch_floats(...) floats. out must not alias x, filters or scratch.
+import { gemm } from "./gemm";
+
+/** Output rows (or columns) of a convolution: (n + 2*pad - f)/stride + 1. */
+export function con_out_size(n: i32, f: i32, stride: i32, pad: i32): i32 {
+  return (n + 2 * pad - f) / stride + 1;
+}
+
+/** Floats of scratch `con_forward` needs for one call (0 when im2col is skipped). */
+export function con_scratch_floats(
+  k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32,
+): i32 {
+  if (fnr == 1 && fnc == 1 && stride_y == 1 && stride_x == 1 && pad_y == 0 && pad_x == 0) return 0;
+  const onr = con_out_size(nr, fnr, stride_y, pad_y);
+  const onc = con_out_size(nc, fnc, stride_x, pad_x);
+  return k * fnr * fnc * onr * onc;
+}
+
+@inline function zero_floats(d: usize, len: i32): void {
+  let i = 0;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= len; i += 4) v128.store(d + (<usize>i << 2), z);
+  for (; i < len; i++) store<f32>(d + (<usize>i << 2), 0);
+}
+
+@inline function copy_floats(d: usize, s: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
+  for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
+}
+
+/**
+ * im2col of ONE sample x [k][nr][nc] into dst [k*fnr*fnc][onr*onc]: row (ch, y, xx) holds, for every
+ * output pixel p = r*onc + c, the input tap x[ch][r*sy - py + y][c*sx - px + xx] or 0 outside.
+ */
+export function im2col(
+  x: usize, k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32, dst: usize,
+): void {
+  const onr = con_out_size(nr, fnr, sy, py);
+  const onc = con_out_size(nc, fnc, sx, px);
+  let d = dst;
+  for (let ch = 0; ch < k; ch++) {
+    const plane = x + (<usize>(ch * nr * nc) << 2);
+    for (let y = 0; y < fnr; y++) {
+      for (let xx = 0; xx < fnc; xx++) {
+        // output columns c whose tap column c*sx - px + xx lies in [0, nc)
+        const off = xx - px;
+        let c0 = off >= 0 ? 0 : (-off + sx - 1) / sx;
+        let c1 = nc - 1 - off >= 0 ? (nc - 1 - off) / sx + 1 : 0;
+        if (c1 > onc) c1 = onc;
+        if (c0 > c1) c0 = c1;
+        for (let r = 0; r < onr; r++) {
+          const iy = r * sy - py + y;
+          if (iy < 0 || iy >= nr) {
+            zero_floats(d, onc);
+          } else {
+            const row = plane + (<usize>(iy * nc) << 2);
+            if (c0 > 0) zero_floats(d, c0);
+            if (sx == 1) {
+              copy_floats(d + (<usize>c0 << 2), row + (<usize>(c0 + off) << 2), c1 - c0);
+            } else {
+              let s = row + (<usize>(c0 * sx + off) << 2);
+              const step = <usize>sx << 2;
+              for (let c = c0; c < c1; c++) {
+                store<f32>(d + (<usize>c << 2), load<f32>(s));
+                s += step;
+              }
+            }
+            if (c1 < onc) zero_floats(d + (<usize>c1 << 2), onc - c1);
+          }
+          d += <usize>onc << 2;
+        }
+      }
+    }
+  }
+}
+
+function con_fast(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  filters: usize, nf: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  const onr = con_out_size(nr, fnr, sy, py);
+  const onc = con_out_size(nc, fnc, sx, px);
+  const P = onr * onc;
+  const Kd = k * fnr * fnc;
+  const direct = fnr == 1 && fnc == 1 && sy == 1 && sx == 1 && py == 0 && px == 0;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const outStride = <usize>(nf * P) << 2;
+  for (let s = 0; s < n; s++) {
+    const xs = x + <usize>s * inStride;
+    let B = xs;
+    if (!direct) {
+      im2col(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch);
+      B = scratch;
+    }
+    gemm(nf, P, Kd, filters, Kd, B, P, out + <usize>s * outStride, P, bias, gamma, beta, relu);
+  }
+}
+
+/**
+ * con_ forward, fast path. bias: nf floats or 0 (none). scratch: con_scratch_floats(...) floats
+ * (may be 0 when that is 0). Result = the f32 sum over (ch, y, xx) in that order, + bias.
+ */
+export function con_forward(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  filters: usize, nf: i32, fnr: i32, fnc: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32,
+  bias: usize, out: usize, scratch: usize,
+): void {
+  con_fast(x, n, k, nr, nc, filters, nf, fnr, fnc, stride_y, stride_x, pad_y, pad_x, bias, 0, 0, 0, out, scratch);
+}
+
+/**
+ * con_ + affine_ (+ relu_) fused: out = [relu](gamma[f] * (conv + bias[f]) + beta[f]).
+ * gamma/beta: nf floats (gamma 0 = no affine). relu != 0 applies max(0, .). Same scratch as con_forward.
+ */
+export function con_affine_forward(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  filters: usize, nf: i32, fnr: i32, fnc: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  con_fast(x, n, k, nr, nc, filters, nf, fnr, fnc, stride_y, stride_x, pad_y, pad_x, bias, gamma, beta, relu, out, scratch);
+}
+
+/** Scalar oracle of con_affine_forward: direct nested loops with bounds checks, f32 sums. */
+export function con_affine_forward_ref(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  filters: usize, nf: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize,
+): void {
+  const onr = con_out_size(nr, fnr, sy, py);
+  const onc = con_out_size(nc, fnc, sx, px);
+  for (let s = 0; s < n; s++) {
+    for (let f = 0; f < nf; f++) {
+      for (let r = 0; r < onr; r++) {
+        for (let c = 0; c < onc; c++) {
+          let acc: f32 = 0;
+          for (let ch = 0; ch < k; ch++) {
+            for (let y = 0; y < fnr; y++) {
+              for (let xx = 0; xx < fnc; xx++) {
+                const iy = r * sy - py + y, ix = c * sx - px + xx;
+                let v: f32 = 0;
+                if (iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(x + ((<usize>(((s * k + ch) * nr + iy) * nc + ix)) << 2));
+                acc += load<f32>(filters + ((<usize>(((f * k + ch) * fnr + y) * fnc + xx)) << 2)) * v;
+              }
+            }
+          }
+          const fo = <usize>f << 2;
+          if (bias) acc = acc + load<f32>(bias + fo);
+          if (gamma) acc = load<f32>(gamma + fo) * acc + load<f32>(beta + fo);
+          if (relu != 0 && !(acc > 0)) acc = 0;
+          store<f32>(out + ((<usize>(((s * nf + f) * onr + r) * onc + c)) << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+/** Scalar oracle of con_forward. */
+export function con_forward_ref(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  filters: usize, nf: i32, fnr: i32, fnc: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32,
+  bias: usize, out: usize,
+): void {
+  con_affine_forward_ref(x, n, k, nr, nc, filters, nf, fnr, fnc, stride_y, stride_x, pad_y, pad_x, bias, 0, 0, 0, out);
+}

@@ -1,0 +1,305 @@
+// Single-precision matrix products used by con_ and fc_.
+//
+// gemm: C[M][N] = A[M][K] * B[K][N], all row-major with leading dimensions (in floats) lda, ldb, ldc,
+// followed by a per-row epilogue (row m = output channel of a convolution):
+//   v = acc;  if (bias)  v = v + bias[m];  if (gamma) v = gamma[m]*v + beta[m];  if (relu) v = max(v, 0)
+// (bias/gamma are pointers, 0 = absent; beta is read only when gamma != 0). This is the order dlib
+// applies con_ (+bias), affine_ and relu_ in, each rounded to f32.
+// The sum over K is accumulated in f32 registers in increasing k order.
+// C must not alias A or B. No allocation, no scratch.
+
+// ---------------------------------------------------------------------------------------------
+// epilogue helpers
+
+@inline function epi4(v: v128, m: i32, bias: usize, gamma: usize, beta: usize, relu: bool): v128 {
+  const mo = <usize>m << 2;
+  if (bias) v = f32x4.add(v, v128.load32_splat(bias + mo));
+  if (gamma) v = f32x4.add(f32x4.mul(v128.load32_splat(gamma + mo), v), v128.load32_splat(beta + mo));
+  if (relu) v = f32x4.max(v, f32x4.splat(0));
+  return v;
+}
+
+@inline function epi1(v: f32, m: i32, bias: usize, gamma: usize, beta: usize, relu: bool): f32 {
+  const mo = <usize>m << 2;
+  if (bias) v = v + load<f32>(bias + mo);
+  if (gamma) v = load<f32>(gamma + mo) * v + load<f32>(beta + mo);
+  if (relu) v = v > 0 ? v : 0;
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// micro-kernels. a points at A[m][0], b at B[0][n], c at C[m][n]; lda/ldb/ldc in BYTES.
+
+// 4 rows x 8 columns: 8 accumulators (fits the 16 xmm registers of x64 V8 without spilling)
+@inline function mk4x8(
+  a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const lda2 = lda << 1, lda3 = lda * 3;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda2);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda3);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    pa += 4;
+    pb += ldb;
+  }
+  v128.store(c, epi4(c00, m, bias, gamma, beta, relu));
+  v128.store(c, epi4(c01, m, bias, gamma, beta, relu), 16);
+  v128.store(c + ldc, epi4(c10, m + 1, bias, gamma, beta, relu));
+  v128.store(c + ldc, epi4(c11, m + 1, bias, gamma, beta, relu), 16);
+  v128.store(c + (ldc << 1), epi4(c20, m + 2, bias, gamma, beta, relu));
+  v128.store(c + (ldc << 1), epi4(c21, m + 2, bias, gamma, beta, relu), 16);
+  v128.store(c + ldc * 3, epi4(c30, m + 3, bias, gamma, beta, relu));
+  v128.store(c + ldc * 3, epi4(c31, m + 3, bias, gamma, beta, relu), 16);
+}
+
+// 4 rows x 4 columns
+@inline function mk4x4(
+  a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const lda2 = lda << 1, lda3 = lda * 3;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + lda), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + lda2), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + lda3), b0));
+    pa += 4;
+    pb += ldb;
+  }
+  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
+  v128.store(c + ldc, epi4(c1, m + 1, bias, gamma, beta, relu));
+  v128.store(c + (ldc << 1), epi4(c2, m + 2, bias, gamma, beta, relu));
+  v128.store(c + ldc * 3, epi4(c3, m + 3, bias, gamma, beta, relu));
+}
+
+// 1 row x 8 columns
+@inline function mk1x8(
+  a: usize, b: usize, ldb: usize, K: i32, c: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const av = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    pa += 4;
+    pb += ldb;
+  }
+  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
+  v128.store(c, epi4(c1, m, bias, gamma, beta, relu), 16);
+}
+
+// 1 row x 4 columns
+@inline function mk1x4(
+  a: usize, b: usize, ldb: usize, K: i32, c: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+    pa += 4;
+    pb += ldb;
+  }
+  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
+}
+
+// 4 rows x 1 column (scalar lanes of a vector: rows in lanes)
+@inline function mk4x1(
+  a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  const lda2 = lda << 1, lda3 = lda * 3;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const bv = load<f32>(pb);
+    s0 += load<f32>(pa) * bv;
+    s1 += load<f32>(pa + lda) * bv;
+    s2 += load<f32>(pa + lda2) * bv;
+    s3 += load<f32>(pa + lda3) * bv;
+    pa += 4;
+    pb += ldb;
+  }
+  store<f32>(c, epi1(s0, m, bias, gamma, beta, relu));
+  store<f32>(c + ldc, epi1(s1, m + 1, bias, gamma, beta, relu));
+  store<f32>(c + (ldc << 1), epi1(s2, m + 2, bias, gamma, beta, relu));
+  store<f32>(c + ldc * 3, epi1(s3, m + 3, bias, gamma, beta, relu));
+}
+
+@inline function mk1x1(
+  a: usize, b: usize, ldb: usize, K: i32, c: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let s: f32 = 0;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    s += load<f32>(pa) * load<f32>(pb);
+    pa += 4;
+    pb += ldb;
+  }
+  store<f32>(c, epi1(s, m, bias, gamma, beta, relu));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Columns of B processed per cache block: keeps a K x NB slice of B around 128 KiB (L2-resident). */
+@inline function column_block(K: i32): i32 {
+  let nb = (32768 / max(K, 1)) & ~7;
+  if (nb < 16) nb = 16;
+  return nb;
+}
+
+/**
+ * C = A*B with the row epilogue described in the file header. M, N, K >= 0; lda >= K, ldb >= N,
+ * ldc >= N (in floats). relu != 0 enables the relu. Pointers need no particular alignment.
+ */
+export function gemm(
+  M: i32, N: i32, K: i32,
+  A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32,
+): void {
+  const doRelu = relu != 0;
+  const la = <usize>lda << 2, lb = <usize>ldb << 2, lc = <usize>ldc << 2;
+  const NB = column_block(K);
+  for (let n0 = 0; n0 < N; n0 += NB) {
+    const n1 = min(N, n0 + NB);
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const a = A + <usize>m * la;
+      const crow = C + <usize>m * lc;
+      let n = n0;
+      for (; n + 8 <= n1; n += 8) mk4x8(a, la, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), lc, m, bias, gamma, beta, doRelu);
+      if (n + 4 <= n1) {
+        mk4x4(a, la, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), lc, m, bias, gamma, beta, doRelu);
+        n += 4;
+      }
+      for (; n < n1; n++) mk4x1(a, la, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), lc, m, bias, gamma, beta, doRelu);
+    }
+    for (; m < M; m++) {
+      const a = A + <usize>m * la;
+      const crow = C + <usize>m * lc;
+      let n = n0;
+      for (; n + 8 <= n1; n += 8) mk1x8(a, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), m, bias, gamma, beta, doRelu);
+      if (n + 4 <= n1) {
+        mk1x4(a, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), m, bias, gamma, beta, doRelu);
+        n += 4;
+      }
+      for (; n < n1; n++) mk1x1(a, B + (<usize>n << 2), lb, K, crow + (<usize>n << 2), m, bias, gamma, beta, doRelu);
+    }
+  }
+}
+
+/** Scalar oracle of `gemm`: triple loop, f32 accumulation in increasing k order. */
+export function gemm_ref(
+  M: i32, N: i32, K: i32,
+  A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s: f32 = 0;
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(A + ((<usize>m * <usize>lda + <usize>k) << 2)) * load<f32>(B + ((<usize>k * <usize>ldb + <usize>n) << 2));
+      }
+      store<f32>(C + ((<usize>m * <usize>ldc + <usize>n) << 2), epi1(s, m, bias, gamma, beta, relu != 0));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fc_: out[s][o] = sum_i x[s][i] * W[i][o] (+ bias[o])
+
+/**
+ * dlib fc_ forward. x is [n][num_in] (a sample's k*nr*nc values in memory order), W is row-major
+ * [num_in][num_out], bias has num_out floats or is 0 (none), out is [n][num_out] and must not alias
+ * x or W. The sum over i is accumulated in f32 in increasing i order.
+ */
+export function fc_forward(x: usize, n: i32, num_in: i32, W: usize, num_out: i32, bias: usize, out: usize): void {
+  const lw = <usize>num_out << 2;
+  for (let s = 0; s < n; s++) {
+    const xs = x + (<usize>s * <usize>num_in << 2);
+    const os = out + (<usize>s * <usize>num_out << 2);
+    let o = 0;
+    for (; o + 16 <= num_out; o += 16) {
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let pw = W + (<usize>o << 2);
+      for (let i = 0; i < num_in; i++) {
+        const xv = v128.load32_splat(xs + (<usize>i << 2));
+        c0 = f32x4.add(c0, f32x4.mul(xv, v128.load(pw)));
+        c1 = f32x4.add(c1, f32x4.mul(xv, v128.load(pw, 16)));
+        c2 = f32x4.add(c2, f32x4.mul(xv, v128.load(pw, 32)));
+        c3 = f32x4.add(c3, f32x4.mul(xv, v128.load(pw, 48)));
+        pw += lw;
+      }
+      const d = os + (<usize>o << 2);
+      if (bias) {
+        const bo = bias + (<usize>o << 2);
+        c0 = f32x4.add(c0, v128.load(bo));
+        c1 = f32x4.add(c1, v128.load(bo, 16));
+        c2 = f32x4.add(c2, v128.load(bo, 32));
+        c3 = f32x4.add(c3, v128.load(bo, 48));
+      }
+      v128.store(d, c0); v128.store(d, c1, 16); v128.store(d, c2, 32); v128.store(d, c3, 48);
+    }
+    for (; o + 4 <= num_out; o += 4) {
+      let c0 = f32x4.splat(0);
+      let pw = W + (<usize>o << 2);
+      for (let i = 0; i < num_in; i++) {
+        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(xs + (<usize>i << 2)), v128.load(pw)));
+        pw += lw;
+      }
+      if (bias) c0 = f32x4.add(c0, v128.load(bias + (<usize>o << 2)));
+      v128.store(os + (<usize>o << 2), c0);
+    }
+    for (; o < num_out; o++) {
+      let acc: f32 = 0;
+      let pw = W + (<usize>o << 2);
+      for (let i = 0; i < num_in; i++) {
+        acc += load<f32>(xs + (<usize>i << 2)) * load<f32>(pw);
+        pw += lw;
+      }
+      if (bias) acc += load<f32>(bias + (<usize>o << 2));
+      store<f32>(os + (<usize>o << 2), acc);
+    }
+  }
+}
+
+/** Scalar oracle of `fc_forward`. */
+export function fc_forward_ref(x: usize, n: i32, num_in: i32, W: usize, num_out: i32, bias: usize, out: usize): void {
+  for (let s = 0; s < n; s++) {
+    for (let o = 0; o < num_out; o++) {
+      let acc: f32 = 0;
+      for (let i = 0; i < num_in; i++) {
+        acc += load<f32>(x + ((<usize>s * <usize>num_in + <usize>i) << 2)) * load<f32>(W + ((<usize>i * <usize>num_out + <usize>o) << 2));
+      }
+      if (bias) acc += load<f32>(bias + (<usize>o << 2));
+      store<f32>(out + ((<usize>s * <usize>num_out + <usize>o) << 2), acc);
+    }
+  }
+}

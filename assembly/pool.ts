@@ -1,0 +1,139 @@
+// Pooling kernels (dlib max_pool_ / avg_pool_, cpu semantics).
+//
+// Input x is [n][k][nr][nc] f32, output [n][k][onr][onc] with
+//   onr = 1 + (nr + 2*pad_y - win_r) / stride_y,   onc = 1 + (nc + 2*pad_x - win_c) / stride_x.
+// Output (r, c) looks at input rows r*stride_y - pad_y ... + win_r - 1 and columns
+// c*stride_x - pad_x ... + win_c - 1, CLIPPED to the input. max_pool takes the max of the clipped
+// window; avg_pool takes its mean: the sum in row-major order (f32) divided by the clipped count.
+// win_r = win_c = 0 means "the whole plane" (avg_pool_everything); then padding must be 0.
+// Requires 0 <= pad < win and win <= in + 2*pad (as dlib asserts); out must not alias x.
+
+/** Output rows (or columns) of a pooling window: 1 + (n + 2*pad - win)/stride. */
+export function pool_out_size(n: i32, win: i32, stride: i32, pad: i32): i32 {
+  if (win == 0) return 1;
+  return 1 + (n + 2 * pad - win) / stride;
+}
+
+@inline function pool_plane(
+  src: usize, nr: i32, nc: i32, dst: usize, onr: i32, onc: i32,
+  wr: i32, wc: i32, sy: i32, sx: i32, py: i32, px: i32, is_max: bool,
+): void {
+  for (let r = 0; r < onr; r++) {
+    const top = r * sy - py;
+    const r0 = max(top, 0), r1 = min(top + wr, nr);
+    for (let c = 0; c < onc; c++) {
+      const left = c * sx - px;
+      const c0 = max(left, 0), c1 = min(left + wc, nc);
+      let v: f32;
+      if (is_max) {
+        v = -Infinity;
+        for (let y = r0; y < r1; y++) {
+          const row = src + (<usize>(y * nc) << 2);
+          for (let xx = c0; xx < c1; xx++) {
+            const t = load<f32>(row + (<usize>xx << 2));
+            if (t > v) v = t; // dlib's max(): keep the first of equal values
+          }
+        }
+      } else {
+        v = 0;
+        for (let y = r0; y < r1; y++) {
+          const row = src + (<usize>(y * nc) << 2);
+          for (let xx = c0; xx < c1; xx++) v += load<f32>(row + (<usize>xx << 2));
+        }
+        v = v / <f32>((r1 - r0) * (c1 - c0));
+      }
+      store<f32>(dst + (<usize>(r * onc + c) << 2), v);
+    }
+  }
+}
+
+function pool_all(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, sy: i32, sx: i32, py: i32, px: i32, out: usize, is_max: bool,
+): void {
+  const wr = win_r == 0 ? nr : win_r;
+  const wc = win_c == 0 ? nc : win_c;
+  const onr = 1 + (nr + 2 * py - wr) / sy;
+  const onc = 1 + (nc + 2 * px - wc) / sx;
+  const ip = <usize>(nr * nc) << 2;
+  const op = <usize>(onr * onc) << 2;
+  const planes = n * k;
+  for (let i = 0; i < planes; i++) {
+    if (is_max) pool_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc, wr, wc, sy, sx, py, px, true);
+    else pool_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc, wr, wc, sy, sx, py, px, false);
+  }
+}
+
+/**
+ * max_pool over every plane of x (see the file header for the contract). Scalar but with the
+ * clipping hoisted out of the inner loops; pooling is a negligible part of the networks' cost.
+ */
+export function max_pool(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32, out: usize,
+): void {
+  pool_all(x, n, k, nr, nc, win_r, win_c, stride_y, stride_x, pad_y, pad_x, out, true);
+}
+
+/** avg_pool over every plane of x (mean of the clipped window; see the file header). */
+export function avg_pool(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32, out: usize,
+): void {
+  pool_all(x, n, k, nr, nc, win_r, win_c, stride_y, stride_x, pad_y, pad_x, out, false);
+}
+
+/** avg_pool_everything: out[n][k] = mean of plane (n, k) (row-major f32 sum / (nr*nc)). */
+export function avg_pool_everything(x: usize, n: i32, k: i32, nr: i32, nc: i32, out: usize): void {
+  pool_all(x, n, k, nr, nc, nr, nc, 1, 1, 0, 0, out, false);
+}
+
+// Scalar oracle: per output element, test every window position against the input bounds.
+function pool_ref(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, sy: i32, sx: i32, py: i32, px: i32, out: usize, is_max: bool,
+): void {
+  const wr = win_r == 0 ? nr : win_r;
+  const wc = win_c == 0 ? nc : win_c;
+  const onr = 1 + (nr + 2 * py - wr) / sy;
+  const onc = 1 + (nc + 2 * px - wc) / sx;
+  for (let s = 0; s < n; s++) {
+    for (let ch = 0; ch < k; ch++) {
+      for (let r = 0; r < onr; r++) {
+        for (let c = 0; c < onc; c++) {
+          let v: f32 = is_max ? -Infinity : 0;
+          let cnt = 0;
+          for (let y = 0; y < wr; y++) {
+            for (let xx = 0; xx < wc; xx++) {
+              const iy = r * sy - py + y, ix = c * sx - px + xx;
+              if (iy < 0 || iy >= nr || ix < 0 || ix >= nc) continue;
+              const val = load<f32>(x + ((<usize>(((s * k + ch) * nr + iy) * nc + ix)) << 2));
+              if (is_max) { if (val > v) v = val; } else v += val;
+              cnt++;
+            }
+          }
+          if (!is_max) v = v / <f32>cnt;
+          store<f32>(out + ((<usize>(((s * k + ch) * onr + r) * onc + c)) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+export function max_pool_ref(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32, out: usize,
+): void {
+  pool_ref(x, n, k, nr, nc, win_r, win_c, stride_y, stride_x, pad_y, pad_x, out, true);
+}
+
+export function avg_pool_ref(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32,
+  win_r: i32, win_c: i32, stride_y: i32, stride_x: i32, pad_y: i32, pad_x: i32, out: usize,
+): void {
+  pool_ref(x, n, k, nr, nc, win_r, win_c, stride_y, stride_x, pad_y, pad_x, out, false);
+}
+
+export function avg_pool_everything_ref(x: usize, n: i32, k: i32, nr: i32, nc: i32, out: usize): void {
+  pool_ref(x, n, k, nr, nc, nr, nc, 1, 1, 0, 0, out, false);
+}
