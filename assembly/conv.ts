@@ -7,10 +7,11 @@
 //                     (input taps outside the image count as 0)
 // followed by the fused epilogue of `gemm` (+bias[f], then gamma[f]*v + beta[f], then relu).
 //
-// Fast path: per sample, im2col into `scratch` as a [k*fnr*fnc][onr*onc] matrix, then the SIMD gemm
-// with the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
+// Fast path: per sample, im2col into `scratch` (directly in gemm_packed's column-panel layout when
+// there are >= 8 output pixels, else as a plain [k*fnr*fnc][onr*onc] matrix), then the SIMD gemm with
+// the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
 // Scratch size: con_scratch_floats(...) floats. out must not alias x, filters or scratch.
-import { gemm } from "./gemm";
+import { gemm, gemm_packed, gemm_packed_b_floats } from "./gemm";
 
 /** Output rows (or columns) of a convolution: (n + 2*pad - f)/stride + 1. */
 export function con_out_size(n: i32, f: i32, stride: i32, pad: i32): i32 {
@@ -24,7 +25,9 @@ export function con_scratch_floats(
   if (fnr == 1 && fnc == 1 && stride_y == 1 && stride_x == 1 && pad_y == 0 && pad_x == 0) return 0;
   const onr = con_out_size(nr, fnr, stride_y, pad_y);
   const onc = con_out_size(nc, fnc, stride_x, pad_x);
-  return k * fnr * fnc * onr * onc;
+  const P = onr * onc;
+  if (P < 8) return k * fnr * fnc * P;
+  return gemm_packed_b_floats(k * fnr * fnc, P) + (((P + 7) >> 3) << 3);
 }
 
 @inline function zero_floats(d: usize, len: i32): void {
@@ -40,6 +43,50 @@ export function con_scratch_floats(
   for (; i < len; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
 }
 
+// One im2col row: for filter tap (y, xx) of the input plane `plane` [nr][nc], write for every output
+// pixel p = r*onc + c the value plane[r*sy - py + y][c*sx - px + xx] (0 outside) to d[p].
+@inline function im2col_row(
+  plane: usize, nr: i32, nc: i32, y: i32, xx: i32, sy: i32, sx: i32, py: i32, px: i32,
+  onr: i32, onc: i32, dst: usize,
+): void {
+  // output columns c whose tap column c*sx + off lies in [0, nc)
+  const off = xx - px;
+  let c0 = off >= 0 ? 0 : (-off + sx - 1) / sx;
+  let c1 = nc - 1 - off >= 0 ? (nc - 1 - off) / sx + 1 : 0;
+  if (c1 > onc) c1 = onc;
+  if (c0 > c1) c0 = c1;
+  let d = dst;
+  for (let r = 0; r < onr; r++) {
+    const iy = r * sy - py + y;
+    if (iy < 0 || iy >= nr) {
+      zero_floats(d, onc);
+    } else {
+      const row = plane + (<usize>(iy * nc) << 2);
+      if (c0 > 0) zero_floats(d, c0);
+      if (sx == 1) {
+        copy_floats(d + (<usize>c0 << 2), row + (<usize>(c0 + off) << 2), c1 - c0);
+      } else if (sx == 2) {
+        let c = c0;
+        // 4 outputs from 8 consecutive inputs; the last input read, 2*(c+3)+off+1, must be < nc
+        for (; c + 4 <= c1 && 2 * c + off + 7 < nc; c += 4) {
+          const s = row + (<usize>(2 * c + off) << 2);
+          v128.store(d + (<usize>c << 2), v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+        }
+        for (; c < c1; c++) store<f32>(d + (<usize>c << 2), load<f32>(row + (<usize>(2 * c + off) << 2)));
+      } else {
+        let s = row + (<usize>(c0 * sx + off) << 2);
+        const step = <usize>sx << 2;
+        for (let c = c0; c < c1; c++) {
+          store<f32>(d + (<usize>c << 2), load<f32>(s));
+          s += step;
+        }
+      }
+      if (c1 < onc) zero_floats(d + (<usize>c1 << 2), onc - c1);
+    }
+    d += <usize>onc << 2;
+  }
+}
+
 /**
  * im2col of ONE sample x [k][nr][nc] into dst [k*fnr*fnc][onr*onc]: row (ch, y, xx) holds, for every
  * output pixel p = r*onc + c, the input tap x[ch][r*sy - py + y][c*sx - px + xx] or 0 outside.
@@ -49,38 +96,50 @@ export function im2col(
 ): void {
   const onr = con_out_size(nr, fnr, sy, py);
   const onc = con_out_size(nc, fnc, sx, px);
+  const rowBytes = <usize>(onr * onc) << 2;
   let d = dst;
   for (let ch = 0; ch < k; ch++) {
     const plane = x + (<usize>(ch * nr * nc) << 2);
     for (let y = 0; y < fnr; y++) {
       for (let xx = 0; xx < fnc; xx++) {
-        // output columns c whose tap column c*sx - px + xx lies in [0, nc)
-        const off = xx - px;
-        let c0 = off >= 0 ? 0 : (-off + sx - 1) / sx;
-        let c1 = nc - 1 - off >= 0 ? (nc - 1 - off) / sx + 1 : 0;
-        if (c1 > onc) c1 = onc;
-        if (c0 > c1) c0 = c1;
-        for (let r = 0; r < onr; r++) {
-          const iy = r * sy - py + y;
-          if (iy < 0 || iy >= nr) {
-            zero_floats(d, onc);
-          } else {
-            const row = plane + (<usize>(iy * nc) << 2);
-            if (c0 > 0) zero_floats(d, c0);
-            if (sx == 1) {
-              copy_floats(d + (<usize>c0 << 2), row + (<usize>(c0 + off) << 2), c1 - c0);
-            } else {
-              let s = row + (<usize>(c0 * sx + off) << 2);
-              const step = <usize>sx << 2;
-              for (let c = c0; c < c1; c++) {
-                store<f32>(d + (<usize>c << 2), load<f32>(s));
-                s += step;
-              }
-            }
-            if (c1 < onc) zero_floats(d + (<usize>c1 << 2), onc - c1);
-          }
-          d += <usize>onc << 2;
+        im2col_row(plane, nr, nc, y, xx, sy, sx, py, px, onr, onc, d);
+        d += rowBytes;
+      }
+    }
+  }
+}
+
+/**
+ * im2col of ONE sample straight into the packed panel layout of `gemm_packed`: dst holds
+ * ceil(P/8) panels of [Kd][8] floats (P = onr*onc, Kd = k*fnr*fnc), columns >= P zero.
+ * tmp: ceil(P/8)*8 floats of working space (one im2col row).
+ */
+export function im2col_packed(
+  x: usize, k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
+  dst: usize, tmp: usize,
+): void {
+  const onr = con_out_size(nr, fnr, sy, py);
+  const onc = con_out_size(nc, fnc, sx, px);
+  const P = onr * onc;
+  const panels = (P + 7) >> 3;
+  const Kd = k * fnr * fnc;
+  const panelBytes = <usize>Kd << 5;
+  zero_floats(tmp + (<usize>P << 2), (panels << 3) - P);
+  let kd: usize = 0;
+  for (let ch = 0; ch < k; ch++) {
+    const plane = x + (<usize>(ch * nr * nc) << 2);
+    for (let y = 0; y < fnr; y++) {
+      for (let xx = 0; xx < fnc; xx++) {
+        im2col_row(plane, nr, nc, y, xx, sy, sx, py, px, onr, onc, tmp);
+        let d = dst + (kd << 5);
+        let s = tmp;
+        for (let j = 0; j < panels; j++) {
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+          d += panelBytes;
+          s += 32;
         }
+        kd++;
       }
     }
   }
@@ -100,12 +159,17 @@ function con_fast(
   const outStride = <usize>(nf * P) << 2;
   for (let s = 0; s < n; s++) {
     const xs = x + <usize>s * inStride;
-    let B = xs;
-    if (!direct) {
+    const os = out + <usize>s * outStride;
+    if (direct) {
+      gemm(nf, P, Kd, filters, Kd, xs, P, os, P, bias, gamma, beta, relu);
+    } else if (P < 8) {
       im2col(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch);
-      B = scratch;
+      gemm(nf, P, Kd, filters, Kd, scratch, P, os, P, bias, gamma, beta, relu);
+    } else {
+      const tmp = scratch + (<usize>gemm_packed_b_floats(Kd, P) << 2);
+      im2col_packed(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch, tmp);
+      gemm_packed(nf, P, Kd, filters, Kd, scratch, os, P, bias, gamma, beta, relu);
     }
-    gemm(nf, P, Kd, filters, Kd, B, P, out + <usize>s * outStride, P, bias, gamma, beta, relu);
   }
 }
 

@@ -5,7 +5,8 @@
 //   v = acc;  if (bias)  v = v + bias[m];  if (gamma) v = gamma[m]*v + beta[m];  if (relu) v = max(v, 0)
 // (bias/gamma are pointers, 0 = absent; beta is read only when gamma != 0). This is the order dlib
 // applies con_ (+bias), affine_ and relu_ in, each rounded to f32.
-// The sum over K is accumulated in f32 registers in increasing k order.
+// The sum over K is accumulated in f32 registers (in increasing k order, except the single-column
+// tail kernel which keeps 4 interleaved partial sums).
 // C must not alias A or B. No allocation, no scratch.
 
 // ---------------------------------------------------------------------------------------------
@@ -127,21 +128,40 @@
   v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
 }
 
-// 4 rows x 1 column (scalar lanes of a vector: rows in lanes)
+// 4 rows x 1 column: vectorized along k (4 consecutive k of each A row against 4 B values)
 @inline function mk4x1(
   a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
 ): void {
-  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
   const lda2 = lda << 1, lda3 = lda * 3;
   let pa = a, pb = b;
+  const end4 = a + (<usize>(K & ~3) << 2);
+  while (pa < end4) {
+    let bv: v128;
+    if (ldb == 4) {
+      bv = v128.load(pb);
+    } else {
+      bv = v128.load32_zero(pb);
+      bv = v128.load32_lane(pb + ldb, bv, 1);
+      bv = v128.load32_lane(pb + (ldb << 1), bv, 2);
+      bv = v128.load32_lane(pb + ldb * 3, bv, 3);
+    }
+    v0 = f32x4.add(v0, f32x4.mul(v128.load(pa), bv));
+    v1 = f32x4.add(v1, f32x4.mul(v128.load(pa + lda), bv));
+    v2 = f32x4.add(v2, f32x4.mul(v128.load(pa + lda2), bv));
+    v3 = f32x4.add(v3, f32x4.mul(v128.load(pa + lda3), bv));
+    pa += 16;
+    pb += ldb << 2;
+  }
+  let s0 = hsum(v0), s1 = hsum(v1), s2 = hsum(v2), s3 = hsum(v3);
   const end = a + (<usize>K << 2);
   while (pa < end) {
-    const bv = load<f32>(pb);
-    s0 += load<f32>(pa) * bv;
-    s1 += load<f32>(pa + lda) * bv;
-    s2 += load<f32>(pa + lda2) * bv;
-    s3 += load<f32>(pa + lda3) * bv;
+    const bs = load<f32>(pb);
+    s0 += load<f32>(pa) * bs;
+    s1 += load<f32>(pa + lda) * bs;
+    s2 += load<f32>(pa + lda2) * bs;
+    s3 += load<f32>(pa + lda3) * bs;
     pa += 4;
     pb += ldb;
   }
@@ -149,6 +169,10 @@
   store<f32>(c + ldc, epi1(s1, m + 1, bias, gamma, beta, relu));
   store<f32>(c + (ldc << 1), epi1(s2, m + 2, bias, gamma, beta, relu));
   store<f32>(c + ldc * 3, epi1(s3, m + 3, bias, gamma, beta, relu));
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 @inline function mk1x1(
@@ -228,6 +252,168 @@ export function gemm_ref(
         s += load<f32>(A + ((<usize>m * <usize>lda + <usize>k) << 2)) * load<f32>(B + ((<usize>k * <usize>ldb + <usize>n) << 2));
       }
       store<f32>(C + ((<usize>m * <usize>ldc + <usize>n) << 2), epi1(s, m, bias, gamma, beta, relu != 0));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gemm with B pre-packed in column panels: Bp holds ceil(N/8) panels, panel j = [K][8] floats with
+// Bp[j][k][l] = B[k][8j + l] (columns >= N zero). The panels are read sequentially, which keeps the
+// hardware prefetchers busy and avoids B's large row stride. `im2col_packed` (conv.ts) produces it.
+
+/** Floats of a packed B for a K x N matrix: ceil(N/8)*8*K. */
+export function gemm_packed_b_floats(K: i32, N: i32): i32 {
+  return ((N + 7) >> 3) * 8 * K;
+}
+
+const tail_tmp: usize = memory.data(128, 16);
+
+@inline function pk4x8(
+  a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const lda2 = lda << 1, lda3 = lda * 3;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda2);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + lda3);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    pa += 4;
+    pb += 32;
+  }
+  if (w == 8) {
+    v128.store(c, epi4(c00, m, bias, gamma, beta, relu));
+    v128.store(c, epi4(c01, m, bias, gamma, beta, relu), 16);
+    v128.store(c + ldc, epi4(c10, m + 1, bias, gamma, beta, relu));
+    v128.store(c + ldc, epi4(c11, m + 1, bias, gamma, beta, relu), 16);
+    v128.store(c + (ldc << 1), epi4(c20, m + 2, bias, gamma, beta, relu));
+    v128.store(c + (ldc << 1), epi4(c21, m + 2, bias, gamma, beta, relu), 16);
+    v128.store(c + ldc * 3, epi4(c30, m + 3, bias, gamma, beta, relu));
+    v128.store(c + ldc * 3, epi4(c31, m + 3, bias, gamma, beta, relu), 16);
+  } else {
+    const t = tail_tmp;
+    v128.store(t, epi4(c00, m, bias, gamma, beta, relu));
+    v128.store(t, epi4(c01, m, bias, gamma, beta, relu), 16);
+    v128.store(t, epi4(c10, m + 1, bias, gamma, beta, relu), 32);
+    v128.store(t, epi4(c11, m + 1, bias, gamma, beta, relu), 48);
+    v128.store(t, epi4(c20, m + 2, bias, gamma, beta, relu), 64);
+    v128.store(t, epi4(c21, m + 2, bias, gamma, beta, relu), 80);
+    v128.store(t, epi4(c30, m + 3, bias, gamma, beta, relu), 96);
+    v128.store(t, epi4(c31, m + 3, bias, gamma, beta, relu), 112);
+    for (let r = 0; r < 4; r++) {
+      const src = t + (<usize>r << 5);
+      const dst = c + <usize>r * ldc;
+      for (let l = 0; l < w; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
+    }
+  }
+}
+
+@inline function pk1x8(
+  a: usize, b: usize, K: i32, c: usize, w: i32,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const av = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    pa += 4;
+    pb += 32;
+  }
+  c0 = epi4(c0, m, bias, gamma, beta, relu);
+  c1 = epi4(c1, m, bias, gamma, beta, relu);
+  if (w == 8) {
+    v128.store(c, c0);
+    v128.store(c, c1, 16);
+  } else {
+    const t = tail_tmp;
+    v128.store(t, c0);
+    v128.store(t, c1, 16);
+    for (let l = 0; l < w; l++) store<f32>(c + (<usize>l << 2), load<f32>(t + (<usize>l << 2)));
+  }
+}
+
+// 4 rows x (w <= 4) columns of a packed panel: only the first 4 lanes of each k are used
+@inline function pk4x4(
+  a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const lda2 = lda << 1, lda3 = lda * 3;
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + lda), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + lda2), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + lda3), b0));
+    pa += 4;
+    pb += 32;
+  }
+  const t = tail_tmp;
+  v128.store(t, epi4(c0, m, bias, gamma, beta, relu));
+  v128.store(t, epi4(c1, m + 1, bias, gamma, beta, relu), 16);
+  v128.store(t, epi4(c2, m + 2, bias, gamma, beta, relu), 32);
+  v128.store(t, epi4(c3, m + 3, bias, gamma, beta, relu), 48);
+  for (let r = 0; r < 4; r++) {
+    const src = t + (<usize>r << 4);
+    const dst = c + <usize>r * ldc;
+    for (let l = 0; l < w; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
+  }
+}
+
+/**
+ * C = A*Bp with Bp packed as described above (see gemm_packed_b_floats) and the same row epilogue
+ * as `gemm`. lda, ldc in floats; C must not alias A or Bp.
+ */
+export function gemm_packed(
+  M: i32, N: i32, K: i32,
+  A: usize, lda: i32, Bp: usize, C: usize, ldc: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32,
+): void {
+  const doRelu = relu != 0;
+  const la = <usize>lda << 2, lc = <usize>ldc << 2;
+  const panels = (N + 7) >> 3;
+  const panelBytes = <usize>K << 5;
+  // panels per cache block: about 160 KiB of B stays in L2 while every 4-row block of A passes over it
+  let PB = 5120 / max(K, 1);
+  if (PB < 1) PB = 1;
+  for (let j0 = 0; j0 < panels; j0 += PB) {
+    const j1 = min(panels, j0 + PB);
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const a = A + <usize>m * la;
+      const crow = C + <usize>m * lc;
+      for (let j = j0; j < j1; j++) {
+        const w = min(8, N - (j << 3));
+        if (w <= 4) pk4x4(a, la, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), lc, w, m, bias, gamma, beta, doRelu);
+        else pk4x8(a, la, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), lc, w, m, bias, gamma, beta, doRelu);
+      }
+    }
+    for (; m < M; m++) {
+      const a = A + <usize>m * la;
+      const crow = C + <usize>m * lc;
+      for (let j = j0; j < j1; j++) {
+        const w = min(8, N - (j << 3));
+        pk1x8(a, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), w, m, bias, gamma, beta, doRelu);
+      }
     }
   }
 }

@@ -97,7 +97,9 @@ function runCon(k: Kernels, c: ConCase, seed: number, ref = false) {
   assert.deepEqual(os, want.shape);
   args.out = k.arena.allocF32(K.shapeSize(os));
   const sf = K.conScratchFloats(args);
+  assert.equal(sf, k.fn<(...a: number[]) => number>("con_scratch_floats")(c.k, c.nr, c.nc, c.fnr, c.fnc, c.sy, c.sx, c.py, c.px));
   args.scratch = sf ? k.arena.allocF32(sf) : 0;
+  if (args.scratch) k.arena.f32(args.scratch, sf).fill(NaN); // the kernel must not read stale scratch
   K.conForward(k, args, { ref });
   return maxRelErr(get(k, args.out, K.shapeSize(os)), want.out, want.scale);
 }
@@ -112,6 +114,11 @@ const conCases: ConCase[] = [
   { n: 1, k: 32, nr: 35, nc: 35, nf: 64, fnr: 3, fnc: 3, sy: 2, sx: 2, py: 0, px: 0, affine: true, relu: true },
   { n: 1, k: 128, nr: 4, nc: 4, nf: 256, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, affine: true },
   { n: 3, k: 1, nr: 4, nc: 4, nf: 1, fnr: 4, fnc: 4, sy: 1, sx: 1, py: 0, px: 0 },
+  { n: 1, k: 256, nr: 4, nc: 4, nf: 256, fnr: 3, fnc: 3, sy: 2, sx: 2, py: 0, px: 0, affine: true, relu: true },
+  { n: 1, k: 256, nr: 1, nc: 1, nf: 256, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, affine: true },
+  { n: 1, k: 6, nr: 3, nc: 3, nf: 7, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, bias: true },
+  { n: 2, k: 3, nr: 11, nc: 12, nf: 4, fnr: 2, fnc: 3, sy: 2, sx: 2, py: 1, px: 2, bias: true },
+  { n: 1, k: 2, nr: 10, nc: 17, nf: 5, fnr: 3, fnc: 3, sy: 3, sx: 3, py: 2, px: 1 },
 ];
 
 test("con_ fast path (im2col + SIMD gemm) matches the JS reference on odd shapes", async () => {

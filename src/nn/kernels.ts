@@ -86,13 +86,19 @@ export function conOutShape(a: ConGeom & { numFilters: number }): Shape4 {
 }
 
 /**
- * Floats of scratch conForward needs: k*fnr*fnc*onr*onc (im2col of one sample), or 0 for a 1x1
- * stride-1 unpadded convolution. Independent of the number of samples and of numFilters.
+ * Floats of scratch conForward needs for one call, whatever the number of samples or filters:
+ * 0 for a 1x1 stride-1 unpadded convolution (no im2col); k*fnr*fnc*P for P = onr*onc < 8 output
+ * pixels (plain im2col); otherwise ceil(P/8)*8*(k*fnr*fnc + 1) (im2col packed in 8-column panels plus
+ * one working row). Mirrors the module's `con_scratch_floats`.
  */
 export function conScratchFloats(a: ConGeom): number {
   if (a.fnr === 1 && a.fnc === 1 && a.strideY === 1 && a.strideX === 1 && a.padY === 0 && a.padX === 0) return 0;
   const o = conOutShape({ ...a, numFilters: 1 });
-  return a.input.k * a.fnr * a.fnc * o.nr * o.nc;
+  const kd = a.input.k * a.fnr * a.fnc;
+  const p = o.nr * o.nc;
+  if (p < 8) return kd * p;
+  const padded = Math.ceil(p / 8) * 8;
+  return padded * kd + padded;
 }
 
 /**
