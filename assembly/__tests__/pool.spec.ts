@@ -1,0 +1,53 @@
+import { max_pool, max_pool_ref, avg_pool, avg_pool_ref, avg_pool_everything, avg_pool_everything_ref, pool_out_size } from "../pool";
+
+let seed: u32 = 4242;
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >> 8) / <f32>16777216.0 * 2.0 - 1.0;
+}
+function randBuf(n: i32): usize {
+  const p = heap.alloc(<usize>max(n, 1) << 2);
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd());
+  return p;
+}
+
+// pooling does the same f32 operations in the same order in both versions: results must be identical
+function checkPool(n: i32, k: i32, nr: i32, nc: i32, wr: i32, wc: i32, sy: i32, sx: i32, py: i32, px: i32): void {
+  const x = randBuf(n * k * nr * nc);
+  const len = n * k * pool_out_size(nr, wr, sy, py) * pool_out_size(nc, wc, sx, px);
+  const a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);
+  max_pool(x, n, k, nr, nc, wr, wc, sy, sx, py, px, a);
+  max_pool_ref(x, n, k, nr, nc, wr, wc, sy, sx, py, px, b);
+  for (let i = 0; i < len; i++) expect(load<f32>(a + (<usize>i << 2))).toBe(load<f32>(b + (<usize>i << 2)));
+  avg_pool(x, n, k, nr, nc, wr, wc, sy, sx, py, px, a);
+  avg_pool_ref(x, n, k, nr, nc, wr, wc, sy, sx, py, px, b);
+  for (let i = 0; i < len; i++) expect(load<f32>(a + (<usize>i << 2))).toBe(load<f32>(b + (<usize>i << 2)));
+}
+
+describe("pooling fast vs ref", () => {
+  it("3x3 stride 2 (face ResNet max_pool) and 2x2 stride 2 (res_down avg_pool)", () => {
+    checkPool(1, 3, 15, 15, 3, 3, 2, 2, 0, 0);
+    checkPool(1, 5, 35, 35, 2, 2, 2, 2, 0, 0);
+  });
+  it("padding 1/2/3 with clipping, non-square windows", () => {
+    checkPool(2, 3, 5, 7, 3, 3, 1, 1, 1, 1);
+    checkPool(1, 5, 7, 6, 5, 3, 2, 1, 2, 1);
+    checkPool(1, 3, 9, 9, 4, 4, 3, 3, 3, 2);
+  });
+  it("avg of a clipped corner window counts only the inside", () => {
+    const x = heap.alloc(4 * 4);
+    store<f32>(x, 1); store<f32>(x, 2, 4); store<f32>(x, 3, 8); store<f32>(x, 5, 12); // 2x2 plane
+    const o = heap.alloc(4 * 4);
+    avg_pool(x, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, o); // 2x2 output, each window covers the whole plane
+    expect(load<f32>(o)).toBe(<f32>2.75);
+    max_pool(x, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, o);
+    expect(load<f32>(o, 12)).toBe(<f32>5);
+  });
+  it("avg_pool_everything", () => {
+    const x = randBuf(2 * 7 * 4 * 3);
+    const a = heap.alloc(14 * 4), b = heap.alloc(14 * 4);
+    avg_pool_everything(x, 2, 7, 4, 3, a);
+    avg_pool_everything_ref(x, 2, 7, 4, 3, b);
+    for (let i = 0; i < 14; i++) expect(load<f32>(a + (<usize>i << 2))).toBe(load<f32>(b + (<usize>i << 2)));
+  });
+});
