@@ -1,0 +1,134 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { chineseWhispers, clusterDescriptors, descriptorEdges, type Edge } from "../src/face/cluster.js";
+import { DlibRand } from "../src/face/rand.js";
+import { FaceIndex, compareFaces, distanceMatrix, faceDistance } from "../src/face/distance.js";
+import { fixture, needFixture, readJson } from "./fixtures.js";
+
+test("chinese_whispers: every graph of chinese_whispers.json (default and iter10_seed_x)", (t) => {
+  const p = needFixture(t, "golden", "random", "chinese_whispers.json");
+  if (!p) return;
+  const d = readJson(p);
+  assert.ok(d.graphs.length >= 5);
+  for (const g of d.graphs) {
+    const ordered = g.edge_type === "ordered_sample_pair";
+    assert.ok(ordered || g.edge_type === "sample_pair");
+    const edges = g.edges as Edge[];
+    const numNodes = Number(g.num_nodes_declared);
+
+    const r1 = new DlibRand();
+    const a = chineseWhispers(edges, numNodes, { ordered, rng: r1 });
+    assert.deepEqual(a.labels, g.default.labels, `${g.name} default labels`);
+    assert.equal(a.numClusters, g.default.num_clusters, `${g.name} default num_clusters`);
+    assert.equal(r1.wordsDrawn, g.default.words_drawn, `${g.name} default words`);
+    // default generator when none is given
+    assert.deepEqual(chineseWhispers(edges, numNodes, { ordered }).labels, g.default.labels);
+
+    const r2 = new DlibRand();
+    r2.setSeed("x");
+    const b = chineseWhispers(edges, numNodes, { ordered, iterations: 10, rng: r2 });
+    assert.deepEqual(b.labels, g.iter10_seed_x.labels, `${g.name} iter10 labels`);
+    assert.equal(b.numClusters, g.iter10_seed_x.num_clusters, `${g.name} iter10 num_clusters`);
+    assert.equal(r2.wordsDrawn, g.iter10_seed_x.words_drawn, `${g.name} iter10 words`);
+  }
+});
+
+function goldenImages(): string[] {
+  return readdirSync(fixture("golden")).filter((f) => f.endsWith(".json") && !f.startsWith("_")).map((f) => f.slice(0, -5));
+}
+
+test("face clusters of every golden image (clusters, clusters_upsample1)", (t) => {
+  if (!needFixture(t, "golden", "bald_guys.json")) return;
+  let checked = 0;
+  let faces = 0;
+  let maxDistDiff = 0;
+  for (const name of goldenImages()) {
+    const g = readJson(fixture("golden", `${name}.json`));
+    for (const [ck, fk] of [["clusters", "faces"], ["clusters_upsample1", "faces_upsample1"]] as const) {
+      const c = g[ck];
+      if (!c) continue;
+      const threshold = Number(c.threshold);
+      const dist: number[][] = typeof c.distances === "string" ? JSON.parse(c.distances) : c.distances;
+      const labels: number[] = typeof c.labels === "string" ? JSON.parse(c.labels) : c.labels;
+      const n = dist.length;
+      // edges from the golden distance matrix, as dnn_face_recognition_ex.cpp
+      const edges: [number, number][] = [];
+      for (let i = 0; i < n; ++i) for (let j = i; j < n; ++j) if (dist[i]![j]! < threshold) edges.push([i, j]);
+      const r = chineseWhispers(edges, n);
+      assert.deepEqual(r.labels, labels, `${name} ${ck}`);
+      assert.equal(r.numClusters, Number(c.num_clusters), `${name} ${ck}`);
+      // and from the descriptors themselves, with dlib's float32 distance
+      const descs = (g[fk] as any[]).map((f) => Float32Array.from(f.descriptor_resnet_q8 as number[]));
+      assert.equal(descs.length, n);
+      assert.deepEqual(descriptorEdges(descs, threshold), edges, `${name} ${ck} edges`);
+      assert.deepEqual(clusterDescriptors(descs, threshold).labels, labels);
+      const dm = distanceMatrix(descs);
+      for (let i = 0; i < n; ++i) for (let j = 0; j < n; ++j) maxDistDiff = Math.max(maxDistDiff, Math.abs(dm[i * n + j]! - dist[i]![j]!));
+      checked++;
+      faces += n;
+    }
+  }
+  t.diagnostic(`${checked} clusterings, ${faces} faces; max |distance - golden| ${maxDistDiff.toExponential(2)}`);
+  assert.ok(checked >= 10);
+  assert.ok(maxDistDiff < 1e-6);
+  // the dlib example result on bald_guys: 4 clusters of 6
+  const bg = readJson(fixture("golden", "bald_guys.json"));
+  assert.equal(Number(bg.clusters.num_clusters), 4);
+});
+
+test("chinese_whispers edge cases", () => {
+  assert.deepEqual(chineseWhispers([]), { labels: [], numClusters: 0 });
+  // node without edges below the highest index keeps its own label; weights and direction
+  const r = chineseWhispers([[0, 0], [2, 2]]);
+  assert.deepEqual(r, { labels: [0, 1, 2], numClusters: 3 });
+  assert.throws(() => chineseWhispers([[0, 5]], 3), RangeError);
+  assert.throws(() => chineseWhispers([[1, 0, 1], [0, 1, 1]], undefined, { ordered: true }), RangeError);
+  assert.throws(() => chineseWhispers([[-1, 0]]), RangeError);
+  // a clear two-cluster graph
+  const e: Edge[] = [];
+  for (let i = 0; i < 10; ++i) for (let j = i; j < 10; ++j) if ((i < 5) === (j < 5)) e.push([i, j]);
+  const two = chineseWhispers(e);
+  assert.equal(two.numClusters, 2);
+  assert.deepEqual(two.labels, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+});
+
+test("faceDistance is dlib's float32 length; compareFaces; FaceIndex", () => {
+  const a = new Float32Array([0.1, 0.2, 0.3]);
+  const b = new Float32Array([0.4, -0.2, 0.3]);
+  const f = Math.fround;
+  let acc = 0;
+  for (let i = 0; i < 3; ++i) { const d = f(a[i]! - b[i]!); acc = f(acc + f(d * d)); }
+  assert.equal(faceDistance(a, b), f(Math.sqrt(acc)));
+  assert.ok(Math.abs(faceDistance(a, b) - 0.5) < 1e-7);
+  assert.equal(faceDistance(a, a), 0);
+  assert.throws(() => faceDistance(a, new Float32Array(2)), RangeError);
+  assert.deepEqual(compareFaces([a, b], new Float32Array([0.1, 0.2, 0.8])), [true, false]);
+
+  const idx = new FaceIndex();
+  const pts: [number[], string][] = [
+    [[0, 0], "ann"], [[0.1, 0], "ann"], [[0, 0.15], "ann"],
+    [[1, 1], "bob"], [[1.05, 1], "bob"],
+    [[0.3, 0], "bob"],
+  ];
+  for (const [v, l] of pts) idx.add(v, l);
+  assert.equal(idx.size, 6);
+  assert.equal(idx.dimension, 2);
+  const q = idx.query([0.02, 0], 3);
+  assert.deepEqual(q.map((m) => m.index), [0, 1, 2]);
+  assert.ok(q[0]!.distance <= q[1]!.distance && q[1]!.distance <= q[2]!.distance);
+  assert.equal(idx.query([0, 0], 100).length, 6);
+  // nearest neighbour
+  assert.equal(idx.identify([0.28, 0]).label, "bob");
+  // majority of the 3 nearest within the threshold
+  const maj = idx.identify([0.28, 0], { k: 3 });
+  assert.equal(maj.label, "ann");
+  assert.equal(maj.votes, 2);
+  // nothing within the threshold
+  const none = idx.identify([5, 5], { threshold: 0.6 });
+  assert.equal(none.label, null);
+  assert.ok(none.distance > 4);
+  assert.throws(() => idx.add([1, 2, 3], "x"), RangeError);
+  assert.deepEqual([...idx.descriptor(3)], [1, 1]);
+  assert.equal(new FaceIndex().identify([1]).label, null);
+});
