@@ -39,3 +39,23 @@ export function hasFixtures(): boolean {
 export function readJson<T = any>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
+
+/** Read a PNG fixture as dlib rgb pixels (alpha dropped, grey replicated); 8-bit only. */
+export async function readPngRgb(path: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const { decode } = await import("fast-png");
+  const png = decode(readFileSync(path));
+  const { width, height, channels } = png;
+  const src = png.data as Uint8Array;
+  if (png.depth !== 8) throw new Error(`readPngRgb: ${path} has bit depth ${png.depth}`);
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    if (channels >= 3) {
+      data[3 * i] = src[channels * i];
+      data[3 * i + 1] = src[channels * i + 1];
+      data[3 * i + 2] = src[channels * i + 2];
+    } else {
+      data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = src[channels * i];
+    }
+  }
+  return { width, height, data };
+}

@@ -1,0 +1,292 @@
+/**
+ * The public network object: a dlib network file read with its C++ type, compiled for the kernels, run on
+ * RGB images. `forward` returns, per image, the output of the last layer before the loss (NCHW sample).
+ */
+import type { RgbImage } from "../image/types.js";
+import type { NetType } from "../dlib/nettype.js";
+import type { InputModel, LossModel, ModelNode } from "../dlib/model.js";
+import { readNetwork, countLayers, type ParamSink } from "../dlib/network-reader.js";
+import { readSource, type ModelSource } from "../dlib/source.js";
+import { parseNetDefinition } from "../dlib/netdef.js";
+import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
+import { DlibFormatError, WrongNetworkError } from "../errors.js";
+import { defaultKernels, type Kernels } from "./wasm.js";
+import { compile, countModelLayers, describeLayer, fillRgbInput, fmt, Plan, type Shape } from "./runtime.js";
+
+export interface LoadNetworkOptions {
+  /**
+   * The network's C++ type: a known id (see `knownNetworks()`), dlib C++ definition text
+   * (`template<...> using ...; using net_type = ...;`), or a parsed NetType. Default: detected from the file.
+   */
+  type?: string | NetType;
+  /** Name for error messages. */
+  name?: string;
+  /** Kernel instance (default: the process-wide one). */
+  kernels?: Kernels;
+  /** Largest decompressed model size accepted, bytes (default 1 GiB). */
+  maxBytes?: number;
+}
+
+export interface TraceEntry {
+  index: number;
+  type: string;
+  desc: string;
+  shape: [number, number, number, number];
+  sum: number;
+  sum_abs: number;
+  first: number[];
+}
+
+export interface ForwardResult {
+  shape: [number, number, number, number];
+  outputs: Float32Array[];
+  trace?: { input: TraceEntry; layers: TraceEntry[] }[];
+}
+
+/** Resolve a `type` option to a NetType. */
+export function resolveNetType(type: string | NetType): NetType {
+  if (typeof type !== "string") return type;
+  if (getKnownNet(type)) return parseKnownNet(type);
+  return parseNetDefinition(type, { source: "<type option>" });
+}
+
+/** Detect the type of a network file among the known definitions (dry-run read, nothing allocated). */
+export function detectNetType(bytes: Uint8Array, name: string, candidates = KNOWN_NETS.map((k) => k.id)): NetType {
+  const tried: string[] = [];
+  for (const id of candidates) {
+    const t = resolveNetType(id);
+    try {
+      readNetwork(bytes, t.root, null, name);
+      return t;
+    } catch (e) {
+      if (!(e instanceof DlibFormatError)) throw e;
+      tried.push(`  ${id}: ${e.message}`);
+    }
+  }
+  throw new DlibFormatError(`the file matches none of the known network types; pass the type (dlib C++ definition) with {type}. Tried:\n${tried.join("\n")}`, { file: name });
+}
+
+/** Records allocations so a failed read can give them back. */
+class TrackingSink implements ParamSink {
+  readonly ptrs: number[] = [];
+  constructor(readonly k: Kernels) {}
+  allocF32(n: number) {
+    const p = this.k.arena.allocF32(n);
+    this.ptrs.push(p);
+    return p;
+  }
+  f32(ptr: number, n: number) {
+    return this.k.arena.f32(ptr, n);
+  }
+  release(ptr: number) {
+    const i = this.ptrs.indexOf(ptr);
+    if (i >= 0) this.ptrs.splice(i, 1);
+    this.k.arena.release(ptr);
+  }
+  releaseAll() {
+    for (const p of this.ptrs) this.k.arena.release(p);
+    this.ptrs.length = 0;
+  }
+}
+
+/**
+ * Load a dlib network (.dat/.dnn, optionally .bz2) from bytes, a path, a URL or a stream.
+ * Without `type`, the known network types are tried and the one that reads the file exactly is used.
+ */
+export async function loadNetwork(source: ModelSource, opts: LoadNetworkOptions = {}): Promise<Network> {
+  const { bytes, name } = await readSource(source, { name: opts.name, maxBytes: opts.maxBytes });
+  const type = opts.type !== undefined ? resolveNetType(opts.type) : detectNetType(bytes, name);
+  const kernels = opts.kernels ?? (await defaultKernels());
+  return Network.fromBytes(bytes, type, kernels, name);
+}
+
+function inputOf(m: ModelNode): InputModel {
+  let cur: ModelNode = m;
+  for (;;) {
+    switch (cur.kind) {
+      case "input": return cur;
+      case "repeat": cur = cur.subnet; break;
+      case "repeat_input": throw new Error("repeat input outside a repeat");
+      default: cur = cur.subnet;
+    }
+  }
+}
+
+export class Network {
+  readonly input: InputModel;
+  private plans = new Map<string, Plan>();
+  private disposed = false;
+
+  private constructor(
+    readonly model: LossModel,
+    readonly type: NetType,
+    readonly kernels: Kernels,
+    readonly name: string,
+    private readonly params: TrackingSink,
+  ) {
+    this.input = inputOf(model.subnet);
+  }
+
+  /** Read `bytes` (decompressed) with `type` into `kernels`' memory. */
+  static fromBytes(bytes: Uint8Array, type: NetType, kernels: Kernels, name = "<bytes>"): Network {
+    const sink = new TrackingSink(kernels);
+    try {
+      const model = readNetwork(bytes, type.root, sink, name);
+      return new Network(model, type, kernels, name, sink);
+    } catch (e) {
+      sink.releaseAll();
+      throw e;
+    }
+  }
+
+  /** The loss layer's type (loss_metric, loss_multiclass_log, loss_mmod, ...). */
+  get lossType(): string {
+    return this.model.type;
+  }
+
+  /** Number of dlib layer indices (loss = 0 ... input = numLayers - 1). */
+  get numLayers(): number {
+    return countLayers(this.type.root) + 1;
+  }
+
+  /** Fixed input size (input_rgb_image_sized), or null. */
+  get inputSize(): { nr: number; nc: number } | null {
+    return this.input.nr !== undefined ? { nr: this.input.nr, nc: this.input.nc! } : null;
+  }
+
+  /** Like dlib's `cout << net`: one line per layer, layer<0> (the loss) first. */
+  info(): string {
+    const lines: string[] = [];
+    const m = this.model;
+    const lossDesc =
+      m.type === "loss_metric" ? `loss_metric (margin=${fmt(m.margin!)}, distance_threshold=${fmt(m.distanceThreshold!)})` :
+      m.type === "loss_mmod" ? `loss_mmod (detector_windows:(${m.mmod!.detectorWindows.map((w) => `${w.label ? w.label + ":" : ""}${w.width}x${w.height}`).join(",")}), loss per FA:${fmt(m.mmod!.lossPerFalseAlarm)}, loss per miss:${fmt(m.mmod!.lossPerMissedTarget)}, truth match IOU thresh:${fmt(m.mmod!.truthMatchIouThreshold)}, overlaps_nms:(${fmt(m.mmod!.overlapsNms.iouThresh)},${fmt(m.mmod!.overlapsNms.percentCoveredThresh)}), overlaps_ignore:(${fmt(m.mmod!.overlapsIgnore.iouThresh)},${fmt(m.mmod!.overlapsIgnore.percentCoveredThresh)}))` :
+      m.type;
+    lines.push(`layer<0>\t${lossDesc}`);
+    const walk = (n: ModelNode, index: number): void => {
+      switch (n.kind) {
+        case "layer": lines.push(`layer<${index}>\t${describeLayer(n.details)}`); walk(n.subnet, index + 1); break;
+        case "tag": lines.push(`layer<${index}>\ttag${n.id}`); walk(n.subnet, index + 1); break;
+        case "skip": lines.push(`layer<${index}>\tskip${n.id}`); walk(n.subnet, index + 1); break;
+        case "repeat": {
+          const per = countModelLayers(n.blocks[0]);
+          lines.push(`layer<${index}>\trepeat (${n.blocks.length} copies of ${per} layers)`);
+          n.blocks.forEach((b, i) => walk(b, index + i * per));
+          walk(n.subnet, index + n.blocks.length * per);
+          break;
+        }
+        case "input": {
+          const i = n;
+          const extra = i.nr !== undefined ? ` (${i.nr}x${i.nc})` : i.pyramidFactor ? ` (pyramid_down<${i.pyramidFactor}>, padding=${i.pyramidPadding}, outer_padding=${i.pyramidOuterPadding})` : "";
+          lines.push(`layer<${index}>\t${i.type}${extra} avg=(${fmt(i.avgRed)}, ${fmt(i.avgGreen)}, ${fmt(i.avgBlue)})`);
+          break;
+        }
+        default: break;
+      }
+    };
+    walk(m.subnet, 1);
+    return lines.join("\n");
+  }
+
+  private plan(n: number, nr: number, nc: number, keepAll: boolean): Plan {
+    const key = `${n}x${nr}x${nc}${keepAll ? "t" : ""}`;
+    let p = this.plans.get(key);
+    if (!p) {
+      // keep at most a few plans: free the others' buffers
+      if (this.plans.size >= 4) {
+        for (const q of this.plans.values()) q.dispose();
+        this.plans.clear();
+      }
+      p = compile(this.kernels, this.model, n, nr, nc, !keepAll);
+      p.allocate(keepAll);
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Run the network on `images` (all the same size; the input layer's size if it has one).
+   * Returns each image's output of the last layer before the loss. With `trace`, also each layer's
+   * shape, sum, sum of |x| and first 8 values (dlib's trace format).
+   */
+  forwardSync(images: RgbImage[], opts: { trace?: boolean } = {}): ForwardResult {
+    if (this.disposed) throw new Error("network was disposed");
+    if (images.length === 0) return { shape: [0, 0, 0, 0], outputs: [] };
+    if (this.input.type === "input_rgb_image_pyramid") throw new WrongNetworkError("pyramid-input networks (MMOD) run through detectFacesCnn(), not forward()");
+    const { width, height } = images[0];
+    for (const im of images) {
+      if (im.width !== width || im.height !== height) throw new WrongNetworkError(`all images of a batch must have the same size (${width}x${height} vs ${im.width}x${im.height})`);
+      if (im.data.length !== im.width * im.height * 3) throw new WrongNetworkError(`image data must be RGB (${im.width * im.height * 3} bytes), got ${im.data.length}`);
+    }
+    const sz = this.inputSize;
+    if (sz && (sz.nr !== height || sz.nc !== width)) {
+      throw new WrongNetworkError(`${this.name}: the network takes ${sz.nc}x${sz.nr} images (input_rgb_image_sized), got ${width}x${height}`);
+    }
+    const n = images.length;
+    const plan = this.plan(n, height, width, !!opts.trace);
+    const arena = this.kernels.arena;
+    const inV = plan.values[plan.input];
+    fillRgbInput(arena.f32(plan.ptrOf(plan.input), inV.size), this.input, images, height, width);
+    const traces = opts.trace ? images.map(() => ({ input: null as unknown as TraceEntry, layers: [] as TraceEntry[] })) : undefined;
+    const entry = (index: number, type: string, desc: string, shape: Shape, ptr: number, s: number): TraceEntry => {
+      const per = shape.k * shape.nr * shape.nc;
+      const v = arena.f32(ptr + s * per * 4, per);
+      let sum = 0, sumAbs = 0;
+      for (let i = 0; i < per; i++) { sum += v[i]; sumAbs += Math.abs(v[i]); }
+      return { index, type, desc, shape: [1, shape.k, shape.nr, shape.nc], sum, sum_abs: sumAbs, first: Array.from(v.subarray(0, 8)) };
+    };
+    plan.run(traces ? (step, val) => {
+      for (let s = 0; s < n; s++) {
+        const e = entry(step.index, step.type, step.desc, val.shape, val.ptr, s);
+        if (step.type === "input") traces[s].input = e;
+        else traces[s].layers.push(e);
+      }
+    } : undefined);
+    const out = plan.values[plan.output];
+    const per = out.shape.k * out.shape.nr * out.shape.nc;
+    const all = arena.f32(plan.ptrOf(plan.output), out.size);
+    const outputs = images.map((_, s) => all.slice(s * per, (s + 1) * per));
+    return { shape: [1, out.shape.k, out.shape.nr, out.shape.nc], outputs, trace: traces };
+  }
+
+  /** `forwardSync`, as a promise (the public contract; runs on the calling thread). */
+  async forward(images: RgbImage[], opts: { trace?: boolean } = {}): Promise<Float32Array[]> {
+    return this.forwardSync(images, opts).outputs;
+  }
+
+  /** loss_metric networks: the descriptor of each image (the fc output, not normalised, as dlib). */
+  async descriptors(images: RgbImage[]): Promise<Float32Array[]> {
+    if (this.model.type !== "loss_metric") throw new WrongNetworkError(`${this.name} is a ${this.model.type} network, not a face descriptor (loss_metric) network`);
+    return this.forwardSync(images).outputs;
+  }
+
+  /** loss_multiclass_log networks: softmax over the classes for each image (float32, as dlib's softmax). */
+  async probabilities(images: RgbImage[]): Promise<Float32Array[]> {
+    if (this.model.type !== "loss_multiclass_log") throw new WrongNetworkError(`${this.name} is a ${this.model.type} network, not a classifier (loss_multiclass_log)`);
+    const outs = this.forwardSync(images).outputs;
+    return outs.map(softmaxF32);
+  }
+
+  /** Free the parameters and buffers in wasm memory. The network cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const p of this.plans.values()) p.dispose();
+    this.plans.clear();
+    this.params.releaseAll();
+    this.disposed = true;
+  }
+}
+
+/** dlib's tt::softmax over one sample's k values (float32: exp(x - max) / sum). */
+export function softmaxF32(x: Float32Array): Float32Array {
+  let m = -Infinity;
+  for (const v of x) if (v > m) m = v;
+  const out = new Float32Array(x.length);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    out[i] = Math.fround(Math.exp(Math.fround(x[i] - m)));
+    s = Math.fround(s + out[i]);
+  }
+  for (let i = 0; i < x.length; i++) out[i] = Math.fround(out[i] / s);
+  return out;
+}

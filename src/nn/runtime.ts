@@ -1,0 +1,445 @@
+/**
+ * The runtime: a loaded dlib network (`LossModel`) compiled to a flat plan of kernel calls over the one
+ * wasm arena. A plan is built per (batch size, input rows, input cols) and cached; buffers are assigned by
+ * liveness (a tensor's memory is reused once its last reader has run), so after the first call nothing is
+ * allocated per forward pass. Tensors are NCHW float32 as in dlib.
+ */
+import type { Kernels } from "./wasm.js";
+import type { LayerDetails, LossModel, ModelNode, InputModel } from "../dlib/model.js";
+import * as K from "./ops.js";
+
+export interface Shape {
+  n: number;
+  k: number;
+  nr: number;
+  nc: number;
+}
+
+export const sizeOf = (s: Shape) => s.n * s.k * s.nr * s.nc;
+
+/** One entry of a plan. `out` is the value this step defines (tags/skips alias an existing value). */
+export interface Step {
+  /** dlib's layer<index>(net) */
+  index: number;
+  /** dlib's layer type name as in traces: con, affine, relu, tag1, skip1, add_prev2, fc_no_bias, ... */
+  type: string;
+  /** dlib's printout of the layer */
+  desc: string;
+  out: number;
+  /** value ids read */
+  ins: number[];
+  /** execute (null for aliases: input, tag, skip) */
+  op: ((ptrOf: (v: number) => number) => void) | null;
+  /** may write its output over its first input */
+  inplace: boolean;
+}
+
+export interface Value {
+  shape: Shape;
+  size: number;
+  /** value whose memory this one shares (tags, skips, in-place ops), or -1 */
+  aliasOf: number;
+  ptr: number;
+}
+
+export class UnsupportedShapeError extends Error {
+  override name = "UnsupportedShapeError";
+}
+
+/** A compiled plan for one input geometry. */
+export class Plan {
+  readonly steps: Step[] = [];
+  readonly values: Value[] = [];
+  input = -1;
+  output = -1;
+  scratchFloats = 0;
+  scratchPtr = 0;
+  private blocks: number[] = [];
+
+  constructor(readonly kernels: Kernels) {}
+
+  addValue(shape: Shape, aliasOf = -1): number {
+    this.values.push({ shape, size: sizeOf(shape), aliasOf, ptr: 0 });
+    return this.values.length - 1;
+  }
+
+  root(v: number): number {
+    while (this.values[v].aliasOf >= 0) v = this.values[v].aliasOf;
+    return v;
+  }
+
+  /**
+   * Assign memory. With `keepAll` every step gets its own buffer (for traces: each layer's true output).
+   * Otherwise buffers are reused after the last read, and in-place steps write over their input when it is
+   * read by nobody later.
+   */
+  allocate(keepAll: boolean): void {
+    const arena = this.kernels.arena;
+    const lastUse = new Array<number>(this.values.length).fill(-1);
+    this.steps.forEach((s, i) => {
+      for (const v of s.ins) lastUse[this.root(v)] = Math.max(lastUse[this.root(v)], i);
+      lastUse[this.root(s.out)] = Math.max(lastUse[this.root(s.out)], i);
+    });
+    lastUse[this.root(this.output)] = Infinity;
+    const free: { ptr: number; floats: number }[] = [];
+    const owned = new Map<number, { ptr: number; floats: number }>();
+    const take = (floats: number) => {
+      let best = -1;
+      for (let i = 0; i < free.length; i++) if (free[i].floats >= floats && (best < 0 || free[i].floats < free[best].floats)) best = i;
+      if (best >= 0) return free.splice(best, 1)[0];
+      const ptr = arena.allocF32(Math.max(floats, 4));
+      this.blocks.push(ptr);
+      return { ptr, floats };
+    };
+    this.steps.forEach((s, i) => {
+      const ov = this.values[s.out];
+      if (s.op && ov.aliasOf < 0) {
+        const src = s.ins.length ? this.root(s.ins[0]) : -1;
+        if (!keepAll && s.inplace && src >= 0 && lastUse[src] === i && owned.has(src) && this.values[src].size === ov.size) {
+          // write over the input
+          owned.set(s.out, owned.get(src)!);
+          owned.delete(src);
+          lastUse[src] = -1;
+        } else {
+          owned.set(s.out, take(ov.size));
+        }
+        ov.ptr = owned.get(s.out)!.ptr;
+      } else if (ov.aliasOf < 0 && !owned.has(s.out)) {
+        owned.set(s.out, take(ov.size));
+        ov.ptr = owned.get(s.out)!.ptr;
+      }
+      if (!keepAll) {
+        for (const v of new Set([...s.ins.map((x) => this.root(x)), this.root(s.out)])) {
+          if (lastUse[v] === i && owned.has(v)) {
+            free.push(owned.get(v)!);
+            owned.delete(v);
+          }
+        }
+      }
+    });
+    for (const v of this.values) if (v.aliasOf >= 0) v.ptr = this.values[this.root(v.aliasOf)].ptr;
+    // in-place chains: a value written over its input shares that buffer
+    if (this.scratchFloats > 0) {
+      this.scratchPtr = arena.allocF32(this.scratchFloats);
+      this.blocks.push(this.scratchPtr);
+    }
+  }
+
+  ptrOf = (v: number): number => this.values[this.root(v)].ptr || this.values[v].ptr;
+
+  /** Run every step (the input tensor must already be filled). `after` sees each step's output. */
+  run(after?: (step: Step, value: Value) => void): void {
+    for (const s of this.steps) {
+      if (s.op) s.op(this.ptrOf);
+      if (after) after(s, { ...this.values[s.out], ptr: this.ptrOf(s.out) });
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.blocks) this.kernels.arena.release(b);
+    this.blocks = [];
+  }
+}
+
+/** dlib's printout of a layer (as in `cout << net`), used by info() and traces. */
+export function describeLayer(d: LayerDetails): string {
+  const m = (xs: number[]) => xs.map((x) => fmt(x));
+  switch (d.type) {
+    case "con": {
+      const [a, b, c, e] = m(d.multipliers);
+      return `con  (num_filters=${d.numFilters}, nr=${d.nr}, nc=${d.nc}, stride_y=${d.strideY}, stride_x=${d.strideX}, padding_y=${d.paddingY}, padding_x=${d.paddingX}) learning_rate_mult=${a} weight_decay_mult=${b} bias_learning_rate_mult=${c} bias_weight_decay_mult=${e}`;
+    }
+    case "fc": {
+      const [a, b, c, e] = m(d.multipliers);
+      return d.hasBias
+        ? `fc  (num_outputs=${d.numOutputs}) learning_rate_mult=${a} weight_decay_mult=${b} bias_learning_rate_mult=${c} bias_weight_decay_mult=${e}`
+        : `fc_no_bias (num_outputs=${d.numOutputs}) learning_rate_mult=${a} weight_decay_mult=${b}`;
+    }
+    case "relu": return "relu";
+    case "max_pool": case "avg_pool":
+      return `${d.type} (nr=${d.nr}, nc=${d.nc}, stride_y=${d.strideY}, stride_x=${d.strideX}, padding_y=${d.paddingY}, padding_x=${d.paddingX})`;
+    case "affine": return "affine";
+    case "bn_con": case "bn_fc": {
+      const [a, b, c, e] = m(d.multipliers);
+      return `${d.type}   eps=${fmt(d.eps)} running_stats_window_size=${d.runningStatsWindowSize} learning_rate_mult=${a} weight_decay_mult=${b} bias_learning_rate_mult=${c} bias_weight_decay_mult=${e}`;
+    }
+    case "multiply": return `multiply (val=${fmt(d.val)})`;
+    case "add_prev": return `add_prev${d.tag}`;
+    case "concat": return `concat  (${d.tags.join(",")})`;
+    case "softmax": return "softmax";
+  }
+}
+
+/** dlib prints doubles with the default ostream precision (6 significant digits). */
+export function fmt(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  const s = x.toPrecision(6);
+  return s.includes("e") ? s.replace(/\.?0+e/, "e").replace(/e([+-])(\d)$/, "e$10$2") : s.replace(/\.?0+$/, "");
+}
+
+function layerTypeName(d: LayerDetails): string {
+  switch (d.type) {
+    case "fc": return d.hasBias ? "fc" : "fc_no_bias";
+    case "add_prev": return `add_prev${d.tag}`;
+    default: return d.type;
+  }
+}
+
+/** Output shape of a layer, or an UnsupportedShapeError naming it. */
+function outShape(d: LayerDetails, s: Shape, index: number, second?: Shape[]): Shape {
+  switch (d.type) {
+    case "con": {
+      if (s.k !== d.k) throw new UnsupportedShapeError(`layer<${index}> con expects ${d.k} input channels, got ${s.k}`);
+      const nr = Math.floor((s.nr + 2 * d.paddingY - d.nr) / d.strideY) + 1;
+      const nc = Math.floor((s.nc + 2 * d.paddingX - d.nc) / d.strideX) + 1;
+      if (nr < 1 || nc < 1) throw new UnsupportedShapeError(`layer<${index}> con: input ${s.nr}x${s.nc} is smaller than the ${d.nr}x${d.nc} filter`);
+      return { n: s.n, k: d.numFilters, nr, nc };
+    }
+    case "fc":
+      if (s.k * s.nr * s.nc !== d.numInputs) throw new UnsupportedShapeError(`layer<${index}> fc expects ${d.numInputs} inputs, got ${s.k}x${s.nr}x${s.nc}`);
+      return { n: s.n, k: d.numOutputs, nr: 1, nc: 1 };
+    case "max_pool": case "avg_pool": {
+      const wr = d.nr === 0 ? s.nr : d.nr;
+      const wc = d.nc === 0 ? s.nc : d.nc;
+      const nr = 1 + Math.floor((s.nr + 2 * d.paddingY - wr) / d.strideY);
+      const nc = 1 + Math.floor((s.nc + 2 * d.paddingX - wc) / d.strideX);
+      if (nr < 1 || nc < 1) throw new UnsupportedShapeError(`layer<${index}> ${d.type}: input ${s.nr}x${s.nc} is smaller than the window`);
+      return { n: s.n, k: s.k, nr, nc };
+    }
+    case "affine":
+      if ((d.mode === 0 ? s.k : s.k * s.nr * s.nc) !== d.gamma.length) throw new UnsupportedShapeError(`layer<${index}> affine has ${d.gamma.length} parameters for input ${s.k}x${s.nr}x${s.nc}`);
+      return s;
+    case "bn_con": case "bn_fc":
+      if ((d.type === "bn_con" ? s.k : s.k * s.nr * s.nc) !== d.gamma.length) throw new UnsupportedShapeError(`layer<${index}> ${d.type} has ${d.gamma.length} parameters for input ${s.k}x${s.nr}x${s.nc}`);
+      return s;
+    case "add_prev": {
+      const t = second![0];
+      return { n: Math.max(s.n, t.n), k: Math.max(s.k, t.k), nr: Math.max(s.nr, t.nr), nc: Math.max(s.nc, t.nc) };
+    }
+    case "concat": {
+      let k = 0;
+      for (const t of second!) {
+        if (t.nr !== second![0].nr || t.nc !== second![0].nc || t.n !== second![0].n) throw new UnsupportedShapeError(`layer<${index}> concat of tensors with different sizes`);
+        k += t.k;
+      }
+      return { ...second![0], k };
+    }
+    default:
+      return s;
+  }
+}
+
+/**
+ * Compile `model` for a batch of `n` inputs of `nr` x `nc` (after the input layer, i.e. the tensor size).
+ * With `fuse`, con+affine(+relu) run as one kernel (same numbers up to float rounding of the fused epilogue);
+ * traces compile with fuse = false so that every layer's own output is kept.
+ */
+export function compile(kernels: Kernels, model: LossModel, n: number, nr: number, nc: number, fuse = true): Plan {
+  const plan = new Plan(kernels);
+  const emit = (node: ModelNode, index: number, tags: Map<number, number>, repeatInput: number): number => {
+    switch (node.kind) {
+      case "input": {
+        const v = plan.addValue({ n, k: 3, nr, nc });
+        plan.input = v;
+        plan.steps.push({ index, type: "input", desc: node.version, out: v, ins: [], op: null, inplace: false });
+        return v;
+      }
+      case "repeat_input":
+        return repeatInput;
+      case "tag": {
+        const x = emit(node.subnet, index + 1, tags, repeatInput);
+        const v = plan.addValue(plan.values[x].shape, x);
+        tags.set(node.id, v);
+        plan.steps.push({ index, type: `tag${node.id}`, desc: `tag${node.id}`, out: v, ins: [x], op: null, inplace: false });
+        return v;
+      }
+      case "skip": {
+        emit(node.subnet, index + 1, tags, repeatInput);
+        const t = tags.get(node.id);
+        if (t === undefined) throw new UnsupportedShapeError(`layer<${index}> skip${node.id}: no tag${node.id} below it`);
+        const v = plan.addValue(plan.values[t].shape, t);
+        plan.steps.push({ index, type: `skip${node.id}`, desc: `skip${node.id}`, out: v, ins: [t], op: null, inplace: false });
+        return v;
+      }
+      case "repeat": {
+        const per = countModelLayers(node.blocks[0]);
+        let x = emit(node.subnet, index + node.blocks.length * per, tags, repeatInput);
+        for (let i = node.blocks.length - 1; i >= 0; i--) {
+          x = emit(node.blocks[i], index + i * per, new Map(), x);
+        }
+        return x;
+      }
+      case "layer": {
+        const fusedV = fuse ? emitFused(node, index, tags, repeatInput) : -1;
+        if (fusedV >= 0) return fusedV;
+        const x = emit(node.subnet, index + 1, tags, repeatInput);
+        const d = node.details;
+        let ins = [x];
+        let second: Shape[] | undefined;
+        if (d.type === "add_prev") {
+          const t = tags.get(d.tag);
+          if (t === undefined) throw new UnsupportedShapeError(`layer<${index}> add_prev${d.tag}: no tag${d.tag} below it`);
+          ins = [x, t];
+          second = [plan.values[t].shape];
+        } else if (d.type === "concat") {
+          ins = d.tags.map((id) => {
+            const t = tags.get(id);
+            if (t === undefined) throw new UnsupportedShapeError(`layer<${index}> concat: no tag${id} below it`);
+            return t;
+          });
+          second = ins.map((v) => plan.values[v].shape);
+        }
+        const inShape = plan.values[x].shape;
+        const shape = outShape(d, inShape, index, second);
+        const v = plan.addValue(shape);
+        const step: Step = { index, type: layerTypeName(d), desc: describeLayer(d), out: v, ins, op: null, inplace: false };
+        bindOp(plan, step, d, ins.map((i) => plan.values[i].shape), shape);
+        plan.steps.push(step);
+        return v;
+      }
+      case "loss":
+        throw new UnsupportedShapeError("nested loss layer");
+    }
+  };
+  /**
+   * con -> affine (conv mode) [-> relu] as one kernel call. Only when the con's output is not tagged (the
+   * affine is its only reader); the fused layers' steps stay in the plan as aliases of the result.
+   */
+  const emitFused = (node: ModelNode & { kind: "layer" }, index: number, tags: Map<number, number>, repeatInput: number): number => {
+    let relu: (ModelNode & { kind: "layer" }) | null = null;
+    let aff: ModelNode = node;
+    if (node.details.type === "relu" && !node.details.disabled) {
+      relu = node;
+      aff = node.subnet;
+    }
+    if (aff.kind !== "layer" || aff.details.type !== "affine" || aff.details.mode !== 0 || aff.details.disabled) return -1;
+    const con = aff.subnet;
+    if (con.kind !== "layer" || con.details.type !== "con" || con.details.useRelu) return -1;
+    const conIndex = index + (relu ? 2 : 1);
+    const x = emit(con.subnet, conIndex + 1, tags, repeatInput);
+    const cd = con.details;
+    const ad = aff.details;
+    const s = plan.values[x].shape;
+    const shape = outShape(cd, s, conIndex);
+    const v = plan.addValue(shape);
+    const step: Step = { index: conIndex, type: "con", desc: describeLayer(cd), out: v, ins: [x], op: null, inplace: false };
+    const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
+    plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(kernels, g));
+    step.op = (p) => K.conForward(kernels, { ...g, x: p(x), filters: cd.filters.ptr, biases: cd.biases ? cd.biases.ptr : 0, gamma: ad.gamma.ptr, beta: ad.beta.ptr, relu: !!relu, out: p(v), scratch: plan.scratchPtr });
+    plan.steps.push(step);
+    const a1 = plan.addValue(shape, v);
+    plan.steps.push({ index: conIndex - 1, type: "affine", desc: "affine", out: a1, ins: [v], op: null, inplace: false });
+    if (!relu) return a1;
+    const a2 = plan.addValue(shape, v);
+    plan.steps.push({ index, type: "relu", desc: "relu", out: a2, ins: [a1], op: null, inplace: false });
+    return a2;
+  };
+  plan.output = emit(model.subnet, 1, new Map(), -1);
+  return plan;
+}
+
+/** Layer indices a loaded node chain occupies (every add_layer, tag, skip and the input count one). */
+export function countModelLayers(b: ModelNode): number {
+  let c = 0;
+  let cur: ModelNode | null = b;
+  while (cur) {
+    switch (cur.kind) {
+      case "layer": case "tag": case "skip": c++; cur = cur.subnet; break;
+      case "repeat": c += cur.blocks.length * countModelLayers(cur.blocks[0]); cur = cur.subnet; break;
+      case "input": c++; cur = null; break;
+      default: cur = null;
+    }
+  }
+  return c;
+}
+
+/** Attach the kernel call for one layer. */
+function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape): void {
+  const k = plan.kernels;
+  const s = ins[0];
+  const [x] = step.ins;
+  const out = step.out;
+  switch (d.type) {
+    case "con": {
+      const scratch = K.conScratchFloats(k, { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX });
+      plan.scratchFloats = Math.max(plan.scratchFloats, scratch);
+      step.op = (p) => {
+        K.conForward(k, {
+          x: p(x), n: s.n, k: s.k, nr: s.nr, nc: s.nc,
+          filters: d.filters.ptr, biases: d.biases ? d.biases.ptr : 0,
+          numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX,
+          out: p(out), scratch: plan.scratchPtr,
+        });
+        if (d.useRelu) K.relu(k, p(out), sizeOf(o), p(out));
+      };
+      return;
+    }
+    case "fc":
+      step.op = (p) => K.fcForward(k, { x: p(x), n: s.n, numInputs: d.numInputs, weights: d.weights.ptr, numOutputs: d.numOutputs, biases: d.biases ? d.biases.ptr : 0, out: p(out) });
+      return;
+    case "relu":
+      step.inplace = true;
+      step.op = d.disabled ? (p) => K.copy(k, p(x), sizeOf(o), p(out)) : (p) => K.relu(k, p(x), sizeOf(o), p(out));
+      return;
+    case "multiply":
+      step.inplace = true;
+      step.op = (p) => K.multiply(k, p(x), sizeOf(o), d.val, p(out));
+      return;
+    case "affine":
+      step.inplace = true;
+      if (d.disabled) step.op = (p) => K.copy(k, p(x), sizeOf(o), p(out));
+      else if (d.mode === 0) step.op = (p) => K.affineConv(k, p(x), s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, p(out));
+      else step.op = (p) => K.affineFc(k, p(x), s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, p(out));
+      return;
+    case "bn_con":
+      step.inplace = true;
+      step.op = (p) => K.bnInferenceConv(k, p(x), s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, p(out));
+      return;
+    case "bn_fc":
+      step.inplace = true;
+      step.op = (p) => K.bnInferenceFc(k, p(x), s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, p(out));
+      return;
+    case "max_pool":
+    case "avg_pool": {
+      const wr = d.nr === 0 ? s.nr : d.nr;
+      const wc = d.nc === 0 ? s.nc : d.nc;
+      const fn = d.type === "max_pool" ? K.maxPool : K.avgPool;
+      step.op = (p) => fn(k, { x: p(x), n: s.n, k: s.k, nr: s.nr, nc: s.nc, winR: wr, winC: wc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX, out: p(out) });
+      return;
+    }
+    case "add_prev": {
+      const t = ins[1];
+      const y = step.ins[1];
+      step.op = (p) => K.addPrev(k, p(x), s, p(y), t, p(out));
+      return;
+    }
+    case "concat": {
+      step.op = (p) => {
+        let off = 0;
+        step.ins.forEach((v, i) => {
+          K.concatChannels(k, p(v), ins[i].n, ins[i].k, ins[i].nr * ins[i].nc, p(out), o.k, off);
+          off += ins[i].k;
+        });
+      };
+      return;
+    }
+    case "softmax":
+      step.op = (p) => K.softmax(k, p(x), s.n, s.k, s.nr * s.nc, p(out));
+      return;
+  }
+}
+
+/** Fill the input tensor of dlib's input_rgb_image(_sized): (pixel - avg)/256 per channel, NCHW. */
+export function fillRgbInput(dst: Float32Array, input: InputModel, images: { width: number; height: number; data: Uint8Array }[], nr: number, nc: number): void {
+  const plane = nr * nc;
+  const ar = Math.fround(input.avgRed), ag = Math.fround(input.avgGreen), ab = Math.fround(input.avgBlue);
+  images.forEach((img, s) => {
+    const base = s * 3 * plane;
+    const px = img.data;
+    for (let i = 0; i < plane; i++) {
+      dst[base + i] = Math.fround(px[3 * i] - ar) / 256;
+      dst[base + plane + i] = Math.fround(px[3 * i + 1] - ag) / 256;
+      dst[base + 2 * plane + i] = Math.fround(px[3 * i + 2] - ab) / 256;
+    }
+  });
+}
