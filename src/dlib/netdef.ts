@@ -357,7 +357,7 @@ class Parser {
       return;
     }
     this.next();
-    const body = this.parseTypeExpr();
+    const body = this.parseExpr();
     this.expectP(";", `at the end of 'using ${nameTok.v} = ...'`);
     if (params) out.push({ d: "aliasTemplate", name: nameTok.v, params, body, at: nameTok });
     else out.push({ d: "alias", name: nameTok.v, body, at: nameTok });
@@ -365,7 +365,7 @@ class Parser {
 
   private parseTypedef(out: Decl[]): void {
     this.next(); // typedef
-    const body = this.parseTypeExpr();
+    const body = this.parseExpr();
     const nameTok = this.expectId("a type name at the end of 'typedef'");
     this.expectP(";", "after the typedef");
     out.push({ d: "alias", name: nameTok.v, body, at: nameTok });
@@ -497,7 +497,7 @@ class Parser {
       if (words.length === 0) this.ctx.fail(`expected a template parameter, found ${this.describe(this.peek())}`, this.peek());
       // `int N`, `unsigned long N`, `std::size_t N`; in a signature (`template <int, ...>`) there is no name
       const last = words[words.length - 1]!;
-      const name = words.length >= 2 || !INTEGRAL_WORDS.has(last.v) ? (INTEGRAL_WORDS.has(last.v) ? null : last.v) : null;
+      const name = INTEGRAL_WORDS.has(last.v) ? null : last.v;
       let variadic = false;
       if (this.isP("...")) {
         this.next();
@@ -567,10 +567,6 @@ class Parser {
   }
 
   // ---- expressions (template arguments and alias bodies)
-
-  private parseTypeExpr(): Expr {
-    return this.parseExpr();
-  }
 
   parseExpr(): Expr {
     const c = this.parseBinary(0);
