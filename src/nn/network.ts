@@ -227,7 +227,25 @@ export class Network {
     const arena = this.kernels.arena;
     const inV = plan.values[plan.input];
     fillRgbInput(arena.f32(plan.ptrOf(plan.input), inV.size), this.input, images, height, width);
-    const traces = opts.trace ? images.map(() => ({ input: null as unknown as TraceEntry, layers: [] as TraceEntry[] })) : undefined;
+    return this.runPlan(plan, n, !!opts.trace);
+  }
+
+  /**
+   * Run on an input tensor filled by the caller (for inputs the RGB path does not cover, e.g. the tiled
+   * pyramid of input_rgb_image_pyramid). `fill` receives the [n,3,nr,nc] NCHW float32 view to write into
+   * (already normalised as the input layer would). Returns the last layer's output per sample.
+   */
+  forwardTensor(n: number, nr: number, nc: number, fill: (dst: Float32Array) => void, opts: { trace?: boolean } = {}): ForwardResult {
+    if (this.disposed) throw new Error("network was disposed");
+    const plan = this.plan(n, nr, nc, !!opts.trace);
+    const arena = this.kernels.arena;
+    fill(arena.f32(plan.ptrOf(plan.input), n * 3 * nr * nc));
+    return this.runPlan(plan, n, !!opts.trace);
+  }
+
+  private runPlan(plan: Plan, n: number, trace: boolean): ForwardResult {
+    const arena = this.kernels.arena;
+    const traces = trace ? Array.from({ length: n }, () => ({ input: null as unknown as TraceEntry, layers: [] as TraceEntry[] })) : undefined;
     const entry = (index: number, type: string, desc: string, shape: Shape, ptr: number, s: number): TraceEntry => {
       const per = shape.k * shape.nr * shape.nc;
       const v = arena.f32(ptr + s * per * 4, per);
@@ -245,7 +263,7 @@ export class Network {
     const out = plan.values[plan.output];
     const per = out.shape.k * out.shape.nr * out.shape.nc;
     const all = arena.f32(plan.ptrOf(plan.output), out.size);
-    const outputs = images.map((_, s) => all.slice(s * per, (s + 1) * per));
+    const outputs = Array.from({ length: n }, (_, s) => all.slice(s * per, (s + 1) * per));
     return { shape: [1, out.shape.k, out.shape.nr, out.shape.nc], outputs, trace: traces };
   }
 
