@@ -12,6 +12,7 @@ import {
 import { DlibFormatError } from "../src/errors.js";
 import type { RgbImage } from "../src/image/types.js";
 import { fixture, inCI, needFixture, readJson } from "./fixtures.js";
+import { createKernels } from "../src/nn/wasm.js";
 
 const SP68 = process.env.DLIB_SP68 ?? "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
 
@@ -43,7 +44,7 @@ function goldenNames(): string[] {
 
 interface Stats { faces: number; points: number; intMismatch: number; maxDiff: number; not9digitEqual: number }
 
-function compareModel(sp: ShapePredictor, key: "landmarks68" | "landmarks5_toy"): Stats {
+function compareModel(sp: ShapePredictor, key: "landmarks68" | "landmarks5_toy", other?: ShapePredictor): Stats {
   const st: Stats = { faces: 0, points: 0, intMismatch: 0, maxDiff: 0, not9digitEqual: 0 };
   for (const name of goldenNames()) {
     const g = readJson(fixture("golden", `${name}.json`));
@@ -52,6 +53,8 @@ function compareModel(sp: ShapePredictor, key: "landmarks68" | "landmarks5_toy")
     const img = loadGoldenImage(name, g);
     for (const f of faces) {
       const det = sp.predict(img, f.rect);
+      // the other code path (JS vs wasm leaf accumulation) must give the very same numbers
+      if (other) assert.deepEqual(other.predict(img, f.rect), det);
       const wantInt: number[][] = f[key];
       const wantF: number[][] = f[`${key}_float`];
       assert.equal(det.parts.length, wantInt.length);
@@ -71,22 +74,29 @@ function compareModel(sp: ShapePredictor, key: "landmarks68" | "landmarks5_toy")
   return st;
 }
 
-test("68-point model: every golden face (upsample 0 and 1), float within 1e-3 px, integers exact", (t) => {
+test("68-point model: every golden face (upsample 0 and 1), float within 1e-3 px, integers exact; JS = wasm", async (t) => {
   if (!existsSync(SP68)) {
     if (inCI) throw new Error(`missing ${SP68} under CI`);
     t.skip(`${SP68} not installed (Debian libdlib-data)`);
     return;
   }
   if (!needFixture(t, "golden", "bald_guys.json")) return;
+  const bytes = readFileSync(SP68);
   const t0 = performance.now();
-  const sp = ShapePredictor.fromBytes(readFileSync(SP68), SP68);
+  const sp = ShapePredictor.fromBytes(bytes, SP68);
   const loadMs = performance.now() - t0;
+  const spw = new ShapePredictor(readShapePredictor(bytes, SP68), { kernels: await createKernels(), releaseJsLeaves: true });
+  assert.ok(spw.usesWasm);
+  assert.ok(!sp.usesWasm);
   const info = describeShapePredictor(sp);
   assert.deepEqual(
     [info.landmarks, info.cascades, info.treesPerCascade, info.treeDepth, info.featurePoolSize],
     [68, 15, 500, 4, 500],
   );
-  const st = compareModel(sp, "landmarks68");
+  const st = compareModel(spw, "landmarks68", sp);
+  assert.deepEqual(describeShapePredictor(spw), info);
+  spw.dispose();
+  assert.throws(() => spw.predict({ width: 1, height: 1, data: new Uint8Array(3) }, { left: 0, top: 0, right: 0, bottom: 0 }), /dispose/);
   t.diagnostic(`68-point: ${st.faces} faces, ${st.points} points, max |diff| ${st.maxDiff.toExponential(3)} px, ` +
     `${st.intMismatch} integer mismatches, ${st.not9digitEqual} points differing at 9 significant digits; parse ${loadMs.toFixed(0)} ms`);
   assert.ok(st.faces >= 100, `expected >= 100 golden faces, got ${st.faces}`);
@@ -95,16 +105,18 @@ test("68-point model: every golden face (upsample 0 and 1), float within 1e-3 px
   assert.equal(st.not9digitEqual, 0);
 });
 
-test("5-point toy model: every golden face, float within 1e-3 px, integers exact", (t) => {
+test("5-point toy model: every golden face, float within 1e-3 px, integers exact; JS = wasm", async (t) => {
   const p = needFixture(t, "models", "shape_predictor_5_toy.dat");
   if (!p) return;
   const sp = ShapePredictor.fromBytes(readFileSync(p), p);
+  const spw = await ShapePredictor.load(readFileSync(p), p, { kernels: await createKernels() });
+  assert.ok(spw.usesWasm);
   const info = describeShapePredictor(sp);
   assert.deepEqual(
     [info.landmarks, info.cascades, info.treesPerCascade, info.treeDepth, info.featurePoolSize],
     [5, 6, 50, 4, 400],
   );
-  const st = compareModel(sp, "landmarks5_toy");
+  const st = compareModel(sp, "landmarks5_toy", spw);
   t.diagnostic(`5-point toy: ${st.faces} faces, max |diff| ${st.maxDiff.toExponential(3)} px, ${st.intMismatch} integer mismatches, ${st.not9digitEqual} points differing at 9 significant digits`);
   assert.ok(st.faces >= 100);
   assert.equal(st.intMismatch, 0);

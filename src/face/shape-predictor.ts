@@ -10,12 +10,14 @@
  *   (float32); the point goes to image coordinates (double), is rounded with floor(v + 0.5), and the pixel's
  *   grey level ((r+g+b)/3, integer) is read, 0 outside the image;
  * - each tree compares float(pixel[idx1]) − float(pixel[idx2]) > thresh (true → left child) down to a leaf,
- *   whose float32 vector is added to the shape (float32 adds, in tree order);
+ *   whose float32 vector is added to the shape (float32 adds, in tree order; with the wasm kernels the adds
+ *   run four lanes at a time in `sp_accumulate`, bit-identical);
  * - finally every landmark is mapped to image coordinates (double); dlib's integer points are floor(v + 0.5).
  */
 import { DlibReader } from "../dlib/serialize.js";
 import { DlibFormatError } from "../errors.js";
 import type { GrayImage, Point, Rect, RgbImage } from "../image/types.js";
+import { defaultKernels, type Kernels } from "../nn/wasm.js";
 
 /** One cascade level: its trees (flattened) and its feature pixels (anchor landmark + delta). */
 export interface ShapePredictorCascade {
@@ -309,9 +311,10 @@ export function describeShapePredictor(sp: ShapePredictorModel | ShapePredictor)
   for (const c of m.cascades) {
     totalTrees += c.numTrees;
     totalSplits += c.splitIdx1.length;
-    totalLeafValues += c.leafValues.length;
+    totalLeafValues += c.leafOffset[c.numTrees]! * m.initialShape.length;
     mem += c.splitOffset.byteLength + c.leafOffset.byteLength + c.splitIdx1.byteLength + c.splitIdx2.byteLength +
-      c.splitThresh.byteLength + c.leafValues.byteLength + c.anchorIdx.byteLength + c.deltas.byteLength;
+      c.splitThresh.byteLength + c.leafOffset[c.numTrees]! * m.initialShape.length * 4 + c.anchorIdx.byteLength +
+      c.deltas.byteLength;
     trees = trees === null ? c.numTrees : trees === c.numTrees ? trees : -1;
     pool = pool === null ? c.anchorIdx.length : pool === c.anchorIdx.length ? pool : -1;
     for (let t = 0; t < c.numTrees; ++t) {
@@ -414,28 +417,134 @@ function channelsOf(img: RgbImage | GrayImage): number {
   throw new RangeError(`image data length ${img.data.length} does not match ${img.width}x${img.height} with 1, 3 or 4 channels`);
 }
 
-/** A shape_predictor ready to run. Not thread-safe (keeps scratch buffers); create one per worker. */
+/** Options of ShapePredictor. */
+export interface ShapePredictorOptions {
+  /**
+   * Wasm kernels to accumulate leaf vectors with (SIMD; bit-identical to the JS loop, ~10x faster). The leaf
+   * values are copied into the kernels' arena. Without kernels everything runs in plain JS.
+   */
+  kernels?: Kernels | null;
+  /**
+   * With kernels: drop the model's JS copy of the leaf values after uploading them (saves 65 MB for the
+   * 68-point model). Only when nothing else uses the model object; the predictor then owns it.
+   */
+  releaseJsLeaves?: boolean;
+}
+
+interface WasmState {
+  kernels: Kernels;
+  accumulate: (shape: number, leaves: number, idx: number, ntrees: number, dim: number) => void;
+  leavesPtr: number;
+  /** byte offset of each cascade's leaves */
+  cascadePtr: number[];
+  shapePtr: number;
+  idxPtr: number;
+  i32: Int32Array | null;
+}
+
+/** A shape_predictor ready to run. Not re-entrant (keeps scratch buffers); create one per worker. */
 export class ShapePredictor {
   readonly model: ShapePredictorModel;
   private readonly shape: Float32Array;
   private readonly feats: Float32Array;
+  private readonly leafIdx: Int32Array;
   private readonly tform = new Float32Array(4);
+  private wasm: WasmState | null = null;
+  private disposed = false;
 
-  constructor(model: ShapePredictorModel) {
+  /**
+   * Wraps a parsed model. With `opts.kernels` (and a kernels.wasm that has `sp_accumulate`) the leaf values
+   * go to wasm memory; otherwise the pure JS path is used.
+   */
+  constructor(model: ShapePredictorModel, opts: ShapePredictorOptions = {}) {
     this.model = model;
     this.shape = new Float32Array(model.initialShape.length);
     let maxFeats = 0;
-    for (const c of model.cascades) maxFeats = Math.max(maxFeats, c.anchorIdx.length);
+    let maxTrees = 0;
+    for (const c of model.cascades) {
+      maxFeats = Math.max(maxFeats, c.anchorIdx.length);
+      maxTrees = Math.max(maxTrees, c.numTrees);
+    }
     this.feats = new Float32Array(maxFeats);
+    this.leafIdx = new Int32Array(maxTrees);
+    const k = opts.kernels;
+    if (k && typeof k.exports["sp_accumulate"] === "function") this.upload(k, maxTrees, opts.releaseJsLeaves ?? false);
   }
 
-  /** Parses a serialized dlib shape_predictor (see readShapePredictor). */
-  static fromBytes(bytes: Uint8Array, file = "<bytes>"): ShapePredictor {
-    return new ShapePredictor(readShapePredictor(bytes, file));
+  private upload(k: Kernels, maxTrees: number, release: boolean): void {
+    const dim = this.model.initialShape.length;
+    let total = 0;
+    for (const c of this.model.cascades) {
+      if (c.leafValues.length !== c.leafOffset[c.numTrees]! * dim) {
+        throw new Error("ShapePredictor: the model's leaf values were released by another predictor");
+      }
+      total += c.leafValues.length;
+    }
+    const arena = k.arena;
+    const leavesPtr = arena.allocF32(Math.max(1, total));
+    const shapePtr = arena.alloc(dim * 4 + maxTrees * 4);
+    const idxPtr = shapePtr + ((dim * 4 + 15) & ~15);
+    const cascadePtr: number[] = [];
+    let off = leavesPtr;
+    const F = arena.F32;
+    for (const c of this.model.cascades) {
+      cascadePtr.push(off);
+      F.set(c.leafValues, off >> 2);
+      off += c.leafValues.byteLength;
+      if (release) c.leafValues = new Float32Array(0);
+    }
+    this.wasm = {
+      kernels: k,
+      accumulate: k.fn("sp_accumulate"),
+      leavesPtr,
+      cascadePtr,
+      shapePtr,
+      idxPtr,
+      i32: null,
+    };
+  }
+
+  /**
+   * Parses a serialized dlib shape_predictor and uses the wasm kernels (the process-wide default instance
+   * unless `opts.kernels` is given; `kernels: null` or an unavailable kernels.wasm means plain JS). The JS
+   * copy of the leaf values is released unless `releaseJsLeaves: false`.
+   */
+  static async load(bytes: Uint8Array, file = "<bytes>", opts: ShapePredictorOptions = {}): Promise<ShapePredictor> {
+    const model = readShapePredictor(bytes, file);
+    let kernels = opts.kernels;
+    if (kernels === undefined) {
+      try {
+        kernels = await defaultKernels();
+      } catch {
+        kernels = null;
+      }
+    }
+    return new ShapePredictor(model, { kernels, releaseJsLeaves: opts.releaseJsLeaves ?? true });
+  }
+
+  /** Parses a serialized dlib shape_predictor (see readShapePredictor); plain JS unless kernels are given. */
+  static fromBytes(bytes: Uint8Array, file = "<bytes>", opts: ShapePredictorOptions = {}): ShapePredictor {
+    return new ShapePredictor(readShapePredictor(bytes, file), opts);
   }
 
   get numParts(): number {
     return this.model.numParts;
+  }
+
+  /** True when leaf accumulation runs in the wasm kernels. */
+  get usesWasm(): boolean {
+    return this.wasm !== null;
+  }
+
+  /** Releases the wasm memory. Afterwards predict runs in JS if the JS leaves were kept, else throws. */
+  dispose(): void {
+    const w = this.wasm;
+    if (!w) return;
+    this.wasm = null;
+    w.kernels.arena.release(w.leavesPtr);
+    w.kernels.arena.release(w.shapePtr);
+    const dim = this.model.initialShape.length;
+    if (this.model.cascades.some((c) => c.leafValues.length !== c.leafOffset[c.numTrees]! * dim)) this.disposed = true;
   }
 
   /**
@@ -445,6 +554,7 @@ export class ShapePredictor {
    * before rounding.
    */
   predict(img: RgbImage | GrayImage, rect: Rect): FullObjectDetection {
+    if (this.disposed) throw new Error("ShapePredictor: used after dispose() (its leaf values were released)");
     const ch = channelsOf(img);
     const { width: W, height: H, data } = img;
     const model = this.model;
@@ -453,13 +563,24 @@ export class ShapePredictor {
     cs.set(init);
     const fv = this.feats;
     const tf = this.tform;
+    const leafIdx = this.leafIdx;
+    const w = this.wasm;
+    let F: Float32Array | null = null;
+    let I: Int32Array | null = null;
+    if (w) {
+      F = w.kernels.arena.F32;
+      if (!w.i32 || w.i32.buffer !== F.buffer) w.i32 = new Int32Array(F.buffer);
+      I = w.i32;
+      F.set(init, w.shapePtr >> 2);
+    }
     // unnormalizing_tform(rect): (0,0) → top-left, (1,1) → bottom-right
     const left = rect.left;
     const top = rect.top;
     const sx = fround(rect.right) - fround(left);
     const sy = fround(rect.bottom) - fround(top);
     const dim = cs.length;
-    for (const c of model.cascades) {
+    for (let ci = 0; ci < model.cascades.length; ++ci) {
+      const c = model.cascades[ci]!;
       similarityTransform2x2(init, cs, tf);
       const t00 = tf[0]!, t01 = tf[1]!, t10 = tf[2]!, t11 = tf[3]!;
       const anchors = c.anchorIdx;
@@ -489,8 +610,8 @@ export class ShapePredictor {
       const i1 = c.splitIdx1;
       const i2 = c.splitIdx2;
       const th = c.splitThresh;
-      const lv = c.leafValues;
-      for (let t = 0; t < c.numTrees; ++t) {
+      const nt = c.numTrees;
+      for (let t = 0; t < nt; ++t) {
         const base = so[t]!;
         const ns = so[t + 1]! - base;
         let n = 0;
@@ -498,8 +619,18 @@ export class ShapePredictor {
           const k = base + n;
           n = fv[i1[k]!]! - fv[i2[k]!]! > th[k]! ? 2 * n + 1 : 2 * n + 2;
         }
-        let off = (lo[t]! + n - ns) * dim;
-        for (let j = 0; j < dim; ++j) cs[j] = cs[j]! + lv[off++]!;
+        leafIdx[t] = lo[t]! + n - ns;
+      }
+      if (w) {
+        I!.set(leafIdx.subarray(0, nt), w.idxPtr >> 2);
+        w.accumulate(w.shapePtr, w.cascadePtr[ci]!, w.idxPtr, nt, dim);
+        cs.set(F!.subarray(w.shapePtr >> 2, (w.shapePtr >> 2) + dim));
+      } else {
+        const lv = c.leafValues;
+        for (let t = 0; t < nt; ++t) {
+          let off = leafIdx[t]! * dim;
+          for (let j = 0; j < dim; ++j) cs[j] = cs[j]! + lv[off++]!;
+        }
       }
     }
     const parts: Point[] = [];
@@ -514,7 +645,7 @@ export class ShapePredictor {
   }
 }
 
-/** Convenience: parse and wrap (see readShapePredictor / ShapePredictor.predict). */
-export function loadShapePredictor(bytes: Uint8Array, file = "<bytes>"): ShapePredictor {
-  return ShapePredictor.fromBytes(bytes, file);
+/** Convenience: ShapePredictor.load (parse, then wasm kernels when available). */
+export function loadShapePredictor(bytes: Uint8Array, file = "<bytes>", opts: ShapePredictorOptions = {}): Promise<ShapePredictor> {
+  return ShapePredictor.load(bytes, file, opts);
 }
