@@ -27,7 +27,7 @@ export function con_scratch_floats(
   const onc = con_out_size(nc, fnc, stride_x, pad_x);
   const P = onr * onc;
   if (P < 8) return k * fnr * fnc * P;
-  return gemm_packed_b_floats(k * fnr * fnc, P) + (((P + 7) >> 3) << 3);
+  return gemm_packed_b_floats(k * fnr * fnc, P) + im2col_packed_work_floats(k, nr, nc, fnr, fnc, stride_y, stride_x, pad_y, pad_x);
 }
 
 @inline function zero_floats(d: usize, len: i32): void {
@@ -109,37 +109,139 @@ export function im2col(
   }
 }
 
+// Working space of im2col_packed, in floats: a zero-padded copy of the sample with slack before and
+// after (the vector loads of edge panels may reach past the planes) and a table of Kd tap offsets.
+@inline function pad_lead(sx: i32): i32 { return 8 * sx + 8; }
+
+/** Floats of the `work` buffer of im2col_packed. */
+export function im2col_packed_work_floats(
+  k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
+): i32 {
+  const Hp = nr + 2 * py, Wp = nc + 2 * px;
+  const tail = sy * Wp + 8 * sx + fnc + 16;
+  return ((pad_lead(sx) + k * Hp * Wp + tail + 3) & ~3) + k * fnr * fnc;
+}
+
+const lane_base: usize = memory.data(32, 16); // 8 i32 per-lane input offsets (general gather)
+
 /**
  * im2col of ONE sample straight into the packed panel layout of `gemm_packed`: dst holds
- * ceil(P/8) panels of [Kd][8] floats (P = onr*onc, Kd = k*fnr*fnc), columns >= P zero.
- * tmp: ceil(P/8)*8 floats of working space (one im2col row).
+ * ceil(P/8) panels of [Kd][8] floats (P = onr*onc, Kd = k*fnr*fnc); panel j, row kd = (ch, y, xx)
+ * holds the taps of output pixels 8j..8j+7. Lanes of the last panel beyond P hold unspecified
+ * finite values (gemm_packed never stores them). work: im2col_packed_work_floats(...) floats.
+ * Panels are written in order, each row with two vector loads from a zero-padded copy of the input
+ * (bit-blending two loads when the 8 pixels straddle two output rows).
  */
 export function im2col_packed(
   x: usize, k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
-  dst: usize, tmp: usize,
+  dst: usize, work: usize,
 ): void {
   const onr = con_out_size(nr, fnr, sy, py);
   const onc = con_out_size(nc, fnc, sx, px);
   const P = onr * onc;
   const panels = (P + 7) >> 3;
   const Kd = k * fnr * fnc;
-  const panelBytes = <usize>Kd << 5;
-  zero_floats(tmp + (<usize>P << 2), (panels << 3) - P);
-  let kd: usize = 0;
+  const Hp = nr + 2 * py, Wp = nc + 2 * px;
+  const HW = Hp * Wp;
+  const lead = pad_lead(sx);
+  const tail = sy * Wp + 8 * sx + fnc + 16;
+  const padFloats = (lead + k * HW + tail + 3) & ~3;
+  // 1. zero-padded copy: xp[ch][iy + py][ix + px] = x[ch][iy][ix]
+  const xp = work + (<usize>lead << 2); // float index 0 of the padded planes
+  zero_floats(work, lead);
   for (let ch = 0; ch < k; ch++) {
-    const plane = x + (<usize>(ch * nr * nc) << 2);
+    const pl = xp + (<usize>(ch * HW) << 2);
+    zero_floats(pl, py * Wp);
+    for (let iy = 0; iy < nr; iy++) {
+      const d = pl + (<usize>((iy + py) * Wp) << 2);
+      zero_floats(d, px);
+      copy_floats(d + (<usize>px << 2), x + (<usize>((ch * nr + iy) * nc) << 2), nc);
+      zero_floats(d + (<usize>(px + nc) << 2), px);
+    }
+    zero_floats(pl + (<usize>((py + nr) * Wp) << 2), py * Wp);
+  }
+  zero_floats(xp + (<usize>(k * HW) << 2), padFloats - lead - k * HW);
+  // 2. tap offsets (bytes) of every kd row relative to a pixel's top-left tap
+  const tab = work + (<usize>padFloats << 2);
+  let t = tab;
+  for (let ch = 0; ch < k; ch++) {
     for (let y = 0; y < fnr; y++) {
       for (let xx = 0; xx < fnc; xx++) {
-        im2col_row(plane, nr, nc, y, xx, sy, sx, py, px, onr, onc, tmp);
-        let d = dst + (kd << 5);
-        let s = tmp;
-        for (let j = 0; j < panels; j++) {
-          v128.store(d, v128.load(s));
-          v128.store(d, v128.load(s, 16), 16);
-          d += panelBytes;
-          s += 32;
+        store<i32>(t, (ch * HW + y * Wp + xx) << 2);
+        t += 4;
+      }
+    }
+  }
+  const tabEnd = tab + (<usize>Kd << 2);
+  const vec = (sx == 1 || sx == 2) && onc >= 8;
+  const iota = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
+  // 3. panels
+  let d = dst;
+  for (let j = 0; j < panels; j++) {
+    const p0 = j << 3;
+    const r = p0 / onc, c = p0 - r * onc;
+    const s = onc - c; // lanes still in row r (>= 8: the panel stays in one row)
+    const a0 = xp + (<usize>(r * sy * Wp + c * sx) << 2);
+    if (vec && s >= 8) {
+      if (sx == 1) {
+        for (t = tab; t < tabEnd; t += 4) {
+          const q = a0 + <usize>load<i32>(t);
+          v128.store(d, v128.load(q));
+          v128.store(d, v128.load(q, 16), 16);
+          d += 32;
         }
-        kd++;
+      } else {
+        for (t = tab; t < tabEnd; t += 4) {
+          const q = a0 + <usize>load<i32>(t);
+          v128.store(d, v128.shuffle<f32>(v128.load(q), v128.load(q, 16), 0, 2, 4, 6));
+          v128.store(d, v128.shuffle<f32>(v128.load(q, 32), v128.load(q, 48), 0, 2, 4, 6), 16);
+          d += 32;
+        }
+      }
+    } else if (vec) {
+      // lanes < s from row r, lanes >= s from row r + 1 (lane s = column 0)
+      const b0 = xp + (<usize>((r + 1) * sy * Wp) << 2) - (<usize>(s * sx) << 2);
+      const sv = i32x4.splat(s);
+      const m0 = i32x4.lt_s(iota, sv), m1 = i32x4.lt_s(i32x4.add(iota, four), sv);
+      if (sx == 1) {
+        for (t = tab; t < tabEnd; t += 4) {
+          const o = <usize>load<i32>(t);
+          const qa = a0 + o, qb = b0 + o;
+          v128.store(d, v128.bitselect(v128.load(qa), v128.load(qb), m0));
+          v128.store(d, v128.bitselect(v128.load(qa, 16), v128.load(qb, 16), m1), 16);
+          d += 32;
+        }
+      } else {
+        for (t = tab; t < tabEnd; t += 4) {
+          const o = <usize>load<i32>(t);
+          const qa = a0 + o, qb = b0 + o;
+          const va0 = v128.shuffle<f32>(v128.load(qa), v128.load(qa, 16), 0, 2, 4, 6);
+          const va1 = v128.shuffle<f32>(v128.load(qa, 32), v128.load(qa, 48), 0, 2, 4, 6);
+          const vb0 = v128.shuffle<f32>(v128.load(qb), v128.load(qb, 16), 0, 2, 4, 6);
+          const vb1 = v128.shuffle<f32>(v128.load(qb, 32), v128.load(qb, 48), 0, 2, 4, 6);
+          v128.store(d, v128.bitselect(va0, vb0, m0));
+          v128.store(d, v128.bitselect(va1, vb1, m1), 16);
+          d += 32;
+        }
+      }
+    } else {
+      // general gather: per-lane offsets (lanes beyond P read the first padded element)
+      for (let l = 0; l < 8; l++) {
+        const p = p0 + l;
+        let o = 0;
+        if (p < P) {
+          const rr = p / onc, cc = p - rr * onc;
+          o = (rr * sy * Wp + cc * sx) << 2;
+        }
+        store<i32>(lane_base + (<usize>l << 2), o);
+      }
+      for (t = tab; t < tabEnd; t += 4) {
+        const q = xp + <usize>load<i32>(t);
+        for (let l = 0; l < 8; l++) {
+          store<f32>(d + (<usize>l << 2), load<f32>(q + <usize>load<i32>(lane_base + (<usize>l << 2))));
+        }
+        d += 32;
       }
     }
   }

@@ -87,9 +87,10 @@ export function conOutShape(a: ConGeom & { numFilters: number }): Shape4 {
 
 /**
  * Floats of scratch conForward needs for one call, whatever the number of samples or filters:
- * 0 for a 1x1 stride-1 unpadded convolution (no im2col); k*fnr*fnc*P for P = onr*onc < 8 output
- * pixels (plain im2col); otherwise ceil(P/8)*8*(k*fnr*fnc + 1) (im2col packed in 8-column panels plus
- * one working row). Mirrors the module's `con_scratch_floats`.
+ * 0 for a 1x1 stride-1 unpadded convolution (no im2col); kd*P for P = onr*onc < 8 output pixels
+ * (plain im2col, kd = k*fnr*fnc); otherwise ceil(P/8)*8*kd (im2col packed in 8-column panels) plus
+ * the packing's working space (a zero-padded copy of one sample and a kd-entry offset table).
+ * Mirrors the module's `con_scratch_floats`.
  */
 export function conScratchFloats(a: ConGeom): number {
   if (a.fnr === 1 && a.fnc === 1 && a.strideY === 1 && a.strideX === 1 && a.padY === 0 && a.padX === 0) return 0;
@@ -97,8 +98,11 @@ export function conScratchFloats(a: ConGeom): number {
   const kd = a.input.k * a.fnr * a.fnc;
   const p = o.nr * o.nc;
   if (p < 8) return kd * p;
-  const padded = Math.ceil(p / 8) * 8;
-  return padded * kd + padded;
+  const hp = a.input.nr + 2 * a.padY, wp = a.input.nc + 2 * a.padX;
+  const lead = 8 * a.strideX + 8;
+  const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 16;
+  const work = ((lead + a.input.k * hp * wp + tail + 3) & ~3) + kd;
+  return Math.ceil(p / 8) * 8 * kd + work;
 }
 
 /**
