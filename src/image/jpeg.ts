@@ -367,6 +367,11 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         }
         const mcusX = Math.ceil(width / (8 * maxH));
         const mcusY = Math.ceil(height / (8 * maxV));
+        let totalBlocks = 0;
+        for (const c of comps) totalBlocks += Math.ceil(Math.ceil((width * c.h) / maxH) / 8) * Math.ceil(Math.ceil((height * c.v) / maxV) / 8);
+        // Every block's DC coefficient takes at least one bit: refuse files far too small for the declared size.
+        if ((d.length - e) * 8 < totalBlocks)
+          fail(file, `truncated JPEG: ${d.length - e} bytes after the frame header cannot hold a ${width}x${height} image`);
         for (const c of comps) {
           c.dw = Math.ceil((width * c.h) / maxH);
           c.dh = Math.ceil((height * c.v) / maxV);
@@ -843,102 +848,121 @@ function idctBlock(
   }
 }
 
-/**
- * Produces one full-resolution row (width `w`) of component samples for output row `y`, following libjpeg's
- * upsampling choice for the component's ratio. Returns the array and offset to read `w` samples from.
- */
-type RowFn = (y: number) => number;
+/** How one component's samples reach full resolution (libjpeg's per-component upsampling method). */
+const enum Up {
+  Full,
+  H2V1Fancy,
+  H1V2Fancy,
+  H2V2Fancy,
+  Replicate,
+}
 
-function makeRowSource(
-  c: Component,
-  plane: Uint8Array,
-  maxH: number,
-  maxV: number,
-  width: number,
-  file: string,
-): { buf: Uint8Array; row: RowFn } {
-  const stride = c.bpl * 8;
+interface RowSource {
+  kind: Up;
+  plane: Uint8Array;
+  stride: number;
+  dw: number;
+  dh: number;
+  hr: number;
+  vr: number;
+  /** Upsampled row buffer (unused for Up.Full). */
+  out: Uint8Array;
+  colsum: Int32Array;
+}
+
+function makeRowSource(c: Component, plane: Uint8Array, maxH: number, maxV: number, file: string): RowSource {
   const hr = maxH / c.h;
   const vr = maxV / c.v;
-  const dw = c.dw;
-  const dh = c.dh;
-  if (hr === 1 && vr === 1) return { buf: plane, row: (y) => y * stride };
   if (!Number.isInteger(hr) || !Number.isInteger(vr))
     fail(file, `unsupported JPEG: fractional sampling ratio ${maxH}/${c.h} x ${maxV}/${c.v}`);
-  const out = new Uint8Array(dw * hr + 8);
-  const colsum = new Int32Array(dw);
-  if (hr === 2 && vr === 1 && dw > 2) {
-    return {
-      buf: out,
-      row: (y) => {
-        const i = y * stride;
-        let v = plane[i]!;
-        out[0] = v;
-        out[1] = (v * 3 + plane[i + 1]! + 2) >> 2;
-        for (let x = 1; x < dw - 1; x++) {
-          v = plane[i + x]! * 3;
-          out[2 * x] = (v + plane[i + x - 1]! + 1) >> 2;
-          out[2 * x + 1] = (v + plane[i + x + 1]! + 2) >> 2;
-        }
-        const l = dw - 1;
-        v = plane[i + l]!;
-        out[2 * l] = (v * 3 + plane[i + l - 1]! + 1) >> 2;
-        out[2 * l + 1] = v;
-        return 0;
-      },
-    };
-  }
-  if (hr === 1 && vr === 2) {
-    return {
-      buf: out,
-      row: (y) => {
-        const iy = y >> 1;
-        const i0 = iy * stride;
-        const below = y & 1;
-        const i1 = (below ? Math.min(iy + 1, dh - 1) : Math.max(iy - 1, 0)) * stride;
-        const bias = below ? 2 : 1;
-        for (let x = 0; x < dw; x++) out[x] = (plane[i0 + x]! * 3 + plane[i1 + x]! + bias) >> 2;
-        return 0;
-      },
-    };
-  }
-  if (hr === 2 && vr === 2 && dw > 2) {
-    return {
-      buf: out,
-      row: (y) => {
-        const iy = y >> 1;
-        const i0 = iy * stride;
-        const i1 = (y & 1 ? Math.min(iy + 1, dh - 1) : Math.max(iy - 1, 0)) * stride;
-        for (let x = 0; x < dw; x++) colsum[x] = plane[i0 + x]! * 3 + plane[i1 + x]!;
-        let t = colsum[0]!;
-        out[0] = (t * 4 + 8) >> 4;
-        out[1] = (t * 3 + colsum[1]! + 7) >> 4;
-        for (let x = 1; x < dw - 1; x++) {
-          t = colsum[x]! * 3;
-          out[2 * x] = (t + colsum[x - 1]! + 8) >> 4;
-          out[2 * x + 1] = (t + colsum[x + 1]! + 7) >> 4;
-        }
-        const l = dw - 1;
-        t = colsum[l]!;
-        out[2 * l] = (t * 3 + colsum[l - 1]! + 8) >> 4;
-        out[2 * l + 1] = (t * 4 + 7) >> 4;
-        return 0;
-      },
-    };
-  }
-  // Plain replication (libjpeg's h2v1/h2v2 box upsamplers and int_upsample).
+  let kind = Up.Replicate;
+  if (hr === 1 && vr === 1) kind = Up.Full;
+  else if (hr === 2 && vr === 1 && c.dw > 2) kind = Up.H2V1Fancy;
+  else if (hr === 1 && vr === 2) kind = Up.H1V2Fancy;
+  else if (hr === 2 && vr === 2 && c.dw > 2) kind = Up.H2V2Fancy;
+  const full = kind === Up.Full;
   return {
-    buf: out,
-    row: (y) => {
-      const i = Math.floor(y / vr) * stride;
-      for (let x = 0, o = 0; x < dw; x++) {
-        const v = plane[i + x]!;
-        for (let k = 0; k < hr; k++) out[o++] = v;
-      }
-      return 0;
-    },
+    kind, plane, stride: c.bpl * 8, dw: c.dw, dh: c.dh, hr, vr,
+    out: new Uint8Array(full ? 0 : c.dw * hr + 8),
+    colsum: new Int32Array(kind === Up.H2V2Fancy ? c.dw : 0),
   };
-  void width;
+}
+
+/** Makes output row `y` of the component available; returns the offset of its first sample in `rowBuffer(s)`. */
+function fillRow(s: RowSource, y: number): number {
+  switch (s.kind) {
+    case Up.Full:
+      return y * s.stride;
+    case Up.H2V1Fancy:
+      h2v1Fancy(s.plane, y * s.stride, s.dw, s.out);
+      return 0;
+    case Up.H1V2Fancy: {
+      const iy = y >> 1;
+      const below = y & 1;
+      const other = below ? Math.min(iy + 1, s.dh - 1) : Math.max(iy - 1, 0);
+      h1v2Fancy(s.plane, iy * s.stride, other * s.stride, below ? 2 : 1, s.dw, s.out);
+      return 0;
+    }
+    case Up.H2V2Fancy: {
+      const iy = y >> 1;
+      const other = y & 1 ? Math.min(iy + 1, s.dh - 1) : Math.max(iy - 1, 0);
+      h2v2Fancy(s.plane, iy * s.stride, other * s.stride, s.dw, s.colsum, s.out);
+      return 0;
+    }
+    default:
+      replicateRow(s.plane, Math.floor(y / s.vr) * s.stride, s.dw, s.hr, s.out);
+      return 0;
+  }
+}
+
+function rowBuffer(s: RowSource): Uint8Array {
+  return s.kind === Up.Full ? s.plane : s.out;
+}
+
+/** Triangular 3:1 horizontal interpolation (libjpeg h2v1 fancy); needs dw > 2. */
+function h2v1Fancy(p: Uint8Array, i: number, dw: number, out: Uint8Array): void {
+  let v = p[i]!;
+  out[0] = v;
+  out[1] = (v * 3 + p[i + 1]! + 2) >> 2;
+  for (let x = 1; x < dw - 1; x++) {
+    v = p[i + x]! * 3;
+    out[2 * x] = (v + p[i + x - 1]! + 1) >> 2;
+    out[2 * x + 1] = (v + p[i + x + 1]! + 2) >> 2;
+  }
+  const l = dw - 1;
+  v = p[i + l]!;
+  out[2 * l] = (v * 3 + p[i + l - 1]! + 1) >> 2;
+  out[2 * l + 1] = v;
+}
+
+/** Triangular 3:1 vertical interpolation with the nearer row i0 and the other row i1 (libjpeg h1v2 fancy). */
+function h1v2Fancy(p: Uint8Array, i0: number, i1: number, bias: number, dw: number, out: Uint8Array): void {
+  for (let x = 0; x < dw; x++) out[x] = (p[i0 + x]! * 3 + p[i1 + x]! + bias) >> 2;
+}
+
+/** Triangular interpolation in both directions (libjpeg h2v2 fancy); needs dw > 2. */
+function h2v2Fancy(p: Uint8Array, i0: number, i1: number, dw: number, colsum: Int32Array, out: Uint8Array): void {
+  for (let x = 0; x < dw; x++) colsum[x] = p[i0 + x]! * 3 + p[i1 + x]!;
+  let t = colsum[0]!;
+  out[0] = (t * 4 + 8) >> 4;
+  out[1] = (t * 3 + colsum[1]! + 7) >> 4;
+  for (let x = 1; x < dw - 1; x++) {
+    t = colsum[x]! * 3;
+    out[2 * x] = (t + colsum[x - 1]! + 8) >> 4;
+    out[2 * x + 1] = (t + colsum[x + 1]! + 7) >> 4;
+  }
+  const l = dw - 1;
+  t = colsum[l]!;
+  out[2 * l] = (t * 3 + colsum[l - 1]! + 8) >> 4;
+  out[2 * l + 1] = (t * 4 + 7) >> 4;
+}
+
+/** Pixel replication by integer factors (libjpeg's box upsamplers / int_upsample). */
+function replicateRow(p: Uint8Array, i: number, dw: number, hr: number, out: Uint8Array): void {
+  for (let x = 0, o = 0; x < dw; x++) {
+    const v = p[i + x]!;
+    for (let k = 0; k < hr; k++) out[o++] = v;
+  }
 }
 
 function reconstruct(
@@ -971,27 +995,44 @@ function reconstruct(
   if (sawJfif) isRgb = false;
   else if (sawAdobe) isRgb = adobeTransform === 0;
   else isRgb = comps[0]!.id === 82 && comps[1]!.id === 71 && comps[2]!.id === 66;
-  const srcs = comps.map((c, i) => makeRowSource(c, planes[i]!, maxH, maxV, width, file));
-  const [s0, s1, s2] = srcs as [typeof srcs[0], typeof srcs[0], typeof srcs[0]];
-  for (let y = 0, o = 0; y < height; y++) {
-    const b0 = s0.buf, b1 = s1.buf, b2 = s2.buf;
-    const i0 = s0.row(y), i1 = s1.row(y), i2 = s2.row(y);
-    if (isRgb) {
-      for (let x = 0; x < width; x++, o += 3) {
-        rgb[o] = b0[i0 + x]!;
-        rgb[o + 1] = b1[i1 + x]!;
-        rgb[o + 2] = b2[i2 + x]!;
-      }
-    } else {
-      for (let x = 0; x < width; x++, o += 3) {
-        const yy = b0[i0 + x]! + 256;
-        const cb = b1[i1 + x]!;
-        const cr = b2[i2 + x]!;
-        rgb[o] = CLAMP[yy + CR_R[cr]!]!;
-        rgb[o + 1] = CLAMP[yy + ((CB_G[cb]! + CR_G[cr]!) >> 16)]!;
-        rgb[o + 2] = CLAMP[yy + CB_B[cb]!]!;
-      }
-    }
+  const s0 = makeRowSource(comps[0]!, planes[0]!, maxH, maxV, file);
+  const s1 = makeRowSource(comps[1]!, planes[1]!, maxH, maxV, file);
+  const s2 = makeRowSource(comps[2]!, planes[2]!, maxH, maxV, file);
+  const b0 = rowBuffer(s0);
+  const b1 = rowBuffer(s1);
+  const b2 = rowBuffer(s2);
+  for (let y = 0; y < height; y++) {
+    const i0 = fillRow(s0, y);
+    const i1 = fillRow(s1, y);
+    const i2 = fillRow(s2, y);
+    if (isRgb) copyRgbRow(b0, i0, b1, i1, b2, i2, rgb, y * width * 3, width);
+    else yccRgbRow(b0, i0, b1, i1, b2, i2, rgb, y * width * 3, width);
   }
   return { width, height, data: rgb };
+}
+
+/** libjpeg's ycc_rgb_convert for one row of `n` pixels. */
+function yccRgbRow(
+  y: Uint8Array, iy: number, cbp: Uint8Array, icb: number, crp: Uint8Array, icr: number,
+  out: Uint8Array, o: number, n: number,
+): void {
+  for (let x = 0; x < n; x++, o += 3) {
+    const yy = y[iy + x]! + 256;
+    const cb = cbp[icb + x]!;
+    const cr = crp[icr + x]!;
+    out[o] = CLAMP[yy + CR_R[cr]!]!;
+    out[o + 1] = CLAMP[yy + ((CB_G[cb]! + CR_G[cr]!) >> 16)]!;
+    out[o + 2] = CLAMP[yy + CB_B[cb]!]!;
+  }
+}
+
+function copyRgbRow(
+  r: Uint8Array, ir: number, g: Uint8Array, ig: number, b: Uint8Array, ib: number,
+  out: Uint8Array, o: number, n: number,
+): void {
+  for (let x = 0; x < n; x++, o += 3) {
+    out[o] = r[ir + x]!;
+    out[o + 1] = g[ig + x]!;
+    out[o + 2] = b[ib + x]!;
+  }
 }
