@@ -12,3 +12,4 @@ export * from "./gemm";
 export * from "./conv";
 export * from "./pool";
 export * from "./shape_predictor";
+export * from "./hog";

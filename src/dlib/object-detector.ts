@@ -129,7 +129,10 @@ export function readFhogObjectDetector(bytes: Uint8Array, file = "<bytes>"): Fho
     const at = rd.pos;
     const n = rd.uint("number of weight vectors");
     // each vector takes at least (numDimensions+1)*4 bytes
-    if (n === 0 || n * (numDimensions + 1) * 4 > rd.remaining) rd.fail(`bad number of weight vectors ${n}`, at);
+    if (n === 0) rd.fail("no weight vectors", at);
+    if (n * (numDimensions + 1) * 4 > rd.remaining) {
+      rd.fail(`${n} weight vectors of ${numDimensions + 1} values cannot fit in the ${rd.remaining} bytes left (truncated file?)`, at);
+    }
     for (let i = 0; i < n; i++) {
       rd.context = `weight vector ${i}`;
       weights.push(readW(`w[${i}]`));

@@ -1,0 +1,476 @@
+// dlib HOG detector kernels (fHOG, separable / full float filtering, bilinear pyramid resize), bit-exact
+// with dlib 19.24 compiled with SSE4.1/AVX and without FMA contraction. The TypeScript reference
+// implementations are in src/face/fhog.ts, src/face/hog.ts and src/image/pyramid.ts; every rounding step
+// below mirrors them (and dlib): float32 for dlib's float/simd ops, float64 where dlib uses double.
+// All pointers are byte offsets into memory; images are row-major.
+
+// dlib's 9 orientation unit vectors (float32)
+const HOG_DIRS_X: usize = memory.data<f32>([1.0, 0.9397, 0.766, 0.5, 0.1736, -0.1736, -0.5, -0.766, -0.9397]);
+const HOG_DIRS_Y: usize = memory.data<f32>([0.0, 0.342, 0.6428, 0.866, 0.9848, 0.9848, 0.866, 0.6428, 0.342]);
+
+// @ts-ignore: decorator
+@inline
+function hogBestOrientation(gx: f32, gy: f32): i32 {
+  let bestDot: f32 = 0;
+  let bestO: i32 = 0;
+  for (let o = 0; o < 9; o++) {
+    const dot: f32 = gx * load<f32>(HOG_DIRS_X + (<usize>o << 2)) + gy * load<f32>(HOG_DIRS_Y + (<usize>o << 2));
+    if (dot > bestDot) {
+      bestDot = dot;
+      bestO = o;
+    } else if (-dot > bestDot) {
+      bestDot = -dot;
+      bestO = o + 9;
+    }
+  }
+  return bestO;
+}
+
+// @ts-ignore: decorator
+@inline
+function histAdd(hist: usize, idx: i32, v: f32): void {
+  const p = hist + (<usize>idx << 2);
+  store<f32>(p, load<f32>(p) + v);
+}
+
+// bytes c, c+3, c+6, c+9 of v zero-extended to 4 u32 lanes (one colour channel of 4 rgb pixels)
+// @ts-ignore: decorator
+@inline
+function hogChan0(v: v128): v128 {
+  return i8x16.shuffle(v, i32x4.splat(0), 0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16);
+}
+// @ts-ignore: decorator
+@inline
+function hogChan1(v: v128): v128 {
+  return i8x16.shuffle(v, i32x4.splat(0), 1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16);
+}
+// @ts-ignore: decorator
+@inline
+function hogChan2(v: v128): v128 {
+  return i8x16.shuffle(v, i32x4.splat(0), 2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16);
+}
+// bytes 0..3 of v zero-extended to u32 lanes (4 grey pixels)
+// @ts-ignore: decorator
+@inline
+function hogGray4(v: v128): v128 {
+  return i8x16.shuffle(v, i32x4.splat(0), 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 3, 16, 16, 16);
+}
+
+// the four bilinear votes of one pixel of dlib's SIMD path, in dlib's order
+// @ts-ignore: decorator
+@inline
+function hogVote(hist: usize, rowA: i32, rowB: i32, ixp: i32, o: i32, v11: f32, v01: f32, v10: f32, v00: f32): void {
+  const a = (rowA + ixp) * 18 + o, b = (rowB + ixp) * 18 + o;
+  histAdd(hist, a, v11);
+  histAdd(hist, b, v01);
+  histAdd(hist, a + 18, v10);
+  histAdd(hist, b + 18, v00);
+}
+
+/**
+ * dlib extract_fhog_features (cell_size > 1) of an 8-bit rgb (isRgb=1, 3 bytes/pixel) or grey image.
+ * cellsNr/cellsNc = (int)((float)H/cell + 0.5) etc. (computed by the caller, both >= 3).
+ * hist: (cellsNr+2)*(cellsNc+2)*18 floats scratch; norm: cellsNr*cellsNc floats scratch;
+ * out: 31 planes of outR x outC floats, outR = cellsNr-2+rowsPad-1, outC = cellsNc-2+colsPad-1 (zeroed here).
+ */
+export function hog_fhog(
+  img: usize, W: i32, H: i32, isRgb: i32, cellSize: i32, rowsPad: i32, colsPad: i32,
+  cellsNr: i32, cellsNc: i32, hist: usize, norm: usize, out: usize,
+): void {
+  const hW = cellsNc + 2;
+  memory.fill(hist, 0, <usize>((cellsNr + 2) * hW * 18) << 2);
+  const visibleNr = min(cellsNr * cellSize, H) - 1;
+  const visibleNc = min(cellsNc * cellSize, W) - 1;
+  const cs = <f32>cellSize;
+  const csd = <f64>cellSize;
+  const ch = isRgb ? 3 : 1;
+  const rowStride = W * ch;
+  for (let y = 1; y < visibleNr; y++) {
+    const yp = <f32>((<f64>y + 0.5) / csd - 0.5);
+    const iyp = <i32>Math.floor(<f64>yp);
+    const vy0: f32 = yp - <f32>iyp;
+    const vy1: f32 = <f32>1.0 - vy0;
+    const rowA = (iyp + 1) * hW;
+    const rowB = (iyp + 2) * hW;
+    const base = img + <usize>(y * rowStride);
+    let x = 1;
+    const vy0v = f32x4.splat(vy0), vy1v = f32x4.splat(vy1);
+    for (; x < visibleNc - 7; x += 8) {
+      // dlib's 8-lane block as two independent 4-lane halves (lanes never interact)
+      for (let g = 0; g < 8; g += 4) {
+        const xg = x + g;
+        let gxi: v128, gyi: v128, leni: v128;
+        if (isRgb) {
+          const p = base + <usize>(xg * 3);
+          const Lb = v128.load(p - 3), Rb = v128.load(p + 3);
+          const Tb = v128.load(p - rowStride), Bb = v128.load(p + rowStride);
+          const rgx = i32x4.sub(hogChan0(Rb), hogChan0(Lb)), rgy = i32x4.sub(hogChan0(Bb), hogChan0(Tb));
+          const ggx = i32x4.sub(hogChan1(Rb), hogChan1(Lb)), ggy = i32x4.sub(hogChan1(Bb), hogChan1(Tb));
+          const bgx = i32x4.sub(hogChan2(Rb), hogChan2(Lb)), bgy = i32x4.sub(hogChan2(Bb), hogChan2(Tb));
+          const rl = i32x4.add(i32x4.mul(rgx, rgx), i32x4.mul(rgy, rgy));
+          const gl = i32x4.add(i32x4.mul(ggx, ggx), i32x4.mul(ggy, ggy));
+          const bl = i32x4.add(i32x4.mul(bgx, bgx), i32x4.mul(bgy, bgy));
+          // dlib's SIMD selection: red only if strictly larger than green, then blue unless strictly smaller
+          let cmp = i32x4.gt_s(rl, gl);
+          const tgx = v128.bitselect(rgx, ggx, cmp), tgy = v128.bitselect(rgy, ggy, cmp), tl = v128.bitselect(rl, gl, cmp);
+          cmp = i32x4.gt_s(tl, bl);
+          gxi = v128.bitselect(tgx, bgx, cmp);
+          gyi = v128.bitselect(tgy, bgy, cmp);
+          leni = v128.bitselect(tl, bl, cmp);
+        } else {
+          const p = base + <usize>xg;
+          gxi = i32x4.sub(hogGray4(v128.load(p + 1)), hogGray4(v128.load(p - 1)));
+          gyi = i32x4.sub(hogGray4(v128.load(p + W)), hogGray4(v128.load(p - W)));
+          leni = i32x4.add(i32x4.mul(gxi, gxi), i32x4.mul(gyi, gyi));
+        }
+        const gx = f32x4.convert_i32x4_s(gxi), gy = f32x4.convert_i32x4_s(gyi);
+        const xx = f32x4.convert_i32x4_s(i32x4.add(i32x4.splat(xg), i32x4(0, 1, 2, 3)));
+        const xp = f32x4.add(f32x4.div(f32x4.add(xx, f32x4.splat(0.5)), f32x4.splat(cs)), f32x4.splat(0.5));
+        const ixp = i32x4.trunc_sat_f32x4_s(xp);
+        const vx0 = f32x4.sub(xp, f32x4.convert_i32x4_s(ixp));
+        const vx1 = f32x4.sub(f32x4.splat(1), vx0);
+        const v = f32x4.sqrt(f32x4.convert_i32x4_s(leni));
+        let best = f32x4.splat(0);
+        let bo = i32x4.splat(0);
+        for (let o = 0; o < 9; o++) {
+          const dx = v128.load32_splat(HOG_DIRS_X + (<usize>o << 2));
+          const dy = v128.load32_splat(HOG_DIRS_Y + (<usize>o << 2));
+          const dot = f32x4.add(f32x4.mul(gx, dx), f32x4.mul(gy, dy));
+          let c = f32x4.gt(dot, best);
+          best = v128.bitselect(dot, best, c);
+          bo = v128.bitselect(i32x4.splat(o), bo, c);
+          const nd = f32x4.neg(dot);
+          c = f32x4.gt(nd, best);
+          best = v128.bitselect(nd, best, c);
+          bo = v128.bitselect(i32x4.splat(o + 9), bo, c);
+        }
+        const wx1 = f32x4.mul(vx1, v), wx0 = f32x4.mul(vx0, v);
+        const v11 = f32x4.mul(vy1v, wx1), v01 = f32x4.mul(vy0v, wx1);
+        const v10 = f32x4.mul(vy1v, wx0), v00 = f32x4.mul(vy0v, wx0);
+        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 0), i32x4.extract_lane(bo, 0),
+          f32x4.extract_lane(v11, 0), f32x4.extract_lane(v01, 0), f32x4.extract_lane(v10, 0), f32x4.extract_lane(v00, 0));
+        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 1), i32x4.extract_lane(bo, 1),
+          f32x4.extract_lane(v11, 1), f32x4.extract_lane(v01, 1), f32x4.extract_lane(v10, 1), f32x4.extract_lane(v00, 1));
+        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 2), i32x4.extract_lane(bo, 2),
+          f32x4.extract_lane(v11, 2), f32x4.extract_lane(v01, 2), f32x4.extract_lane(v10, 2), f32x4.extract_lane(v00, 2));
+        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 3), i32x4.extract_lane(bo, 3),
+          f32x4.extract_lane(v11, 3), f32x4.extract_lane(v01, 3), f32x4.extract_lane(v10, 3), f32x4.extract_lane(v00, 3));
+      }
+    }
+    for (; x < visibleNc; x++) {
+      let gx: i32, gy: i32, len: i32;
+      if (isRgb) {
+        const p = base + <usize>(x * 3);
+        gx = <i32>load<u8>(p + 3) - <i32>load<u8>(p - 3);
+        gy = <i32>load<u8>(p + rowStride) - <i32>load<u8>(p - rowStride);
+        len = gx * gx + gy * gy;
+        const ggx = <i32>load<u8>(p + 4) - <i32>load<u8>(p - 2);
+        const ggy = <i32>load<u8>(p + 1 + rowStride) - <i32>load<u8>(p + 1 - rowStride);
+        const gl = ggx * ggx + ggy * ggy;
+        const bgx = <i32>load<u8>(p + 5) - <i32>load<u8>(p - 1);
+        const bgy = <i32>load<u8>(p + 2 + rowStride) - <i32>load<u8>(p + 2 - rowStride);
+        const bl = bgx * bgx + bgy * bgy;
+        // dlib's scalar selection: start with red, switch only on strictly larger
+        if (gl > len) { len = gl; gx = ggx; gy = ggy; }
+        if (bl > len) { len = bl; gx = bgx; gy = bgy; }
+      } else {
+        const p = base + <usize>x;
+        gx = <i32>load<u8>(p + 1) - <i32>load<u8>(p - 1);
+        gy = <i32>load<u8>(p + W) - <i32>load<u8>(p - W);
+        len = gx * gx + gy * gy;
+      }
+      const o = hogBestOrientation(<f32>gx, <f32>gy);
+      const v: f32 = Mathf.sqrt(<f32>len);
+      const xp = <f32>((<f64>x + 0.5) / csd - 0.5);
+      const ixp = <i32>Math.floor(<f64>xp);
+      const vx0: f32 = xp - <f32>ixp;
+      const vx1: f32 = <f32>1.0 - vx0;
+      const a = (rowA + ixp + 1) * 18 + o, b = (rowB + ixp + 1) * 18 + o;
+      histAdd(hist, a, vy1 * vx1 * v);
+      histAdd(hist, b, vy0 * vx1 * v);
+      histAdd(hist, a + 18, vy1 * vx0 * v);
+      histAdd(hist, b + 18, vy0 * vx0 * v);
+    }
+  }
+
+  // energy per cell
+  for (let r = 0; r < cellsNr; r++) {
+    for (let c = 0; c < cellsNc; c++) {
+      const hb = hist + (<usize>(((r + 1) * hW + (c + 1)) * 18) << 2);
+      let acc: f32 = 0;
+      for (let o = 0; o < 9; o++) {
+        const s: f32 = load<f32>(hb + (<usize>o << 2)) + load<f32>(hb + (<usize>(o + 9) << 2));
+        acc = acc + s * s;
+      }
+      store<f32>(norm + (<usize>(r * cellsNc + c) << 2), acc);
+    }
+  }
+
+  const hogNr = cellsNr - 2, hogNc = cellsNc - 2;
+  const outR = hogNr + rowsPad - 1, outC = hogNc + colsPad - 1;
+  const plane = outR * outC;
+  memory.fill(out, 0, <usize>(31 * plane) << 2);
+  const padR = (rowsPad - 1) >> 1, padC = (colsPad - 1) >> 1;
+  const eps: f32 = 0.0001;
+  const c02 = f32x4.splat(<f32>0.2);
+  const c01 = f32x4.splat(<f32>0.1);
+  const cT = f32x4.splat(<f32>(2 * 0.2357));
+  const epsv = f32x4.splat(eps);
+  for (let y = 0; y < hogNr; y++) {
+    const yy = y + padR;
+    const nr0 = norm + (<usize>(y * cellsNc) << 2);
+    const nr1 = nr0 + (<usize>cellsNc << 2);
+    const nr2 = nr1 + (<usize>cellsNc << 2);
+    for (let x = 0; x < hogNc; x++) {
+      const xo = <usize>x << 2;
+      const n00 = load<f32>(nr0 + xo), n01 = load<f32>(nr0 + xo + 4), n02 = load<f32>(nr0 + xo + 8);
+      const n10 = load<f32>(nr1 + xo), n11 = load<f32>(nr1 + xo + 4), n12 = load<f32>(nr1 + xo + 8);
+      const n20 = load<f32>(nr2 + xo), n21 = load<f32>(nr2 + xo + 4), n22 = load<f32>(nr2 + xo + 8);
+      // lanes as dlib: z1 = (n11,n01,n10,n00) z2 = (n12,n02,n11,n01) z3 = (n21,n11,n20,n10) z4 = (n22,n12,n21,n11)
+      let z1 = f32x4(n11, n01, n10, n00);
+      const z2 = f32x4(n12, n02, n11, n01);
+      const z3 = f32x4(n21, n11, n20, n10);
+      const z4 = f32x4(n22, n12, n21, n11);
+      z1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(z1, z2), z3), z4), epsv);
+      const nn = f32x4.mul(c02, f32x4.sqrt(z1));
+      const n = f32x4.div(c01, nn);
+      let t = f32x4.splat(0);
+      const hb = hist + (<usize>(((y + 2) * hW + (x + 2)) * 18) << 2);
+      const ob = out + (<usize>(yy * outC + x + padC) << 2);
+      for (let o = 0; o < 18; o += 3) {
+        const h0 = hogClampMul(load<f32>(hb + (<usize>o << 2)), nn, n);
+        const h1 = hogClampMul(load<f32>(hb + (<usize>(o + 1) << 2)), nn, n);
+        const h2 = hogClampMul(load<f32>(hb + (<usize>(o + 2) << 2)), nn, n);
+        store<f32>(ob + (<usize>(o * plane) << 2), hogHsum(h0));
+        store<f32>(ob + (<usize>((o + 1) * plane) << 2), hogHsum(h1));
+        store<f32>(ob + (<usize>((o + 2) * plane) << 2), hogHsum(h2));
+        t = f32x4.add(t, f32x4.add(f32x4.add(h0, h1), h2));
+      }
+      for (let o = 0; o < 9; o++) {
+        const a: f32 = load<f32>(hb + (<usize>o << 2)) + load<f32>(hb + (<usize>(o + 9) << 2));
+        store<f32>(ob + (<usize>((o + 18) * plane) << 2), hogHsum(hogClampMul(a, nn, n)));
+      }
+      t = f32x4.mul(t, cT);
+      store<f32>(ob + (<usize>(27 * plane) << 2), f32x4.extract_lane(t, 0));
+      store<f32>(ob + (<usize>(28 * plane) << 2), f32x4.extract_lane(t, 1));
+      store<f32>(ob + (<usize>(29 * plane) << 2), f32x4.extract_lane(t, 2));
+      store<f32>(ob + (<usize>(30 * plane) << 2), f32x4.extract_lane(t, 3));
+    }
+  }
+}
+
+// min(a, nn) * n per lane, with _mm_min_ps semantics (a < nn ? a : nn)
+// @ts-ignore: decorator
+@inline
+function hogClampMul(a: f32, nn: v128, n: v128): v128 {
+  const av = f32x4.splat(a);
+  return f32x4.mul(v128.bitselect(av, nn, f32x4.lt(av, nn)), n);
+}
+
+// SSE4.1 dpps horizontal sum: (l0 + l1) + (l2 + l3)
+// @ts-ignore: decorator
+@inline
+function hogHsum(h: v128): f32 {
+  return (f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1)) + (f32x4.extract_lane(h, 2) + f32x4.extract_lane(h, 3));
+}
+
+// ---------------------------------------------------------------------------------------------
+// spatial filtering
+
+function hogZeroBorder(img: usize, nr: i32, nc: i32, l: i32, t: i32, r: i32, b: i32): void {
+  for (let y = 0; y < nr; y++) {
+    const row = img + (<usize>(y * nc) << 2);
+    if (y < t || y > b) {
+      memory.fill(row, 0, <usize>nc << 2);
+    } else {
+      for (let x = 0; x < nc; x++) if (x < l || x > r) store<f32>(row + (<usize>x << 2), 0);
+    }
+  }
+}
+
+/**
+ * dlib float_spatially_filter_image_separable on one float plane (nr x nc): row filter (L taps), column filter
+ * (M taps), scratch nr*nc floats, out nr*nc floats (added to when addTo != 0). dlib's 8-wide SIMD columns
+ * (c = first_col, +8, ... while c < last_col-7) use its 3-accumulator order, the rest the sequential order.
+ */
+export function hog_filter_separable(
+  inp: usize, nr: i32, nc: i32, rowF: usize, L: i32, colF: usize, M: i32, scratch: usize, out: usize, addTo: i32,
+): void {
+  const firstRow = M >> 1, firstCol = L >> 1;
+  const lastRow = nr - ((M - 1) >> 1), lastCol = nc - ((L - 1) >> 1);
+  if (!addTo) hogZeroBorder(out, nr, nc, firstCol, firstRow, lastCol - 1, lastRow - 1);
+  let simdEnd = firstCol;
+  while (simdEnd < lastCol - 7) simdEnd += 8;
+  const nT = L >= 3 ? ((L - 3) / 3 + 1) * 3 : 0;
+  const mT = M >= 3 ? ((M - 3) / 3 + 1) * 3 : 0;
+  const z = f32x4.splat(0);
+  // row filter
+  for (let r = 0; r < nr; r++) {
+    const rowIn = inp + (<usize>(r * nc - firstCol) << 2);
+    const rowS = scratch + (<usize>(r * nc) << 2);
+    let c = firstCol;
+    for (; c < simdEnd; c += 4) {
+      const p = rowIn + (<usize>c << 2);
+      let t1 = z, t2 = z, t3 = z;
+      let n = 0;
+      for (; n < nT; n += 3) {
+        const q = p + (<usize>n << 2);
+        const f = rowF + (<usize>n << 2);
+        t1 = f32x4.add(t1, f32x4.mul(v128.load(q), v128.load32_splat(f)));
+        t2 = f32x4.add(t2, f32x4.mul(v128.load(q + 4), v128.load32_splat(f + 4)));
+        t3 = f32x4.add(t3, f32x4.mul(v128.load(q + 8), v128.load32_splat(f + 8)));
+      }
+      for (; n < L; n++) t1 = f32x4.add(t1, f32x4.mul(v128.load(p + (<usize>n << 2)), v128.load32_splat(rowF + (<usize>n << 2))));
+      v128.store(rowS + (<usize>c << 2), f32x4.add(t1, f32x4.add(t2, t3)));
+    }
+    for (; c < lastCol; c++) {
+      const p = rowIn + (<usize>c << 2);
+      let t: f32 = 0;
+      for (let n = 0; n < L; n++) t = t + load<f32>(p + (<usize>n << 2)) * load<f32>(rowF + (<usize>n << 2));
+      store<f32>(rowS + (<usize>c << 2), t);
+    }
+  }
+  // column filter
+  const stride = <usize>nc << 2;
+  for (let r = firstRow; r < lastRow; r++) {
+    const top = scratch + (<usize>((r - firstRow) * nc) << 2);
+    const rowO = out + (<usize>(r * nc) << 2);
+    let c = firstCol;
+    for (; c < simdEnd; c += 4) {
+      const p = top + (<usize>c << 2);
+      let t1 = z, t2 = z, t3 = z;
+      let m = 0;
+      for (; m < mT; m += 3) {
+        const q = p + <usize>m * stride;
+        const f = colF + (<usize>m << 2);
+        t1 = f32x4.add(t1, f32x4.mul(v128.load(q), v128.load32_splat(f)));
+        t2 = f32x4.add(t2, f32x4.mul(v128.load(q + stride), v128.load32_splat(f + 4)));
+        t3 = f32x4.add(t3, f32x4.mul(v128.load(q + 2 * stride), v128.load32_splat(f + 8)));
+      }
+      for (; m < M; m++) t1 = f32x4.add(t1, f32x4.mul(v128.load(p + <usize>m * stride), v128.load32_splat(colF + (<usize>m << 2))));
+      let v = f32x4.add(t1, f32x4.add(t2, t3));
+      const o = rowO + (<usize>c << 2);
+      if (addTo) v = f32x4.add(v, v128.load(o));
+      v128.store(o, v);
+    }
+    for (; c < lastCol; c++) {
+      const p = top + (<usize>c << 2);
+      let t: f32 = 0;
+      for (let m = 0; m < M; m++) t = t + load<f32>(p + <usize>m * stride) * load<f32>(colF + (<usize>m << 2));
+      const o = rowO + (<usize>c << 2);
+      store<f32>(o, addTo ? load<f32>(o) + t : t);
+    }
+  }
+}
+
+/** dlib spatially_filter_image (float image, float fr x fc filter, scale 1, no abs), addTo as above. */
+export function hog_filter_full(inp: usize, nr: i32, nc: i32, filt: usize, fr: i32, fc: i32, out: usize, addTo: i32): void {
+  const firstRow = fr >> 1, firstCol = fc >> 1;
+  const lastRow = nr - ((fr - 1) >> 1), lastCol = nc - ((fc - 1) >> 1);
+  if (!addTo) hogZeroBorder(out, nr, nc, firstCol, firstRow, lastCol - 1, lastRow - 1);
+  let simdEnd = firstCol;
+  while (simdEnd < lastCol - 7) simdEnd += 8;
+  const nT = fc >= 3 ? ((fc - 3) / 3 + 1) * 3 : 0;
+  const z = f32x4.splat(0);
+  for (let r = firstRow; r < lastRow; r++) {
+    const rowO = out + (<usize>(r * nc) << 2);
+    let c = firstCol;
+    for (; c < simdEnd; c += 4) {
+      let t1 = z, t2 = z, t3 = z;
+      for (let m = 0; m < fr; m++) {
+        const p = inp + (<usize>((r - firstRow + m) * nc + c - firstCol) << 2);
+        const fb = filt + (<usize>(m * fc) << 2);
+        let n = 0;
+        for (; n < nT; n += 3) {
+          const q = p + (<usize>n << 2);
+          const f = fb + (<usize>n << 2);
+          t1 = f32x4.add(t1, f32x4.mul(v128.load(q), v128.load32_splat(f)));
+          t2 = f32x4.add(t2, f32x4.mul(v128.load(q + 4), v128.load32_splat(f + 4)));
+          t3 = f32x4.add(t3, f32x4.mul(v128.load(q + 8), v128.load32_splat(f + 8)));
+        }
+        for (; n < fc; n++) t1 = f32x4.add(t1, f32x4.mul(v128.load(p + (<usize>n << 2)), v128.load32_splat(fb + (<usize>n << 2))));
+      }
+      let v = f32x4.add(t1, f32x4.add(t2, t3));
+      const o = rowO + (<usize>c << 2);
+      if (addTo) v = f32x4.add(v, v128.load(o));
+      v128.store(o, v);
+    }
+    for (; c < lastCol; c++) {
+      let t: f32 = 0;
+      for (let m = 0; m < fr; m++) {
+        const p = inp + (<usize>((r - firstRow + m) * nc + c - firstCol) << 2);
+        const fb = filt + (<usize>(m * fc) << 2);
+        for (let n = 0; n < fc; n++) t = t + load<f32>(p + (<usize>n << 2)) * load<f32>(fb + (<usize>n << 2));
+      }
+      const o = rowO + (<usize>c << 2);
+      store<f32>(o, addTo ? load<f32>(o) + t : t);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dlib resize_image(in, out) with bilinear interpolation for rgb (ch = 3) and grey uint8 (ch = 1) images
+
+/** Same arithmetic as src/image/pyramid.ts resizeImageBilinear (dlib's SSE main loop + scalar tail). */
+export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usize, oW: i32, oH: i32, ch: i32): void {
+  if (oW <= 0 || oH <= 0 || inW <= 0 || inH <= 0) return;
+  const xScale: f64 = <f64>(inW - 1) / <f64>max(oW - 1, 1);
+  const yScale: f64 = <f64>(inH - 1) / <f64>max(oH - 1, 1);
+  const xs4 = <f32>(4 * xScale);
+  let y: f64 = -yScale;
+  for (let r = 0; r < oH; r++) {
+    y += yScale;
+    const top = <i32>Math.floor(y);
+    const bottom = min(top + 1, inH - 1);
+    const tbFrac: f64 = y - <f64>top;
+    const topRow = src + <usize>(top * inW * ch);
+    const botRow = src + <usize>(bottom * inW * ch);
+    const x0: f64 = -4 * xScale;
+    const tbF = <f32>tbFrac, invTbF = <f32>(1 - tbFrac);
+    let l0 = <f32>x0, l1 = <f32>(x0 + xScale), l2 = <f32>(x0 + 2 * xScale), l3 = <f32>(x0 + 3 * xScale);
+    let c = 0;
+    const oRow = dst + <usize>(r * oW * ch);
+    for (;; c += 4) {
+      l0 += xs4; l1 += xs4; l2 += xs4; l3 += xs4;
+      if (<i32>l3 + 1 >= inW) break;
+      for (let q = 0; q < 4; q++) {
+        const lx: f32 = q == 0 ? l0 : q == 1 ? l1 : q == 2 ? l2 : l3;
+        const left = <i32>lx;
+        const lr: f32 = lx - <f32>left;
+        const invLr: f32 = <f32>1 - lr;
+        const tlf: f32 = invTbF * invLr, trf: f32 = invTbF * lr, blf: f32 = tbF * invLr, brf: f32 = tbF * lr;
+        const pt = topRow + <usize>(left * ch), pb = botRow + <usize>(left * ch);
+        const po = oRow + <usize>((c + q) * ch);
+        for (let k = 0; k < ch; k++) {
+          const v: f32 = tlf * <f32>load<u8>(pt + k) + trf * <f32>load<u8>(pt + k + ch) + blf * <f32>load<u8>(pb + k) + brf * <f32>load<u8>(pb + k + ch);
+          if (ch == 3) store<u8>(po + k, <u8>(<i32>v));
+          else store<u8>(po + k, <u8>(<i32>(<f64>v + 0.5)));
+        }
+      }
+    }
+    let x: f64 = -xScale + <f64>c * xScale;
+    for (; c < oW; c++) {
+      x += xScale;
+      const left = <i32>Math.floor(x);
+      const right = min(left + 1, inW - 1);
+      const pTl = topRow + <usize>(left * ch), pTr = topRow + <usize>(right * ch);
+      const pBl = botRow + <usize>(left * ch), pBr = botRow + <usize>(right * ch);
+      const po = oRow + <usize>(c * ch);
+      if (ch == 3) {
+        const lr: f64 = x - <f64>left;
+        for (let k = 0; k < 3; k++) {
+          const v: f64 = (1 - tbFrac) * ((1 - lr) * <f64>load<u8>(pTl + k) + lr * <f64>load<u8>(pTr + k)) +
+            tbFrac * ((1 - lr) * <f64>load<u8>(pBl + k) + lr * <f64>load<u8>(pBr + k));
+          store<u8>(po + k, <u8>(<i32>v));
+        }
+      } else {
+        const lr = <f32>(x - <f64>left);
+        const invLr: f32 = <f32>1 - lr;
+        const a: f32 = invLr * <f32>load<u8>(pTl) + lr * <f32>load<u8>(pTr);
+        const b: f32 = invLr * <f32>load<u8>(pBl) + lr * <f32>load<u8>(pBr);
+        const v = <f32>((1 - tbFrac) * <f64>a + tbFrac * <f64>b);
+        store<u8>(po, v <= 0 ? 0 : v >= 255 ? 255 : <u8>(<i32>v));
+      }
+    }
+  }
+}
