@@ -297,7 +297,40 @@ export function add_prev(
     }
     return;
   }
-  add_prev_ref(a, an, ak, anr, anc, b, bn, bk, bnr, bnc, out);
+  // different shapes: row by row; a missing row/column contributes +0 (so -0 from the other input
+  // becomes +0 exactly as dlib's v1 + v2 with v1 = 0 does)
+  const on = max(an, bn), ok = max(ak, bk), onr = max(anr, bnr), onc = max(anc, bnc);
+  const z = f32x4.splat(0);
+  let d = out;
+  for (let n = 0; n < on; n++) {
+    for (let k = 0; k < ok; k++) {
+      for (let r = 0; r < onr; r++) {
+        const wa = n < an && k < ak && r < anr ? anc : 0;
+        const wb = n < bn && k < bk && r < bnr ? bnc : 0;
+        const pa = a + (<usize>(((n * ak + k) * anr + r) * anc) << 2);
+        const pb = b + (<usize>(((n * bk + k) * bnr + r) * bnc) << 2);
+        const both = min(wa, wb);
+        let c = 0;
+        for (; c + 4 <= both; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(d + o, f32x4.add(v128.load(pa + o), v128.load(pb + o)));
+        }
+        for (; c < both; c++) {
+          const o = <usize>c << 2;
+          store<f32>(d + o, load<f32>(pa + o) + load<f32>(pb + o));
+        }
+        if (wa > wb) {
+          for (; c + 4 <= wa; c += 4) v128.store(d + (<usize>c << 2), f32x4.add(z, v128.load(pa + (<usize>c << 2))));
+          for (; c < wa; c++) store<f32>(d + (<usize>c << 2), <f32>0 + load<f32>(pa + (<usize>c << 2)));
+        } else {
+          for (; c + 4 <= wb; c += 4) v128.store(d + (<usize>c << 2), f32x4.add(z, v128.load(pb + (<usize>c << 2))));
+          for (; c < wb; c++) store<f32>(d + (<usize>c << 2), <f32>0 + load<f32>(pb + (<usize>c << 2)));
+        }
+        for (; c < onc; c++) store<f32>(d + (<usize>c << 2), 0);
+        d += <usize>onc << 2;
+      }
+    }
+  }
 }
 
 export function add_prev_ref(

@@ -14,35 +14,81 @@ export function pool_out_size(n: i32, win: i32, stride: i32, pad: i32): i32 {
   return 1 + (n + 2 * pad - win) / stride;
 }
 
+// One output element the slow way: clipped window, row-major order, first element as the start
+// value of max (so that NaN/-0 behave as dlib's max(), which compares with `>` from m(0,0)).
+@inline function pool_one(
+  src: usize, nc: i32, r0: i32, r1: i32, c0: i32, c1: i32, is_max: bool,
+): f32 {
+  let v: f32;
+  if (is_max) {
+    v = load<f32>(src + (<usize>(r0 * nc + c0) << 2));
+    for (let y = r0; y < r1; y++) {
+      const row = src + (<usize>(y * nc) << 2);
+      for (let xx = c0; xx < c1; xx++) {
+        const t = load<f32>(row + (<usize>xx << 2));
+        if (t > v) v = t;
+      }
+    }
+  } else {
+    v = 0;
+    for (let y = r0; y < r1; y++) {
+      const row = src + (<usize>(y * nc) << 2);
+      for (let xx = c0; xx < c1; xx++) v += load<f32>(row + (<usize>xx << 2));
+    }
+    v = v / <f32>((r1 - r0) * (c1 - c0));
+  }
+  return v;
+}
+
+// 4 consecutive input values at stride sx (1 or 2) starting at p
+@inline function gather4(p: usize, sx: i32): v128 {
+  if (sx == 1) return v128.load(p);
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+}
+
 @inline function pool_plane(
   src: usize, nr: i32, nc: i32, dst: usize, onr: i32, onc: i32,
   wr: i32, wc: i32, sy: i32, sx: i32, py: i32, px: i32, is_max: bool,
 ): void {
+  // SIMD groups of 4 output columns whose windows lie inside the row, with every vector load
+  // (stride 2 reads 8 floats) inside the row too: c*sx - px >= 0 and (c+3)*sx - px + wc - 1 + (sx-1) < nc
+  const ca = (px + sx - 1) / sx;
+  const simd = sx == 1 || sx == 2;
   for (let r = 0; r < onr; r++) {
     const top = r * sy - py;
     const r0 = max(top, 0), r1 = min(top + wr, nr);
-    for (let c = 0; c < onc; c++) {
+    const inv = <f32>((r1 - r0) * wc);
+    const drow = dst + (<usize>(r * onc) << 2);
+    let c = 0;
+    for (; c < onc; c++) {
+      if (simd && c >= ca && (c + 3) * sx - px + wc + sx - 2 < nc) break;
       const left = c * sx - px;
-      const c0 = max(left, 0), c1 = min(left + wc, nc);
-      let v: f32;
-      if (is_max) {
-        v = -Infinity;
-        for (let y = r0; y < r1; y++) {
-          const row = src + (<usize>(y * nc) << 2);
-          for (let xx = c0; xx < c1; xx++) {
-            const t = load<f32>(row + (<usize>xx << 2));
-            if (t > v) v = t; // dlib's max(): keep the first of equal values
+      store<f32>(drow + (<usize>c << 2), pool_one(src, nc, r0, r1, max(left, 0), min(left + wc, nc), is_max));
+    }
+    if (simd) {
+      for (; c + 4 <= onc && (c + 3) * sx - px + wc + sx - 2 < nc; c += 4) {
+        const base = src + (<usize>(c * sx - px) << 2);
+        let v: v128;
+        if (is_max) {
+          v = gather4(base + (<usize>(r0 * nc) << 2), sx);
+          for (let y = r0; y < r1; y++) {
+            const row = base + (<usize>(y * nc) << 2);
+            for (let xx = 0; xx < wc; xx++) v = f32x4.pmax(v, gather4(row + (<usize>xx << 2), sx));
           }
+        } else {
+          v = f32x4.splat(0);
+          for (let y = r0; y < r1; y++) {
+            const row = base + (<usize>(y * nc) << 2);
+            for (let xx = 0; xx < wc; xx++) v = f32x4.add(v, gather4(row + (<usize>xx << 2), sx));
+          }
+          v = f32x4.div(v, f32x4.splat(inv));
         }
-      } else {
-        v = 0;
-        for (let y = r0; y < r1; y++) {
-          const row = src + (<usize>(y * nc) << 2);
-          for (let xx = c0; xx < c1; xx++) v += load<f32>(row + (<usize>xx << 2));
-        }
-        v = v / <f32>((r1 - r0) * (c1 - c0));
+        v128.store(drow + (<usize>c << 2), v);
       }
-      store<f32>(dst + (<usize>(r * onc + c) << 2), v);
+    }
+    for (; c < onc; c++) {
+      const left = c * sx - px;
+      store<f32>(drow + (<usize>c << 2), pool_one(src, nc, r0, r1, max(left, 0), min(left + wc, nc), is_max));
     }
   }
 }
@@ -101,14 +147,14 @@ function pool_ref(
     for (let ch = 0; ch < k; ch++) {
       for (let r = 0; r < onr; r++) {
         for (let c = 0; c < onc; c++) {
-          let v: f32 = is_max ? -Infinity : 0;
+          let v: f32 = 0;
           let cnt = 0;
           for (let y = 0; y < wr; y++) {
             for (let xx = 0; xx < wc; xx++) {
               const iy = r * sy - py + y, ix = c * sx - px + xx;
               if (iy < 0 || iy >= nr || ix < 0 || ix >= nc) continue;
               const val = load<f32>(x + ((<usize>(((s * k + ch) * nr + iy) * nc + ix)) << 2));
-              if (is_max) { if (val > v) v = val; } else v += val;
+              if (is_max) { if (cnt == 0 || val > v) v = val; } else v += val;
               cnt++;
             }
           }

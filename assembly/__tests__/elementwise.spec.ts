@@ -69,6 +69,12 @@ describe("element-wise kernels, fast vs ref (bit-identical)", () => {
     expect(load<f32>(o, 5 * 4)).toBe(load<f32>(p, 4 * 4) + load<f32>(q, 5 * 4)); // (k0, r1, c1)
     expect(load<f32>(o, 16 * 4)).toBe(load<f32>(p, 9 * 4));           // (k1, r0, c0): only p
     expect(load<f32>(o, 31 * 4)).toBe(<f32>0);                         // (k1, r3, c3): neither
+    // a -0 that meets a missing entry becomes +0 (dlib computes 0 + v)
+    store<f32>(q, -0.0, 3 * 4);
+    add_prev(p, 1, 2, 3, 3, q, 1, 1, 4, 4, o);
+    expect(load<u32>(o, 3 * 4)).toBe(0);
+    add_prev_ref(p, 1, 2, 3, 3, q, 1, 1, 4, 4, o);
+    expect(load<u32>(o, 3 * 4)).toBe(0);
   });
   it("copy and concat_channels", () => {
     const x = randBuf(len), a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);

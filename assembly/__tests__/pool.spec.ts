@@ -43,6 +43,19 @@ describe("pooling fast vs ref", () => {
     max_pool(x, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, o);
     expect(load<f32>(o, 12)).toBe(<f32>5);
   });
+  it("max keeps dlib's comparison semantics: a leading NaN stays, a later NaN is skipped", () => {
+    const x = heap.alloc(16 * 4);
+    for (let i = 0; i < 16; i++) store<f32>(x + (<usize>i << 2), <f32>i);
+    store<f32>(x, NaN);       // plane 4x4, window 2x2 stride 2: output (0,0) starts with NaN
+    store<f32>(x, NaN, 3 * 4); // output (0,1) meets NaN after 2
+    const a = heap.alloc(4 * 4), b = heap.alloc(4 * 4);
+    max_pool(x, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, a);
+    max_pool_ref(x, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, b);
+    expect(isNaN(load<f32>(a))).toBe(true);
+    expect(isNaN(load<f32>(b))).toBe(true);
+    expect(load<f32>(a, 4)).toBe(<f32>7); // window {2, NaN, 6, 7}
+    expect(load<f32>(b, 4)).toBe(<f32>7);
+  });
   it("avg_pool_everything", () => {
     const x = randBuf(2 * 7 * 4 * 3);
     const a = heap.alloc(14 * 4), b = heap.alloc(14 * 4);
