@@ -60,10 +60,10 @@ export function detectNetType(bytes: Uint8Array, name: string, candidates = KNOW
       return t;
     } catch (e) {
       if (!(e instanceof DlibFormatError)) throw e;
-      tried.push(`  ${id}: ${e.message}`);
+      tried.push(`${id} (${e.message.replace(`${name} `, "")})`);
     }
   }
-  throw new DlibFormatError(`the file matches none of the known network types; pass the type (dlib C++ definition) with {type}. Tried:\n${tried.join("\n")}`, { file: name });
+  throw new DlibFormatError(`the file matches none of the known network types; pass the network's C++ definition as its type. Tried: ${tried.join("; ")}`, { file: name });
 }
 
 /** Records allocations so a failed read can give them back. */
