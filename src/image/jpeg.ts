@@ -38,6 +38,9 @@ export interface JpegInfo {
 
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
 
+/** Most scans accepted in one file (progressive encoders use about 10); a guard against files built to spin. */
+const MAX_SCANS = 500;
+
 // Zig-zag position -> natural (row-major) position; 16 extra entries absorb run-length overshoot like libjpeg.
 const NATURAL = new Int32Array(80);
 {
@@ -451,6 +454,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         break;
       case 0xda: {
         if (!frame) fail(file, "corrupt JPEG: scan before frame header");
+        // Each scan walks every block; bound the work a hostile file can demand.
+        if (scans >= MAX_SCANS) fail(file, `unsupported JPEG: more than ${MAX_SCANS} scans`);
         const ns = d[s]!;
         if (ns < 1 || ns > 4 || len !== 6 + 2 * ns) fail(file, "corrupt JPEG: bad scan header");
         const scomps: Component[] = [];
@@ -723,9 +728,20 @@ function idctComponent(c: Component): Uint8Array {
   const q = c.quant!;
   const ws = new Int32Array(64);
   const co = c.coefs;
+  const q0 = q[0]!;
   for (let by = 0; by < c.hBlocks; by++) {
     for (let bx = 0; bx < c.wBlocks; bx++) {
-      idctBlock(co, (by * c.bpl + bx) * 64, q, ws, plane, by * 8 * stride + bx * 8, stride);
+      const off = (by * c.bpl + bx) * 64;
+      let k = 1;
+      while (k < 64 && co[off + k] === 0) k++;
+      const o = by * 8 * stride + bx * 8;
+      if (k === 64) {
+        // Only a DC term: both passes reduce to one constant (same arithmetic as the full transform).
+        const v = IDCT_LIMIT[((co[off]! * q0 * 4 + 16) >> 5) & 1023]!;
+        for (let r = 0, i = o; r < 8; r++, i += stride) plane.fill(v, i, i + 8);
+      } else {
+        idctBlock(co, off, q, ws, plane, o, stride);
+      }
     }
   }
   return plane;
@@ -1001,6 +1017,28 @@ function reconstruct(
   const b0 = rowBuffer(s0);
   const b1 = rowBuffer(s1);
   const b2 = rowBuffer(s2);
+  // Fused fast paths for the usual YCbCr layouts (same arithmetic as the generic path, no intermediate rows).
+  if (!isRgb && s0.kind === Up.Full && s1.kind === s2.kind && s1.dw === s2.dw && s1.dh === s2.dh &&
+      s1.stride === s2.stride && (s1.kind === Up.H2V2Fancy || s1.kind === Up.H2V1Fancy)) {
+    const cs1 = new Int32Array(s1.dw);
+    const cs2 = new Int32Array(s1.dw);
+    for (let y = 0; y < height; y++) {
+      let r0: number;
+      let r1: number;
+      if (s1.kind === Up.H2V2Fancy) {
+        const iy = y >> 1;
+        r0 = iy * s1.stride;
+        r1 = (y & 1 ? Math.min(iy + 1, s1.dh - 1) : Math.max(iy - 1, 0)) * s1.stride;
+        colsums(s1.plane, s2.plane, r0, r1, s1.dw, cs1, cs2);
+        yccH2Row(b0, y * s0.stride, cs1, cs2, s1.dw, rgb, y * width * 3, width, 8, 7, 4);
+      } else {
+        r0 = y * s1.stride;
+        copyCols(s1.plane, s2.plane, r0, s1.dw, cs1, cs2);
+        yccH2Row(b0, y * s0.stride, cs1, cs2, s1.dw, rgb, y * width * 3, width, 1, 2, 2);
+      }
+    }
+    return { width, height, data: rgb };
+  }
   for (let y = 0; y < height; y++) {
     const i0 = fillRow(s0, y);
     const i1 = fillRow(s1, y);
@@ -1035,4 +1073,56 @@ function copyRgbRow(
     out[o + 1] = g[ig + x]!;
     out[o + 2] = b[ib + x]!;
   }
+}
+
+/** Vertical triangular sums 3*near + far of two chroma planes' rows (first stage of libjpeg's h2v2 fancy). */
+function colsums(p1: Uint8Array, p2: Uint8Array, i0: number, i1: number, n: number, c1: Int32Array, c2: Int32Array): void {
+  for (let x = 0; x < n; x++) {
+    c1[x] = p1[i0 + x]! * 3 + p1[i1 + x]!;
+    c2[x] = p2[i0 + x]! * 3 + p2[i1 + x]!;
+  }
+}
+
+function copyCols(p1: Uint8Array, p2: Uint8Array, i0: number, n: number, c1: Int32Array, c2: Int32Array): void {
+  for (let x = 0; x < n; x++) {
+    c1[x] = p1[i0 + x]!;
+    c2[x] = p2[i0 + x]!;
+  }
+}
+
+/**
+ * Horizontal 2:1 triangular interpolation of (column-summed) chroma fused with YCbCr->RGB for one output row.
+ * For h2v2: biasL 8, biasR 7, shift 4; for h2v1: biasL 1, biasR 2, shift 2 (libjpeg's roundings). Needs dw > 2.
+ */
+function yccH2Row(
+  yp: Uint8Array, iy: number, c1: Int32Array, c2: Int32Array, dw: number,
+  out: Uint8Array, o: number, width: number, biasL: number, biasR: number, shift: number,
+): void {
+  // Edge columns: the missing neighbour is the column itself.
+  let t1 = c1[0]!;
+  let t2 = c2[0]!;
+  putYcc(out, o, yp[iy]!, (t1 * 4 + biasL) >> shift, (t2 * 4 + biasL) >> shift);
+  putYcc(out, o + 3, yp[iy + 1]!, (t1 * 3 + c1[1]! + biasR) >> shift, (t2 * 3 + c2[1]! + biasR) >> shift);
+  const last = dw - 1;
+  for (let x = 1; x < last; x++) {
+    t1 = c1[x]! * 3;
+    t2 = c2[x]! * 3;
+    const q = o + x * 6;
+    const i = iy + 2 * x;
+    putYcc(out, q, yp[i]!, (t1 + c1[x - 1]! + biasL) >> shift, (t2 + c2[x - 1]! + biasL) >> shift);
+    putYcc(out, q + 3, yp[i + 1]!, (t1 + c1[x + 1]! + biasR) >> shift, (t2 + c2[x + 1]! + biasR) >> shift);
+  }
+  t1 = c1[last]!;
+  t2 = c2[last]!;
+  putYcc(out, o + last * 6, yp[iy + 2 * last]!, (t1 * 3 + c1[last - 1]! + biasL) >> shift, (t2 * 3 + c2[last - 1]! + biasL) >> shift);
+  if (2 * last + 1 < width)
+    putYcc(out, o + last * 6 + 3, yp[iy + 2 * last + 1]!, (t1 * 4 + biasR) >> shift, (t2 * 4 + biasR) >> shift);
+}
+
+/** One pixel of libjpeg's YCbCr->RGB. */
+function putYcc(out: Uint8Array, q: number, y: number, cb: number, cr: number): void {
+  const yy = y + 256;
+  out[q] = CLAMP[yy + CR_R[cr]!]!;
+  out[q + 1] = CLAMP[yy + ((CB_G[cb]! + CR_G[cr]!) >> 16)]!;
+  out[q + 2] = CLAMP[yy + CB_B[cb]!]!;
 }
