@@ -111,6 +111,36 @@ test("get_face_chip_details: rect/angle within 1e-8 of dlib for every face (150/
   assert.ok(n >= 100, `only ${n} faces`);
 });
 
+/**
+ * `get_face_chip_details` of 5-point shapes (the toy 5-point model's landmarks of a few fixture faces) as printed
+ * (%.17g) by a C++ program calling dlib 19.24 (Debian libdlib, OpenBLAS 0.3.21 Haswell kernels).
+ */
+const FIVE_POINT_DLIB = [
+  {"name":"bald_guys","i":0,"pts":[1207,1355,1179,1355,1107,1354,1132,1355,1155,1402],"size":150,"padding":0.25,"rect":[1058.9233677751697,1292.120184244231,1254.9748003686698,1488.171616837731],"angle":0.013650416764545193},
+  {"name":"bald_guys","i":0,"pts":[1207,1355,1179,1355,1107,1354,1132,1355,1155,1402],"size":200,"padding":0.2,"rect":[1065.4917488616197,1298.688565330681,1248.4064192822198,1481.603235751281],"angle":0.013650416764545247},
+  {"name":"bald_guys","i":0,"pts":[1207,1355,1179,1355,1107,1354,1132,1355,1155,1402],"size":32,"padding":0.2,"rect":[1065.4917488616197,1298.688565330681,1248.4064192822198,1481.603235751281],"angle":0.013650416764545271},
+  {"name":"bald_guys","i":1,"pts":[189,121,162,123,91,125,118,125,143,172],"size":150,"padding":0.25,"rect":[46.26655430426442,61.90909899597813,239.89597416596015,255.53851885767386],"angle":-0.046695737398918274},
+  {"name":"bald_guys","i":1,"pts":[189,121,162,123,91,125,118,125,143,172],"size":200,"padding":0.2,"rect":[52.754201632987616,68.39674632470133,233.40832683723696,249.05087152895067],"angle":-0.04669573739891823},
+  {"name":"bald_guys","i":1,"pts":[189,121,162,123,91,125,118,125,143,172],"size":32,"padding":0.2,"rect":[52.754201632987616,68.39674632470133,233.40832683723696,249.05087152895067],"angle":-0.046695737398918226},
+  {"name":"bald_guys","i":2,"pts":[1558,1383,1540,1383,1488,1380,1508,1383,1522,1418],"size":150,"padding":0.25,"rect":[1453.6923754659238,1338.1648006250498,1593.1809501780895,1477.6533753372155],"angle":0.03742785376143742},
+  {"name":"bald_guys","i":2,"pts":[1558,1383,1540,1383,1488,1380,1508,1383,1522,1418],"size":200,"padding":0.2,"rect":[1458.3753279563293,1342.8477531154554,1588.497997687684,1472.97042284681],"angle":0.03742785376143748},
+  {"name":"bald_guys","i":2,"pts":[1558,1383,1540,1383,1488,1380,1508,1383,1522,1418],"size":32,"padding":0.2,"rect":[1458.375327956329,1342.8477531154554,1588.4979976876837,1472.97042284681],"angle":0.03742785376143748},
+  {"name":"HiranoShow","i":0,"pts":[189,140,172,143,127,143,143,142,160,179],"size":150,"padding":0.25,"rect":[95.02836507983834,101.764918826693,224.54528698049165,231.28184072734632],"angle":-0.04219276325382664},
+  {"name":"HiranoShow","i":0,"pts":[189,140,172,143,127,143,143,142,160,179],"size":200,"padding":0.2,"rect":[99.37892914319343,106.11548289004813,220.19472291713652,226.9312766639912],"angle":-0.04219276325382655},
+  {"name":"HiranoShow","i":0,"pts":[189,140,172,143,127,143,143,142,160,179],"size":32,"padding":0.2,"rect":[99.3789291431934,106.1154828900481,220.19472291713654,226.93127666399124],"angle":-0.042192763253826586},
+];
+
+test("get_face_chip_details: 5-point shapes within 1e-12 of dlib (sizes 150/0.25, 200/0.2, 32/0.2)", () => {
+  for (const e of FIVE_POINT_DLIB) {
+    const pts = [0, 1, 2, 3, 4].map((k) => ({ x: e.pts[2 * k], y: e.pts[2 * k + 1] }));
+    const d = getFaceChipDetails(pts, e.size, e.padding);
+    const got = [d.rect.left, d.rect.top, d.rect.right, d.rect.bottom];
+    got.forEach((v, i) => closeRel(v, e.rect[i], 1e-12, `${e.name} ${e.i} size ${e.size} rect[${i}]`));
+    assert.ok(Math.abs(d.angle - e.angle) <= 1e-12, `${e.name} ${e.i} angle`);
+    assert.equal(d.rows, e.size);
+  }
+});
+
 test("extract_image_chip: face chips (150, 32, upsample-1) and center150 crops are pixel-exact", (t) => {
   if (!needFixture(t, "golden", "chips", "bald_guys_0.png")) return;
   let chips = 0, values = 0, differing = 0, maxDiff = 0;

@@ -345,30 +345,55 @@ function basicExtract<T extends ByteImage>(img: T, rect: DRect, ch: number): T {
 
 /** Fills `out` (rows × cols, ch channels) by sampling `win` through `t` (dlib transform_image, black background). */
 function transformImage(win: ImageWindow, out: Uint8Array, rows: number, cols: number, ch: number, t: AffineTransform): void {
+  if (ch === 3) transformImageRgb(win, out, rows, cols, t);
+  else transformImageGrey(win, out, rows, cols, t);
+}
+
+function transformImageRgb(win: ImageWindow, out: Uint8Array, rows: number, cols: number, t: AffineTransform): void {
   const { m00, m01, m10, m11, b0, b1 } = t;
-  const W = win.width, H = win.height;
+  const W1 = win.width - 1, H1 = win.height - 1;
   const s = win.img.data;
-  const stride = win.img.width * ch;
-  const base = win.y0 * stride + win.x0 * ch;
+  const stride = win.img.width * 3;
+  const base = win.y0 * stride + win.x0 * 3;
   let o = 0;
   for (let r = 0; r < rows; r++) {
     const ry0 = m01 * r, ry1 = m11 * r;
-    for (let c = 0; c < cols; c++, o += ch) {
+    for (let c = 0; c < cols; c++, o += 3) {
+      // dlib: p = M·(c, r) + b, evaluated as (m00·c + m01·r) + b0
       const x = m00 * c + ry0 + b0;
       const y = m10 * c + ry1 + b1;
-      const left = Math.floor(x), top = Math.floor(y);
-      if (!(left >= 0 && top >= 0 && left + 1 < W && top + 1 < H)) continue; // stays 0 (black)
-      const lr = x - left, tb = y - top;
+      const fl = Math.floor(x), ft = Math.floor(y);
+      if (!(fl >= 0 && ft >= 0 && fl < W1 && ft < H1)) continue; // stays 0 (black)
+      const lr = x - fl, tb = y - ft;
       const a = 1 - lr, b = 1 - tb;
-      const iTl = base + top * stride + left * ch;
+      const iTl = base + (ft | 0) * stride + (fl | 0) * 3;
       const iBl = iTl + stride;
-      if (ch === 3) {
-        out[o] = b * (a * s[iTl] + lr * s[iTl + 3]) + tb * (a * s[iBl] + lr * s[iBl + 3]);
-        out[o + 1] = b * (a * s[iTl + 1] + lr * s[iTl + 4]) + tb * (a * s[iBl + 1] + lr * s[iBl + 4]);
-        out[o + 2] = b * (a * s[iTl + 2] + lr * s[iTl + 5]) + tb * (a * s[iBl + 2] + lr * s[iBl + 5]);
-      } else {
-        out[o] = b * (a * s[iTl] + lr * s[iTl + 1]) + tb * (a * s[iBl] + lr * s[iBl + 1]);
-      }
+      out[o] = b * (a * s[iTl] + lr * s[iTl + 3]) + tb * (a * s[iBl] + lr * s[iBl + 3]);
+      out[o + 1] = b * (a * s[iTl + 1] + lr * s[iTl + 4]) + tb * (a * s[iBl + 1] + lr * s[iBl + 4]);
+      out[o + 2] = b * (a * s[iTl + 2] + lr * s[iTl + 5]) + tb * (a * s[iBl + 2] + lr * s[iBl + 5]);
+    }
+  }
+}
+
+function transformImageGrey(win: ImageWindow, out: Uint8Array, rows: number, cols: number, t: AffineTransform): void {
+  const { m00, m01, m10, m11, b0, b1 } = t;
+  const W1 = win.width - 1, H1 = win.height - 1;
+  const s = win.img.data;
+  const stride = win.img.width;
+  const base = win.y0 * stride + win.x0;
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    const ry0 = m01 * r, ry1 = m11 * r;
+    for (let c = 0; c < cols; c++, o++) {
+      const x = m00 * c + ry0 + b0;
+      const y = m10 * c + ry1 + b1;
+      const fl = Math.floor(x), ft = Math.floor(y);
+      if (!(fl >= 0 && ft >= 0 && fl < W1 && ft < H1)) continue;
+      const lr = x - fl, tb = y - ft;
+      const a = 1 - lr;
+      const iTl = base + (ft | 0) * stride + (fl | 0);
+      const iBl = iTl + stride;
+      out[o] = (1 - tb) * (a * s[iTl] + lr * s[iTl + 1]) + tb * (a * s[iBl] + lr * s[iBl + 1]);
     }
   }
 }

@@ -8,8 +8,9 @@
  * Images are row-major 8-bit rgb (3 bytes per pixel) or grey (1 byte per pixel); see ./types.ts. Pixel
  * centres are at integer coordinates (x = column, y = row), as in dlib.
  */
-import { resizeImageBilinear } from "./pyramid.js";
 import type { GrayImage, RgbImage } from "./types.js";
+
+const f32 = Math.fround;
 
 /** An 8-bit rgb or grey image; the two are told apart by `data.length` (3·w·h or w·h). */
 export type ByteImage = RgbImage | GrayImage;
@@ -72,7 +73,102 @@ export function resizeImage<T extends ByteImage>(img: T, outWidth: number, outHe
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 0 || outHeight < 0) {
     throw new RangeError(`resize_image: bad output size ${outWidth}x${outHeight}`);
   }
-  return resizeImageBilinear(img, outWidth, outHeight);
+  const ch = img.width * img.height > 0 ? channelsOf(img) : img.data.length > 0 ? 3 : 1;
+  const out = { width: outWidth, height: outHeight, data: new Uint8Array(outWidth * outHeight * ch) } as T;
+  if (outWidth === 0 || outHeight === 0 || img.width === 0 || img.height === 0) return out;
+  resizeInto(img.data, img.width, img.height, out.data, outWidth, outHeight, ch);
+  return out;
+}
+
+/**
+ * The resize kernel. Columns are split as dlib's loop splits them: groups of 4 SSE lanes (x positions kept in
+ * float32, advanced by float32(4·sx) per group) while the 4th lane's right neighbour is inside the image, then
+ * a float64 scalar tail. Per-column quantities do not depend on the row, so they are computed once.
+ */
+function resizeInto(s: Uint8Array, inW: number, inH: number, o: Uint8Array, oW: number, oH: number, ch: 1 | 3): void {
+  const xScale = (inW - 1) / Math.max(oW - 1, 1);
+  const yScale = (inH - 1) / Math.max(oH - 1, 1);
+  // --- per-column tables
+  const colLeft = new Int32Array(oW);
+  const colRight = new Int32Array(oW);
+  const colLr = new Float64Array(oW); // float32 lr in the SIMD part, float64 (rgb) / float32 (grey) lr in the tail
+  const colInvLr = new Float64Array(oW);
+  const xs4 = f32(4 * xScale);
+  const x0 = -4 * xScale;
+  let l0 = f32(x0), l1 = f32(x0 + xScale), l2 = f32(x0 + 2 * xScale), l3 = f32(x0 + 3 * xScale);
+  let simdEnd = 0;
+  for (;; simdEnd += 4) {
+    l0 = f32(l0 + xs4); l1 = f32(l1 + xs4); l2 = f32(l2 + xs4); l3 = f32(l3 + xs4);
+    const t3 = Math.trunc(l3);
+    if (t3 + 1 >= inW || simdEnd + 4 > oW + 3) break; // dlib's loop exits only on the right-neighbour test
+    const lanes = [l0, l1, l2, l3];
+    for (let q = 0; q < 4; q++) {
+      const c = simdEnd + q;
+      if (c >= oW) continue; // dlib would write past the row here; never happens for sx <= 1 ... see below
+      const left = Math.trunc(lanes[q]);
+      const lr = f32(lanes[q] - left);
+      colLeft[c] = left;
+      colRight[c] = left + 1;
+      colLr[c] = lr;
+      colInvLr[c] = f32(1 - lr);
+    }
+  }
+  if (simdEnd > oW) simdEnd = oW;
+  let x = -xScale + simdEnd * xScale;
+  for (let c = simdEnd; c < oW; c++) {
+    x += xScale;
+    const left = Math.floor(x);
+    colLeft[c] = left;
+    colRight[c] = Math.min(left + 1, inW - 1);
+    if (ch === 3) {
+      colLr[c] = x - left;
+    } else {
+      const lr = f32(x - left);
+      colLr[c] = lr;
+      colInvLr[c] = f32(1 - lr);
+    }
+  }
+  // --- rows
+  const stride = inW * ch;
+  let y = -yScale;
+  for (let r = 0; r < oH; r++) {
+    y += yScale;
+    const top = Math.floor(y);
+    const bottom = Math.min(top + 1, inH - 1);
+    const tb = y - top;
+    const tbF = f32(tb), invTbF = f32(1 - tb);
+    const tRow = top * stride, bRow = bottom * stride;
+    let oi = r * oW * ch;
+    if (ch === 3) {
+      for (let c = 0; c < simdEnd; c++, oi += 3) {
+        const lr = colLr[c], il = colInvLr[c];
+        const tlf = f32(invTbF * il), trf = f32(invTbF * lr), blf = f32(tbF * il), brf = f32(tbF * lr);
+        const iTl = tRow + colLeft[c] * 3, iTr = tRow + colRight[c] * 3, iBl = bRow + colLeft[c] * 3, iBr = bRow + colRight[c] * 3;
+        o[oi] = f32(f32(f32(f32(tlf * s[iTl]) + f32(trf * s[iTr])) + f32(blf * s[iBl])) + f32(brf * s[iBr]));
+        o[oi + 1] = f32(f32(f32(f32(tlf * s[iTl + 1]) + f32(trf * s[iTr + 1])) + f32(blf * s[iBl + 1])) + f32(brf * s[iBr + 1]));
+        o[oi + 2] = f32(f32(f32(f32(tlf * s[iTl + 2]) + f32(trf * s[iTr + 2])) + f32(blf * s[iBl + 2])) + f32(brf * s[iBr + 2]));
+      }
+      for (let c = simdEnd; c < oW; c++, oi += 3) {
+        const lr = colLr[c], a = 1 - lr, b = 1 - tb;
+        const iTl = tRow + colLeft[c] * 3, iTr = tRow + colRight[c] * 3, iBl = bRow + colLeft[c] * 3, iBr = bRow + colRight[c] * 3;
+        for (let k = 0; k < 3; k++) o[oi + k] = b * (a * s[iTl + k] + lr * s[iTr + k]) + tb * (a * s[iBl + k] + lr * s[iBr + k]);
+      }
+    } else {
+      for (let c = 0; c < simdEnd; c++, oi++) {
+        const lr = colLr[c], il = colInvLr[c];
+        const tlf = f32(invTbF * il), trf = f32(invTbF * lr), blf = f32(tbF * il), brf = f32(tbF * lr);
+        const v = f32(f32(f32(f32(tlf * s[tRow + colLeft[c]]) + f32(trf * s[tRow + colRight[c]])) + f32(blf * s[bRow + colLeft[c]])) + f32(brf * s[bRow + colRight[c]]));
+        o[oi] = v + 0.5; // dlib: static_cast<unsigned char>(value + 0.5)
+      }
+      for (let c = simdEnd; c < oW; c++, oi++) {
+        const lr = colLr[c], il = colInvLr[c];
+        const a = f32(f32(il * s[tRow + colLeft[c]]) + f32(lr * s[tRow + colRight[c]]));
+        const b = f32(f32(il * s[bRow + colLeft[c]]) + f32(lr * s[bRow + colRight[c]]));
+        const v = f32((1 - tb) * a + tb * b);
+        o[oi] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      }
+    }
+  }
 }
 
 /**
