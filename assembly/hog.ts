@@ -70,7 +70,7 @@ function hogVote(hist: usize, rowA: i32, rowB: i32, ixp: i32, o: i32, v11: f32, 
 /**
  * dlib extract_fhog_features (cell_size > 1) of an 8-bit rgb (isRgb=1, 3 bytes/pixel) or grey image.
  * cellsNr/cellsNc = (int)((float)H/cell + 0.5) etc. (computed by the caller, both >= 3).
- * hist: (cellsNr+2)*(cellsNc+2)*18 floats scratch; norm: cellsNr*cellsNc floats scratch;
+ * hist: (cellsNr+2)*(cellsNc+2)*18 floats scratch; norm: max(cellsNr*cellsNc, 3*(W+16)) floats scratch;
  * out: 31 planes of outR x outC floats, outR = cellsNr-2+rowsPad-1, outC = cellsNc-2+colsPad-1 (zeroed here).
  */
 export function hog_fhog(
@@ -85,6 +85,17 @@ export function hog_fhog(
   const csd = <f64>cellSize;
   const ch = isRgb ? 3 : 1;
   const rowStride = W * ch;
+  // per-column values of dlib's SIMD path (they do not depend on the row): ixp, vx0, vx1 for x < visibleNc + 8
+  const colTab = norm; // norm is free until the energy pass; caller sizes it >= 3 * (W + 16) floats
+  const colTabStride = <usize>(visibleNc + 16) << 2;
+  for (let x = 0; x < visibleNc + 16; x++) {
+    const xp: f32 = (<f32>x + <f32>0.5) / cs + <f32>0.5;
+    const ixp = <i32>xp;
+    const vx0: f32 = xp - <f32>ixp;
+    store<i32>(colTab + (<usize>x << 2), ixp);
+    store<f32>(colTab + colTabStride + (<usize>x << 2), vx0);
+    store<f32>(colTab + 2 * colTabStride + (<usize>x << 2), <f32>1 - vx0);
+  }
   for (let y = 1; y < visibleNr; y++) {
     const yp = <f32>((<f64>y + 0.5) / csd - 0.5);
     const iyp = <i32>Math.floor(<f64>yp);
@@ -124,25 +135,24 @@ export function hog_fhog(
           leni = i32x4.add(i32x4.mul(gxi, gxi), i32x4.mul(gyi, gyi));
         }
         const gx = f32x4.convert_i32x4_s(gxi), gy = f32x4.convert_i32x4_s(gyi);
-        const xx = f32x4.convert_i32x4_s(i32x4.add(i32x4.splat(xg), i32x4(0, 1, 2, 3)));
-        const xp = f32x4.add(f32x4.div(f32x4.add(xx, f32x4.splat(0.5)), f32x4.splat(cs)), f32x4.splat(0.5));
-        const ixp = i32x4.trunc_sat_f32x4_s(xp);
-        const vx0 = f32x4.sub(xp, f32x4.convert_i32x4_s(ixp));
-        const vx1 = f32x4.sub(f32x4.splat(1), vx0);
+        const co = colTab + (<usize>xg << 2);
+        const ixp = v128.load(co);
+        const vx0 = v128.load(co + colTabStride);
+        const vx1 = v128.load(co + 2 * colTabStride);
         const v = f32x4.sqrt(f32x4.convert_i32x4_s(leni));
+        // dlib tests dot > best, then -dot > best, for o = 0..8 (strict): the same as taking the first o with
+        // the largest |dot| (> 0), bin o for a positive dot and o + 9 for a negative one.
         let best = f32x4.splat(0);
         let bo = i32x4.splat(0);
+        const zf = f32x4.splat(0), nine = i32x4.splat(9);
         for (let o = 0; o < 9; o++) {
           const dx = v128.load32_splat(HOG_DIRS_X + (<usize>o << 2));
           const dy = v128.load32_splat(HOG_DIRS_Y + (<usize>o << 2));
           const dot = f32x4.add(f32x4.mul(gx, dx), f32x4.mul(gy, dy));
-          let c = f32x4.gt(dot, best);
-          best = v128.bitselect(dot, best, c);
-          bo = v128.bitselect(i32x4.splat(o), bo, c);
-          const nd = f32x4.neg(dot);
-          c = f32x4.gt(nd, best);
-          best = v128.bitselect(nd, best, c);
-          bo = v128.bitselect(i32x4.splat(o + 9), bo, c);
+          const a = f32x4.abs(dot);
+          const c = f32x4.gt(a, best);
+          best = v128.bitselect(a, best, c);
+          bo = v128.bitselect(i32x4.add(i32x4.splat(o), v128.and(f32x4.lt(dot, zf), nine)), bo, c);
         }
         const wx1 = f32x4.mul(vx1, v), wx0 = f32x4.mul(vx0, v);
         const v11 = f32x4.mul(vy1v, wx1), v01 = f32x4.mul(vy0v, wx1);
@@ -288,6 +298,77 @@ function hogZeroBorder(img: usize, nr: i32, nc: i32, l: i32, t: i32, r: i32, b: 
   }
 }
 
+// hog_filter_separable specialised for 10-tap filters (dlib's frontal face detector): taps kept in registers,
+// loops unrolled; the summation order is the generic one (accumulators over taps 0,3,6,9 / 1,4,7 / 2,5,8).
+function hogSep10(
+  inp: usize, nr: i32, nc: i32, rowF: usize, colF: usize, scratch: usize, out: usize, addTo: i32,
+  firstCol: i32, firstRow: i32, lastCol: i32, lastRow: i32, simdEnd: i32,
+): void {
+  const r0 = v128.load32_splat(rowF), r1 = v128.load32_splat(rowF + 4), r2 = v128.load32_splat(rowF + 8);
+  const r3 = v128.load32_splat(rowF + 12), r4 = v128.load32_splat(rowF + 16), r5 = v128.load32_splat(rowF + 20);
+  const r6 = v128.load32_splat(rowF + 24), r7 = v128.load32_splat(rowF + 28), r8 = v128.load32_splat(rowF + 32);
+  const r9 = v128.load32_splat(rowF + 36);
+  for (let r = 0; r < nr; r++) {
+    const rowIn = inp + (<usize>(r * nc - firstCol) << 2);
+    const rowS = scratch + (<usize>(r * nc) << 2);
+    let c = firstCol;
+    for (; c < simdEnd; c += 4) {
+      const p = rowIn + (<usize>c << 2);
+      let t1 = f32x4.mul(v128.load(p), r0);
+      let t2 = f32x4.mul(v128.load(p + 4), r1);
+      let t3 = f32x4.mul(v128.load(p + 8), r2);
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 12), r3));
+      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 16), r4));
+      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 20), r5));
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 24), r6));
+      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 28), r7));
+      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 32), r8));
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 36), r9));
+      v128.store(rowS + (<usize>c << 2), f32x4.add(t1, f32x4.add(t2, t3)));
+    }
+    for (; c < lastCol; c++) {
+      const p = rowIn + (<usize>c << 2);
+      let t: f32 = 0;
+      for (let n = 0; n < 10; n++) t = t + load<f32>(p + (<usize>n << 2)) * load<f32>(rowF + (<usize>n << 2));
+      store<f32>(rowS + (<usize>c << 2), t);
+    }
+  }
+  const c0 = v128.load32_splat(colF), c1 = v128.load32_splat(colF + 4), c2 = v128.load32_splat(colF + 8);
+  const c3 = v128.load32_splat(colF + 12), c4 = v128.load32_splat(colF + 16), c5 = v128.load32_splat(colF + 20);
+  const c6 = v128.load32_splat(colF + 24), c7 = v128.load32_splat(colF + 28), c8 = v128.load32_splat(colF + 32);
+  const c9 = v128.load32_splat(colF + 36);
+  const S = <usize>nc << 2;
+  for (let r = firstRow; r < lastRow; r++) {
+    const top = scratch + (<usize>((r - firstRow) * nc) << 2);
+    const rowO = out + (<usize>(r * nc) << 2);
+    let c = firstCol;
+    for (; c < simdEnd; c += 4) {
+      const p = top + (<usize>c << 2);
+      let t1 = f32x4.mul(v128.load(p), c0);
+      let t2 = f32x4.mul(v128.load(p + S), c1);
+      let t3 = f32x4.mul(v128.load(p + 2 * S), c2);
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 3 * S), c3));
+      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 4 * S), c4));
+      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 5 * S), c5));
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 6 * S), c6));
+      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 7 * S), c7));
+      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 8 * S), c8));
+      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 9 * S), c9));
+      let v = f32x4.add(t1, f32x4.add(t2, t3));
+      const o = rowO + (<usize>c << 2);
+      if (addTo) v = f32x4.add(v, v128.load(o));
+      v128.store(o, v);
+    }
+    for (; c < lastCol; c++) {
+      const p = top + (<usize>c << 2);
+      let t: f32 = 0;
+      for (let m = 0; m < 10; m++) t = t + load<f32>(p + <usize>m * S) * load<f32>(colF + (<usize>m << 2));
+      const o = rowO + (<usize>c << 2);
+      store<f32>(o, addTo ? load<f32>(o) + t : t);
+    }
+  }
+}
+
 /**
  * dlib float_spatially_filter_image_separable on one float plane (nr x nc): row filter (L taps), column filter
  * (M taps), scratch nr*nc floats, out nr*nc floats (added to when addTo != 0). dlib's 8-wide SIMD columns
@@ -304,6 +385,10 @@ export function hog_filter_separable(
   const nT = L >= 3 ? ((L - 3) / 3 + 1) * 3 : 0;
   const mT = M >= 3 ? ((M - 3) / 3 + 1) * 3 : 0;
   const z = f32x4.splat(0);
+  if (L == 10 && M == 10 && simdEnd > firstCol) {
+    hogSep10(inp, nr, nc, rowF, colF, scratch, out, addTo, firstCol, firstRow, lastCol, lastRow, simdEnd);
+    return;
+  }
   // row filter
   for (let r = 0; r < nr; r++) {
     const rowIn = inp + (<usize>(r * nc - firstCol) << 2);
@@ -411,6 +496,28 @@ export function hog_filter_full(inp: usize, nr: i32, nc: i32, filt: usize, fr: i
 // ---------------------------------------------------------------------------------------------
 // dlib resize_image(in, out) with bilinear interpolation for rgb (ch = 3) and grey uint8 (ch = 1) images
 
+// one rgb output pixel of dlib's SSE resize loop; writes 4 bytes (the 4th is rewritten by the next pixel / padding)
+// @ts-ignore: decorator
+@inline
+function hogResizePixel(topRow: usize, botRow: usize, po: usize, lx: f32, invTbF: f32, tbF: f32): void {
+  const left = <i32>lx;
+  const lr: f32 = lx - <f32>left;
+  const invLr: f32 = <f32>1 - lr;
+  const tlf = f32x4.splat(invTbF * invLr), trf = f32x4.splat(invTbF * lr);
+  const blf = f32x4.splat(tbF * invLr), brf = f32x4.splat(tbF * lr);
+  const t8 = v128.load64_zero(topRow + <usize>(left * 3));
+  const b8 = v128.load64_zero(botRow + <usize>(left * 3));
+  const z = i32x4.splat(0);
+  const tl = f32x4.convert_i32x4_u(i8x16.shuffle(t8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
+  const tr = f32x4.convert_i32x4_u(i8x16.shuffle(t8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
+  const bl = f32x4.convert_i32x4_u(i8x16.shuffle(b8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
+  const br = f32x4.convert_i32x4_u(i8x16.shuffle(b8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
+  const v = f32x4.add(f32x4.add(f32x4.add(f32x4.mul(tlf, tl), f32x4.mul(trf, tr)), f32x4.mul(blf, bl)), f32x4.mul(brf, br));
+  const iv = i32x4.trunc_sat_f32x4_s(v);
+  const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(iv, iv), z);
+  v128.store32_lane(po, b, 0);
+}
+
 /** Same arithmetic as src/image/pyramid.ts resizeImageBilinear (dlib's SSE main loop + scalar tail). */
 export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usize, oW: i32, oH: i32, ch: i32): void {
   if (oW <= 0 || oH <= 0 || inW <= 0 || inH <= 0) return;
@@ -433,19 +540,23 @@ export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usiz
     for (;; c += 4) {
       l0 += xs4; l1 += xs4; l2 += xs4; l3 += xs4;
       if (<i32>l3 + 1 >= inW) break;
+      if (ch == 3) {
+        // per pixel: the 3 channels in one f32x4 (lane 3 unused), same per-channel arithmetic as dlib's lanes
+        hogResizePixel(topRow, botRow, oRow + <usize>(c * 3), l0, invTbF, tbF);
+        hogResizePixel(topRow, botRow, oRow + <usize>((c + 1) * 3), l1, invTbF, tbF);
+        hogResizePixel(topRow, botRow, oRow + <usize>((c + 2) * 3), l2, invTbF, tbF);
+        hogResizePixel(topRow, botRow, oRow + <usize>((c + 3) * 3), l3, invTbF, tbF);
+        continue;
+      }
       for (let q = 0; q < 4; q++) {
         const lx: f32 = q == 0 ? l0 : q == 1 ? l1 : q == 2 ? l2 : l3;
         const left = <i32>lx;
         const lr: f32 = lx - <f32>left;
         const invLr: f32 = <f32>1 - lr;
         const tlf: f32 = invTbF * invLr, trf: f32 = invTbF * lr, blf: f32 = tbF * invLr, brf: f32 = tbF * lr;
-        const pt = topRow + <usize>(left * ch), pb = botRow + <usize>(left * ch);
-        const po = oRow + <usize>((c + q) * ch);
-        for (let k = 0; k < ch; k++) {
-          const v: f32 = tlf * <f32>load<u8>(pt + k) + trf * <f32>load<u8>(pt + k + ch) + blf * <f32>load<u8>(pb + k) + brf * <f32>load<u8>(pb + k + ch);
-          if (ch == 3) store<u8>(po + k, <u8>(<i32>v));
-          else store<u8>(po + k, <u8>(<i32>(<f64>v + 0.5)));
-        }
+        const pt = topRow + <usize>left, pb = botRow + <usize>left;
+        const v: f32 = tlf * <f32>load<u8>(pt) + trf * <f32>load<u8>(pt + 1) + blf * <f32>load<u8>(pb) + brf * <f32>load<u8>(pb + 1);
+        store<u8>(oRow + <usize>(c + q), <u8>(<i32>(<f64>v + 0.5)));
       }
     }
     let x: f64 = -xScale + <f64>c * xScale;

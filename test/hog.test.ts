@@ -14,9 +14,15 @@ import {
   buildFhogFilterbank,
   detectFacesHog,
   getFrontalFaceDetector,
+  extractFhogFeaturesWasm,
+  hogWasmAvailable,
   loadHogDetector,
+  resizeImageBilinearWasm,
+  runHogDetector,
+  runHogDetectorJs,
   svdJacobi,
 } from "../src/face/hog.js";
+import { resizeImageBilinear } from "../src/image/pyramid.js";
 import { extractFhogFeatures } from "../src/face/fhog.js";
 import { readFhogObjectDetector } from "../src/dlib/object-detector.js";
 import { DlibFormatError } from "../src/errors.js";
@@ -191,4 +197,40 @@ test("loadHogDetector on bytes gives the same detector as the bundled default", 
   const a = loadHogDetector(bytes);
   const b = getFrontalFaceDetector();
   assert.deepEqual(a.filterbanks[3].rowFilters[5], b.filterbanks[3].rowFilters[5]);
+});
+
+test("wasm kernels are bit-identical to the JavaScript reference (fhog, resize, detections)", (t) => {
+  if (!hogWasmAvailable()) {
+    if (inCI) throw new Error("dist/kernels.wasm missing under CI");
+    t.skip("dist/kernels.wasm not built");
+    return;
+  }
+  const gp = needFixture(t, "golden", "decoded", "2009_004587.png");
+  if (!gp) return;
+  const img = loadRgb(gp);
+  // odd sizes exercise dlib's scalar tails (x beyond the last 8-wide block, resize tail columns)
+  const crop = (w: number, h: number, x0: number, y0: number): RgbImage => {
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) data.set(img.data.subarray(((y + y0) * img.width + x0) * 3, ((y + y0) * img.width + x0 + w) * 3), y * w * 3);
+    return { width: w, height: h, data };
+  };
+  const grey = (im: RgbImage) => ({ width: im.width, height: im.height, data: im.data.filter((_, i) => i % 3 === 1) });
+  for (const [w, h] of [[400, 500], [397, 263], [61, 45]]) {
+    const im = crop(w, h, 400 - w, 0);
+    for (const src of [im, grey(im)]) {
+      const a = extractFhogFeatures(src, 8, 10, 10), b = extractFhogFeaturesWasm(src, 8, 10, 10);
+      assert.deepEqual([b.rows, b.cols], [a.rows, a.cols]);
+      assert.ok(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer)), `fhog ${w}x${h} ch ${src.data.length / (w * h)}`);
+      for (const [ow, oh] of [[Math.trunc((5 * w) / 6), Math.trunc((5 * h) / 6)], [2 * w + 2, 2 * h + 1], [w - 7, h + 3]]) {
+        const ra = resizeImageBilinear(src, ow, oh), rb = resizeImageBilinearWasm(src, ow, oh);
+        assert.ok(Buffer.from(ra.data).equals(Buffer.from(rb.data)), `resize ${w}x${h} -> ${ow}x${oh}`);
+      }
+    }
+  }
+  // a low threshold gives many detections: every confidence must be identical
+  const det = getFrontalFaceDetector();
+  const small = crop(301, 247, 50, 100);
+  const a = runHogDetectorJs(det, small, -1.5), b = runHogDetector(det, small, -1.5);
+  assert.ok(a.length > 3, `only ${a.length} detections`);
+  assert.deepEqual(b, a);
 });

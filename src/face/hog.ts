@@ -539,6 +539,55 @@ function getHogWasm(): HogWasm | null {
   return hogWasm;
 }
 
+/** True when the wasm kernels are loaded (or loadable synchronously under Node). */
+export function hogWasmAvailable(): boolean {
+  return getHogWasm() !== null;
+}
+
+/**
+ * The wasm kernels' fHOG (hog_fhog) of one 8-bit rgb/grey image: same output as `extractFhogFeatures`, bit for
+ * bit. Throws if the kernels are not available. (Mainly for tests and benchmarks.)
+ */
+export function extractFhogFeaturesWasm(img: RgbImage | GrayImage, cellSize = 8, rowsPad = 1, colsPad = 1): FhogImage {
+  const w = getHogWasm();
+  if (!w) throw new Error("HOG wasm kernels not available");
+  const A = w.k.arena;
+  const isRgb = img.data.length === img.width * img.height * 3 && img.width * img.height > 0;
+  const cellsNr = Math.trunc(Math.fround(img.height / cellSize) + 0.5);
+  const cellsNc = Math.trunc(Math.fround(img.width / cellSize) + 0.5);
+  if (cellsNr < 3 || cellsNc < 3) return { rows: 0, cols: 0, data: new Float32Array(0) };
+  const rows = cellsNr - 2 + rowsPad - 1, cols = cellsNc - 2 + colsPad - 1;
+  const src = A.alloc(img.data.length + 32);
+  A.U8.set(img.data, src);
+  const hist = A.allocF32((cellsNr + 2) * (cellsNc + 2) * 18);
+  const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (img.width + 16)));
+  const out = A.allocF32(31 * rows * cols);
+  try {
+    w.fhog(src, img.width, img.height, isRgb ? 1 : 0, cellSize, rowsPad, colsPad, cellsNr, cellsNc, hist, norm, out);
+    return { rows, cols, data: A.f32(out, 31 * rows * cols).slice() };
+  } finally {
+    A.release(out); A.release(norm); A.release(hist); A.release(src);
+  }
+}
+
+/** The wasm kernels' dlib resize_image (bilinear) of an 8-bit rgb/grey image; same output as resizeImageBilinear. */
+export function resizeImageBilinearWasm<T extends RgbImage | GrayImage>(img: T, outWidth: number, outHeight: number): T {
+  const w = getHogWasm();
+  if (!w) throw new Error("HOG wasm kernels not available");
+  const A = w.k.arena;
+  const ch = img.data.length === img.width * img.height * 3 && img.width * img.height > 0 ? 3 : 1;
+  const src = A.alloc(img.data.length + 32);
+  A.U8.set(img.data, src);
+  const n = Math.max(0, outWidth) * Math.max(0, outHeight) * ch;
+  const dst = A.alloc(n + 32);
+  try {
+    w.resize(src, img.width, img.height, dst, outWidth, outHeight, ch);
+    return { width: outWidth, height: outHeight, data: A.u8(dst, n).slice() } as T;
+  } finally {
+    A.release(dst); A.release(src);
+  }
+}
+
 function uploadBank(w: HogWasm, det: HogDetector): { ptr: number; parts: { plane: number; row: number; col: number }[][] } {
   const cached = w.banks.get(det);
   if (cached) return cached;
@@ -613,7 +662,7 @@ function runHogDetectorWasm(w: HogWasm, det: HogDetector, img: RgbImage | GrayIm
       }
       const rows = cellsNr - 2 + fr - 1, cols = cellsNc - 2 + fc - 1;
       const hist = A.allocF32((cellsNr + 2) * (cellsNc + 2) * 18);
-      const norm = A.allocF32(cellsNr * cellsNc);
+      const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (cur.width + 16)));
       const out = A.allocF32(31 * rows * cols);
       allocs.push(out);
       w.fhog(curPtr, cur.width, cur.height, isRgb ? 1 : 0, sc.cellSize, fr, fc, cellsNr, cellsNc, hist, norm, out);
