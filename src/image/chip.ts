@@ -349,28 +349,46 @@ function transformImage(win: ImageWindow, out: Uint8Array, rows: number, cols: n
   else transformImageGrey(win, out, rows, cols, t);
 }
 
+// Column terms m00·c and m10·c are the same in every row, so they are tabulated; x = (m00·c + m01·r) + b0 keeps
+// dlib's evaluation order. floor(x) < W−1 ⟺ x < W−1 for integer W, so the range test runs on the doubles and
+// the truncations that follow are floors of non-negative values.
+const colTerms = { x: new Float64Array(256), y: new Float64Array(256) };
+function columnTerms(cols: number, m00: number, m10: number): { x: Float64Array; y: Float64Array } {
+  if (colTerms.x.length < cols) {
+    colTerms.x = new Float64Array(cols);
+    colTerms.y = new Float64Array(cols);
+  }
+  for (let c = 0; c < cols; c++) {
+    colTerms.x[c] = m00 * c;
+    colTerms.y[c] = m10 * c;
+  }
+  return colTerms;
+}
+
 function transformImageRgb(win: ImageWindow, out: Uint8Array, rows: number, cols: number, t: AffineTransform): void {
   const { m00, m01, m10, m11, b0, b1 } = t;
   const W1 = win.width - 1, H1 = win.height - 1;
   const s = win.img.data;
   const stride = win.img.width * 3;
   const base = win.y0 * stride + win.x0 * 3;
+  const { x: cx, y: cy } = columnTerms(cols, m00, m10);
   let o = 0;
   for (let r = 0; r < rows; r++) {
     const ry0 = m01 * r, ry1 = m11 * r;
     for (let c = 0; c < cols; c++, o += 3) {
-      // dlib: p = M·(c, r) + b, evaluated as (m00·c + m01·r) + b0
-      const x = m00 * c + ry0 + b0;
-      const y = m10 * c + ry1 + b1;
-      const fl = Math.floor(x), ft = Math.floor(y);
-      if (!(fl >= 0 && ft >= 0 && fl < W1 && ft < H1)) continue; // stays 0 (black)
+      const x = cx[c] + ry0 + b0;
+      const y = cy[c] + ry1 + b1;
+      if (!(x >= 0 && y >= 0 && x < W1 && y < H1)) continue; // stays 0 (black)
+      const fl = x | 0, ft = y | 0;
       const lr = x - fl, tb = y - ft;
       const a = 1 - lr, b = 1 - tb;
-      const iTl = base + (ft | 0) * stride + (fl | 0) * 3;
-      const iBl = iTl + stride;
-      out[o] = b * (a * s[iTl] + lr * s[iTl + 3]) + tb * (a * s[iBl] + lr * s[iBl + 3]);
-      out[o + 1] = b * (a * s[iTl + 1] + lr * s[iTl + 4]) + tb * (a * s[iBl + 1] + lr * s[iBl + 4]);
-      out[o + 2] = b * (a * s[iTl + 2] + lr * s[iTl + 5]) + tb * (a * s[iBl + 2] + lr * s[iBl + 5]);
+      const i = base + ft * stride + fl * 3;
+      const j = i + stride;
+      const t0 = s[i], t1 = s[i + 1], t2 = s[i + 2], t3 = s[i + 3], t4 = s[i + 4], t5 = s[i + 5];
+      const u0 = s[j], u1 = s[j + 1], u2 = s[j + 2], u3 = s[j + 3], u4 = s[j + 4], u5 = s[j + 5];
+      out[o] = b * (a * t0 + lr * t3) + tb * (a * u0 + lr * u3);
+      out[o + 1] = b * (a * t1 + lr * t4) + tb * (a * u1 + lr * u4);
+      out[o + 2] = b * (a * t2 + lr * t5) + tb * (a * u2 + lr * u5);
     }
   }
 }
@@ -381,19 +399,20 @@ function transformImageGrey(win: ImageWindow, out: Uint8Array, rows: number, col
   const s = win.img.data;
   const stride = win.img.width;
   const base = win.y0 * stride + win.x0;
+  const { x: cx, y: cy } = columnTerms(cols, m00, m10);
   let o = 0;
   for (let r = 0; r < rows; r++) {
     const ry0 = m01 * r, ry1 = m11 * r;
     for (let c = 0; c < cols; c++, o++) {
-      const x = m00 * c + ry0 + b0;
-      const y = m10 * c + ry1 + b1;
-      const fl = Math.floor(x), ft = Math.floor(y);
-      if (!(fl >= 0 && ft >= 0 && fl < W1 && ft < H1)) continue;
+      const x = cx[c] + ry0 + b0;
+      const y = cy[c] + ry1 + b1;
+      if (!(x >= 0 && y >= 0 && x < W1 && y < H1)) continue;
+      const fl = x | 0, ft = y | 0;
       const lr = x - fl, tb = y - ft;
       const a = 1 - lr;
-      const iTl = base + (ft | 0) * stride + (fl | 0);
-      const iBl = iTl + stride;
-      out[o] = (1 - tb) * (a * s[iTl] + lr * s[iTl + 1]) + tb * (a * s[iBl] + lr * s[iBl + 1]);
+      const i = base + ft * stride + fl;
+      const j = i + stride;
+      out[o] = (1 - tb) * (a * s[i] + lr * s[i + 1]) + tb * (a * s[j] + lr * s[j + 1]);
     }
   }
 }
