@@ -7,8 +7,8 @@
 //                     (input taps outside the image count as 0)
 // followed by the fused epilogue of `gemm` (+bias[f], then gamma[f]*v + beta[f], then relu).
 //
-// Fast path: per sample, im2col into `scratch` (directly in gemm_packed's column-panel layout when
-// there are >= 8 output pixels, else as a plain [k*fnr*fnc][onr*onc] matrix), then the SIMD gemm with
+// Fast path: per sample, im2col into `scratch` (directly in gemm_packed's column-panel layout, except
+// for P = onr*onc < 8 or 9..11 output pixels: a plain [k*fnr*fnc][P] matrix), then the SIMD gemm with
 // the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
 // Scratch size: con_scratch_floats(...) floats. out must not alias x, filters or scratch.
 import { gemm, gemm_packed, gemm_packed_b_floats } from "./gemm";
@@ -26,7 +26,7 @@ export function con_scratch_floats(
   const onr = con_out_size(nr, fnr, stride_y, pad_y);
   const onc = con_out_size(nc, fnc, stride_x, pad_x);
   const P = onr * onc;
-  if (P < 8) return k * fnr * fnc * P;
+  if (P < 8 || (P > 8 && P < 12)) return k * fnr * fnc * P;
   return gemm_packed_b_floats(k * fnr * fnc, P) + im2col_packed_work_floats(k, nr, nc, fnr, fnc, stride_y, stride_x, pad_y, pad_x);
 }
 
@@ -264,7 +264,8 @@ function con_fast(
     const os = out + <usize>s * outStride;
     if (direct) {
       gemm(nf, P, Kd, filters, Kd, xs, P, os, P, bias, gamma, beta, relu);
-    } else if (P < 8) {
+    } else if (P < 8 || (P > 8 && P < 12)) {
+      // few pixels: plain im2col; the 1-3 leftover columns use the k-vectorized tail kernel
       im2col(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch);
       gemm(nf, P, Kd, filters, Kd, scratch, P, os, P, bias, gamma, beta, relu);
     } else {

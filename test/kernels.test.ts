@@ -117,6 +117,8 @@ const conCases: ConCase[] = [
   { n: 1, k: 256, nr: 4, nc: 4, nf: 256, fnr: 3, fnc: 3, sy: 2, sx: 2, py: 0, px: 0, affine: true, relu: true },
   { n: 1, k: 256, nr: 1, nc: 1, nf: 256, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, affine: true },
   { n: 1, k: 6, nr: 3, nc: 3, nf: 7, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, bias: true },
+  { n: 2, k: 9, nr: 2, nc: 5, nf: 10, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, affine: true, relu: true },
+  { n: 1, k: 4, nr: 8, nc: 1, nf: 5, fnr: 1, fnc: 1, sy: 1, sx: 1, py: 0, px: 0 },
   { n: 2, k: 3, nr: 11, nc: 12, nf: 4, fnr: 2, fnc: 3, sy: 2, sx: 2, py: 1, px: 2, bias: true },
   { n: 1, k: 2, nr: 10, nc: 17, nf: 5, fnr: 3, fnc: 3, sy: 3, sx: 3, py: 2, px: 1 },
 ];

@@ -66,6 +66,9 @@ describe("con_forward vs con_forward_ref", () => {
     checkConv(1, 6, 3, 3, 7, 3, 3, 1, 1, 1, 1, true, false, 0);
     checkConv(1, 37, 1, 1, 9, 3, 3, 1, 1, 1, 1, false, false, 0);
     checkConv(3, 1, 4, 4, 1, 4, 4, 1, 1, 0, 0, false, false, 0);
+    checkConv(2, 9, 2, 5, 10, 3, 3, 1, 1, 1, 1, true, false, 0);  // P = 10
+    checkConv(1, 5, 1, 11, 6, 1, 3, 1, 1, 0, 1, false, false, 0); // P = 11
+    checkConv(1, 5, 2, 4, 6, 3, 3, 1, 1, 1, 1, false, false, 0);  // P = 8, one exact panel
   });
   it("fused affine + relu, channel counts not multiple of 4", () => {
     checkConv(1, 5, 9, 11, 6, 3, 3, 1, 1, 1, 1, true, true, 1);

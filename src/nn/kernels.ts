@@ -87,8 +87,8 @@ export function conOutShape(a: ConGeom & { numFilters: number }): Shape4 {
 
 /**
  * Floats of scratch conForward needs for one call, whatever the number of samples or filters:
- * 0 for a 1x1 stride-1 unpadded convolution (no im2col); kd*P for P = onr*onc < 8 output pixels
- * (plain im2col, kd = k*fnr*fnc); otherwise ceil(P/8)*8*kd (im2col packed in 8-column panels) plus
+ * 0 for a 1x1 stride-1 unpadded convolution (no im2col); kd*P for P = onr*onc < 8 or 9..11 output
+ * pixels (plain im2col, kd = k*fnr*fnc); otherwise ceil(P/8)*8*kd (im2col packed in 8-column panels) plus
  * the packing's working space (a zero-padded copy of one sample and a kd-entry offset table).
  * Mirrors the module's `con_scratch_floats`.
  */
@@ -97,7 +97,7 @@ export function conScratchFloats(a: ConGeom): number {
   const o = conOutShape({ ...a, numFilters: 1 });
   const kd = a.input.k * a.fnr * a.fnc;
   const p = o.nr * o.nc;
-  if (p < 8) return kd * p;
+  if (p < 8 || (p > 8 && p < 12)) return kd * p;
   const hp = a.input.nr + 2 * a.padY, wp = a.input.nc + 2 * a.padX;
   const lead = 8 * a.strideX + 8;
   const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 16;
