@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { decode } from "fast-png";
 import {
   chipDetails,
+  chipDetailsFromSize,
+  chipDetailsOfRect,
   chipDims,
   extractImageChip,
   extractImageChips,
@@ -286,6 +288,10 @@ test("extract_image_chip: basic copy path, grey images, outside-the-image black,
   // a chip entirely outside the image is black
   const out = extractImageChip(rgb, chipDetails({ left: 100, top: 100, right: 130, bottom: 120 }, chipDims(10, 10)));
   assert.ok(out.data.every((v) => v === 0));
+  // chip_details(rect, size) and chip_details(drectangle)
+  assert.deepEqual(chipDetailsFromSize({ left: 0, top: 0, right: 99, bottom: 49 }, 1250), { rect: { left: 0, top: 0, right: 99, bottom: 49 }, angle: 0, rows: 25, cols: 50 });
+  assert.equal(chipDetailsFromSize({ left: 0, top: 0, right: -1, bottom: -1 }, 150 * 150).rows, 150);
+  assert.deepEqual([chipDetailsOfRect({ left: 0.2, top: 1, right: 10.7, bottom: 5.4 }).rows, chipDetailsOfRect({ left: 0.2, top: 1, right: 10.7, bottom: 5.4 }).cols], [5, 12]);
   assert.throws(() => chipDims(0, 3), RangeError);
   assert.throws(() => getFaceChipDetails([{ x: 1, y: 2 }], 150), RangeError);
   assert.throws(() => extractImageChip(rgb, { rect: { left: 5, top: 5, right: 1, bottom: 9 }, angle: 0, rows: 3, cols: 3 }), RangeError);

@@ -5,7 +5,7 @@
  * dlib's order (as compiled by g++, which evaluates function arguments right to left).
  */
 import { chipDetails, chipDims, extractImageChip } from "../image/chip.js";
-import { flipImageLeftRightInPlace } from "../image/resample.js";
+import { flipImageLeftRightInPlace, type ByteImage } from "../image/resample.js";
 import type { Rect, RgbImage } from "../image/types.js";
 
 /** The dlib::rand draws jitter_image needs (DlibRand from ./rand.js satisfies it). */
@@ -35,12 +35,12 @@ export interface JitterInfo {
 }
 
 /**
- * dlib `jitter_image(img, rnd)`: a randomly shifted (±2% of the inner size), scaled (object height 0.97–0.99999 of
+ * dlib `jitter_image(img, rnd)` for an rgb or grey image: a randomly shifted (±2% of the inner size), scaled (object height 0.97–0.99999 of
  * the crop), rotated (±3°) and possibly mirrored copy of a square chip, the same size as the input. Requires a
  * square, non-empty image (throws RangeError otherwise). Draw order (5 doubles): y shift, x shift, scale, angle,
  * flip (> 0.5 mirrors). Returns the new image and what was drawn.
  */
-export function jitterImageWithInfo(img: RgbImage, rnd: JitterRng): { image: RgbImage; info: JitterInfo } {
+export function jitterImageWithInfo<T extends ByteImage>(img: T, rnd: JitterRng): { image: T; info: JitterInfo } {
   const w = img.width, h = img.height;
   if (w * h === 0 || w !== h) throw new RangeError(`jitter_image: need a square, non-empty image, got ${w}x${h}`);
   // shrink_rect(get_rect(img), 3)
@@ -68,7 +68,7 @@ export function jitterImageWithInfo(img: RgbImage, rnd: JitterRng): { image: Rgb
 }
 
 /** dlib `jitter_image(img, rnd)`; see `jitterImageWithInfo`. */
-export function jitterImage(img: RgbImage, rnd: JitterRng): RgbImage {
+export function jitterImage<T extends ByteImage>(img: T, rnd: JitterRng): T {
   return jitterImageWithInfo(img, rnd).image;
 }
 

@@ -16,7 +16,7 @@
  *  - Pixel sampling is dlib's interpolate_bilinear (float64 blend, truncation to uint8), black outside.
  */
 import { pyramidDown } from "./pyramid.js";
-import { channelsOf, interpolateBilinear, type ByteImage, type ImageWindow } from "./resample.js";
+import { channelsOf, type ByteImage, type ImageWindow } from "./resample.js";
 import type { DRect, Point, Rect } from "./types.js";
 
 /** dlib `chip_dims`: the size of a chip in pixels. */
@@ -48,6 +48,31 @@ export function chipDims(rows: number, cols: number): ChipDims {
 /** dlib `chip_details(rect, dims, angle = 0)`: rect (integer Rect or drectangle) as given, angle in radians. */
 export function chipDetails(rect: DRect | Rect, dims: ChipDims, angle = 0): ChipDetails {
   return { rect: { left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom }, angle, rows: dims.rows, cols: dims.cols };
+}
+
+/**
+ * dlib `chip_details(rect, size, angle = 0)`: a chip of about `size` pixels with the rect's aspect ratio:
+ * rows = ⌊h·√(size/area) + 0.5⌋, cols = ⌊size/rows + 0.5⌋ (both at least 1), or √size square for an empty rect.
+ */
+export function chipDetailsFromSize(rect: DRect | Rect, size: number, angle = 0): ChipDetails {
+  const r: DRect = { left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom };
+  let rows: number, cols: number;
+  if (isEmpty(r)) {
+    rows = cols = Math.round(Math.sqrt(size));
+  } else {
+    const rel = Math.sqrt(size / dArea(r));
+    rows = Math.trunc(dHeight(r) * rel + 0.5);
+    cols = Math.trunc(size / rows + 0.5);
+    rows = Math.max(1, rows);
+    cols = Math.max(1, cols);
+  }
+  return { rect: r, angle, rows, cols };
+}
+
+/** dlib `chip_details(drectangle)`: angle 0, rows/cols = the rect's height/width rounded (⌊v + 0.5⌋). */
+export function chipDetailsOfRect(rect: DRect | Rect): ChipDetails {
+  const r: DRect = { left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom };
+  return { rect: r, angle: 0, rows: Math.trunc(dHeight(r) + 0.5), cols: Math.trunc(dWidth(r) + 0.5) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -509,4 +534,3 @@ export function extractImageChip<T extends ByteImage>(img: T, details: ChipDetai
   return extractImageChips(img, [details])[0];
 }
 
-export { interpolateBilinear };
