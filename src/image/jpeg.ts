@@ -120,7 +120,10 @@ interface Component {
   /** downsampled_width / downsampled_height as libjpeg defines them. */
   dw: number;
   dh: number;
+  /** Coefficients (natural order): the whole image, or one MCU row in streaming mode; allocated at first scan. */
   coefs: Int16Array;
+  /** Sample plane (width bpl*8, hBlocks*8 rows), filled as MCU rows finish in streaming mode; else null. */
+  plane: Uint8Array | null;
   /** libjpeg's coef_bits for the first 10 zig-zag coefficients (progressive only); -1 = never received. */
   coefBits: Int32Array;
   dcPred: number;
@@ -365,7 +368,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
           maxV = Math.max(maxV, v);
           comps.push({
             id: d[s + 6 + 3 * i]!, h, v, tq, quant: null, bpl: 0, bpc: 0, wBlocks: 0, hBlocks: 0, dw: 0, dh: 0,
-            coefs: new Int16Array(0), coefBits: new Int32Array(10).fill(-1), dcPred: 0,
+            coefs: new Int16Array(0), plane: null, coefBits: new Int32Array(10).fill(-1), dcPred: 0,
           });
         }
         const mcusX = Math.ceil(width / (8 * maxH));
@@ -382,7 +385,6 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
           c.hBlocks = Math.ceil(c.dh / 8);
           c.bpl = mcusX * c.h;
           c.bpc = mcusY * c.v;
-          c.coefs = new Int16Array(c.bpl * c.bpc * 64);
         }
         frame = { width, height, progressive: m === 0xc2, comps, maxH, maxV, mcusX, mcusY };
         break;
@@ -511,7 +513,18 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
             }
           }
         }
-        p = decodeScan(d, e, frame, scomps, dcT, acT, ss, se, ah, al, restartInterval, file);
+        // A sequential scan holding every component is the only scan: decode it MCU row by MCU row, running the
+        // IDCT as each row completes, so only one row of coefficients is ever stored.
+        const streaming = !frame.progressive && ns === frame.comps.length && scans === 0;
+        for (const c of scomps) {
+          if (streaming) {
+            c.coefs = new Int16Array(c.bpl * c.v * 64);
+            c.plane = new Uint8Array(c.bpl * 8 * c.hBlocks * 8);
+          } else if (c.coefs.length === 0) {
+            c.coefs = new Int16Array(c.bpl * c.bpc * 64);
+          }
+        }
+        p = decodeScan(d, e, frame, scomps, dcT, acT, ss, se, ah, al, restartInterval, file, streaming);
         scans++;
         continue;
       }
@@ -548,8 +561,10 @@ function decodeScan(
   al: number,
   restartInterval: number,
   file: string,
+  streaming: boolean,
 ): number {
   const r = new BitReader(d, start, file);
+  const ws = new Int32Array(64);
   for (const c of scomps) c.dcPred = 0;
   let eobrun = 0;
   const progressive = frame.progressive;
@@ -679,17 +694,26 @@ function decodeScan(
       const my = (mcu / mcusX) | 0;
       const mx = mcu - my * mcusX;
       if (single) {
-        decodeBlock(c0, (my * c0.bpl + mx) * 64, 0);
+        decodeBlock(c0, ((streaming ? 0 : my) * c0.bpl + mx) * 64, 0);
       } else {
         for (let ci = 0; ci < scomps.length; ci++) {
           const c = scomps[ci]!;
           for (let v = 0; v < c.v; v++) {
-            const row = (my * c.v + v) * c.bpl + mx * c.h;
+            const row = ((streaming ? 0 : my * c.v) + v) * c.bpl + mx * c.h;
             for (let h = 0; h < c.h; h++) decodeBlock(c, (row + h) * 64, ci);
           }
         }
       }
-      if (mx === mcusX - 1 && r.overran()) fail(file, "truncated or corrupt JPEG: entropy-coded data ended early");
+      if (mx === mcusX - 1) {
+        if (r.overran()) fail(file, "truncated or corrupt JPEG: entropy-coded data ended early");
+        if (streaming) {
+          for (const c of scomps) {
+            const rows = single ? 1 : c.v;
+            idctRows(c, c.plane!, my * rows, rows, ws);
+            c.coefs.fill(0);
+          }
+        }
+      }
     }
     if (r.overran()) fail(file, "truncated or corrupt JPEG: entropy-coded data ended early");
     if (mcu < total) {
@@ -723,15 +747,26 @@ function decodeScan(
 
 /** Inverse DCT of every block of a component into an 8-bit plane of width bpl*8 (only blocks covering the image). */
 function idctComponent(c: Component): Uint8Array {
+  if (c.plane) return c.plane; // already done row by row (streaming mode)
+  const plane = new Uint8Array(c.bpl * 8 * c.hBlocks * 8);
+  idctRows(c, plane, 0, c.hBlocks, new Int32Array(64));
+  return plane;
+}
+
+/**
+ * IDCT of block rows [by0, by0 + n) (clipped to the component's hBlocks) into `plane`. In streaming mode `c.coefs`
+ * holds just those rows (starting at its row 0); otherwise the whole image.
+ */
+function idctRows(c: Component, plane: Uint8Array, by0: number, n: number, ws: Int32Array): void {
   const stride = c.bpl * 8;
-  const plane = new Uint8Array(stride * c.hBlocks * 8);
   const q = c.quant!;
-  const ws = new Int32Array(64);
   const co = c.coefs;
   const q0 = q[0]!;
-  for (let by = 0; by < c.hBlocks; by++) {
+  const base = co.length === c.bpl * c.bpc * 64 ? 0 : by0;
+  const end = Math.min(by0 + n, c.hBlocks);
+  for (let by = by0; by < end; by++) {
     for (let bx = 0; bx < c.wBlocks; bx++) {
-      const off = (by * c.bpl + bx) * 64;
+      const off = ((by - base) * c.bpl + bx) * 64;
       let k = 1;
       while (k < 64 && co[off + k] === 0) k++;
       const o = by * 8 * stride + bx * 8;
@@ -744,7 +779,6 @@ function idctComponent(c: Component): Uint8Array {
       }
     }
   }
-  return plane;
 }
 
 function idctBlock(
