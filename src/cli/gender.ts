@@ -1,0 +1,176 @@
+/**
+ * `dlib-face gender`: gender of the people in images.
+ *  - Taguchi's ResNet-34 (default model `taguchi_model_gender_classifier`, 150×150 input): his
+ *    GenderModelClassifier procedure on each whole image (16 random crops, one dlib::rand for the run, files in
+ *    sorted order), printing his program's line `file:PATH P: LABEL`.
+ *  - dlib's `dnn_gender_classifier_v1` (32×32 input): faces found by the HOG (or CNN) detector, 5-point landmarks
+ *    (as dnn_gender_classifier_v1_ex.cpp), one line per face.
+ */
+import { readFile, readdir, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { parse, num, progress, UsageError } from "./args.js";
+import { decodeImage } from "../image/decode.js";
+import type { RgbImage } from "../image/types.js";
+import { loadNetwork, type Network } from "../nn/network.js";
+import { resolveModel } from "../face/models.js";
+import { ShapePredictor } from "../face/shape-predictor.js";
+import { DlibRand } from "../face/rand.js";
+import { classifyGender, classifyGenderV1, genderLine, formatG6, type GenderLabel } from "../face/gender.js";
+import { detectFaces, faceLandmarks, type DetectorKind } from "../face/pipeline.js";
+import { loadHogDetector } from "../face/hog.js";
+
+export const GENDER_USAGE = `dlib-face gender PATH... [options]     gender of each image (Taguchi's ResNet-34) or each face (dlib's v1)
+
+  PATH                       image files or folders (folders: their .jpg/.jpeg/.png files in sorted order)
+  --model NAME|FILE          taguchi_model_gender_classifier (default; 150x150, whole image, 16 random crops)
+                             or dnn_gender_classifier_v1 (32x32 aligned face chips, per face)
+  --crops N                  crops per image for the ResNet-34 (default 16; deterministic: even, 2..16)
+  --seed S                   seed of the dlib::rand shared by all files (dlib's set_seed(S); default: dlib's default)
+  --deterministic            fixed crop set (8 rects, each plain and mirrored), no randomness
+  --test-folders FEMALE_DIR MALE_DIR   classify two labelled folders, print counts and accuracy
+  --landmarks NAME|FILE      v1 only: shape predictor (default shape_predictor_5_face_landmarks)
+  --detector hog|cnn, --detector-model NAME|FILE, --upsample N     v1 only: face detection
+  --json                     [{"file","label","probability","probabilities":{"female","male"}}] (v1 adds "face")`;
+
+const IMAGE_EXT = new Set([".jpg", ".jpeg", ".png"]);
+
+/** Files of `paths`: folders expanded to their image files in sorted order, files kept as given. */
+export async function expandImagePaths(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const s = await stat(p).catch(() => null);
+    if (!s) throw new UsageError(`no such file or folder: ${p}`);
+    if (s.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).sort();
+      out.push(...names.map((n) => join(p, n)));
+    } else out.push(p);
+  }
+  return out;
+}
+
+async function loadImage(path: string): Promise<RgbImage> {
+  return decodeImage(new Uint8Array(await readFile(path)), { file: path });
+}
+
+interface Entry {
+  file: string;
+  label: GenderLabel;
+  probability: number;
+  probabilities: { female: number; male: number };
+  face?: { left: number; top: number; right: number; bottom: number };
+}
+
+type Classifier = (file: string) => Promise<{ entries: Entry[]; lines: string[] }>;
+
+async function makeClassifier(v: Record<string, unknown>): Promise<{ classify: Classifier; kind: "resnet34" | "v1"; net: Network }> {
+  const m = await resolveModel((v.model as string) ?? "taguchi_model_gender_classifier");
+  const net = await loadNetwork(m.bytes, { name: m.name, type: m.entry?.type });
+  if (net.lossType !== "loss_multiclass_log") throw new UsageError(`${m.name} is a ${net.lossType} network, not a gender classifier`);
+  const size = net.inputSize?.nr;
+  if (size === 150) {
+    const deterministic = !!v.deterministic;
+    const crops = num(v.crops, "crops", 16, { int: true, min: deterministic ? 2 : 1, max: deterministic ? 16 : 1024 });
+    if (deterministic && crops % 2) throw new UsageError(`--crops must be even with --deterministic, got ${crops}`);
+    if (deterministic && v.seed !== undefined) throw new UsageError("--seed has no effect with --deterministic");
+    const rng = v.seed !== undefined ? new DlibRand(String(v.seed)) : new DlibRand();
+    const classify: Classifier = async (file) => {
+      const img = await loadImage(file);
+      const r = await classifyGender(img, { model: net, crops, rng, deterministic });
+      return { entries: [{ file, label: r.labelName, probability: r.probability, probabilities: r.probabilities }], lines: [genderLine(file, r)] };
+    };
+    return { classify, kind: "resnet34", net };
+  }
+  if (size === 32) {
+    if (v.deterministic || v.crops !== undefined || v.seed !== undefined) throw new UsageError("--crops, --seed and --deterministic apply to the ResNet-34 model only (v1 is deterministic)");
+    const spm = await resolveModel((v.landmarks as string) ?? "shape_predictor_5_face_landmarks");
+    const sp = ShapePredictor.fromBytes(spm.bytes, spm.name);
+    const detector = ((v.detector as string) ?? "hog") as DetectorKind;
+    if (detector !== "hog" && detector !== "cnn") throw new UsageError(`--detector must be hog or cnn, got '${detector}'`);
+    const upsample = num(v.upsample, "upsample", 0, { int: true, min: 0, max: 4 });
+    let cnn: Network | undefined, hog;
+    if (detector === "cnn") {
+      const dm = await resolveModel((v["detector-model"] as string) ?? "mmod_human_face_detector");
+      cnn = await loadNetwork(dm.bytes, { name: dm.name, type: "mmod_human_face_detector" });
+    } else if (v["detector-model"]) {
+      const dm = await resolveModel(v["detector-model"] as string);
+      hog = loadHogDetector(dm.bytes, dm.name);
+    }
+    const classify: Classifier = async (file) => {
+      const img = await loadImage(file);
+      const faces = await detectFaces(img, { detector, upsample, cnn, hog });
+      const res = classifyGenderV1(net, img, faceLandmarks(img, faces, sp));
+      const entries: Entry[] = res.map((r, i) => ({
+        file, label: r.labelName, probability: r.probability, probabilities: r.probabilities,
+        face: { left: faces[i].left, top: faces[i].top, right: faces[i].right, bottom: faces[i].bottom },
+      }));
+      const lines = entries.length
+        ? entries.map((e, i) => `file:${file} face:${i} [${e.face!.left}, ${e.face!.top}, ${e.face!.right}, ${e.face!.bottom}] ${formatG6(e.probability)}: ${e.label}`)
+        : [`file:${file} no faces found`];
+      return { entries, lines };
+    };
+    return { classify, kind: "v1", net };
+  }
+  throw new UsageError(`${m.name}: not a known gender classifier (input ${net.inputSize ? `${net.inputSize.nc}x${net.inputSize.nr}` : "of any size"}; expected 150x150 ResNet-34 or 32x32 v1)`);
+}
+
+/** `dlib-face gender ...` (see GENDER_USAGE). */
+export async function cmdGender(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parse(argv, {
+    model: { type: "string" }, crops: { type: "string" }, seed: { type: "string" }, deterministic: { type: "boolean" },
+    "test-folders": { type: "boolean" }, landmarks: { type: "string" }, detector: { type: "string" },
+    "detector-model": { type: "string" }, upsample: { type: "string" },
+  });
+  if (v.help) {
+    console.log(GENDER_USAGE);
+    return;
+  }
+  if (v["test-folders"]) {
+    if (positionals.length !== 2) throw new UsageError("--test-folders takes two folders: FEMALE_DIR MALE_DIR");
+    const [femaleFiles, maleFiles] = [await expandImagePaths([positionals[0]]), await expandImagePaths([positionals[1]])];
+    const { classify, kind } = await makeClassifier(v);
+    const bar = progress(femaleFiles.length + maleFiles.length, "gender");
+    const stats = { female: { total: 0, correct: 0 }, male: { total: 0, correct: 0 } };
+    let noFace = 0;
+    const entries: (Entry & { truth: GenderLabel })[] = [];
+    for (const [truth, files] of [["female", femaleFiles], ["male", maleFiles]] as const) {
+      for (const f of files) {
+        const r = await classify(f);
+        if (r.entries.length === 0) noFace++;
+        for (const e of r.entries) {
+          stats[truth].total++;
+          if (e.label === truth) stats[truth].correct++;
+          entries.push({ ...e, truth });
+        }
+        bar.tick(f);
+      }
+    }
+    const acc = (c: number, n: number) => (n ? c / n : 0);
+    const total = stats.female.total + stats.male.total, correct = stats.female.correct + stats.male.correct;
+    if (v.json) {
+      console.log(JSON.stringify({
+        female: { ...stats.female, accuracy: acc(stats.female.correct, stats.female.total) },
+        male: { ...stats.male, accuracy: acc(stats.male.correct, stats.male.total) },
+        total, correct, accuracy: acc(correct, total), no_face: noFace, results: entries,
+      }));
+    } else {
+      for (const k of ["female", "male"] as const) {
+        console.log(`${k}: ${stats[k].correct} of ${stats[k].total} correct, accuracy: ${formatG6(acc(stats[k].correct, stats[k].total))}`);
+      }
+      console.log(`total: ${correct} of ${total} correct, accuracy: ${formatG6(acc(correct, total))}`);
+      if (kind === "v1") console.log(`images without a face: ${noFace}`);
+    }
+    return;
+  }
+  const files = await expandImagePaths(positionals);
+  if (files.length === 0) throw new UsageError("gender needs at least one image or folder");
+  const { classify } = await makeClassifier(v);
+  const bar = progress(files.length, "gender");
+  const all: Entry[] = [];
+  for (const f of files) {
+    const r = await classify(f);
+    all.push(...r.entries);
+    if (!v.json) for (const l of r.lines) console.log(l);
+    bar.tick(f);
+  }
+  if (v.json) console.log(JSON.stringify(all));
+}
