@@ -11,7 +11,7 @@
 // for P = onr*onc < 8 or 9..11 output pixels: a plain [k*fnr*fnc][P] matrix), then the SIMD gemm with
 // the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
 // Scratch size: con_scratch_floats(...) floats. out must not alias x, filters or scratch.
-import { gemm, gemm_packed, gemm_packed_b_floats } from "./gemm";
+import { gemm, gemm_packed } from "./gemm";
 
 /** Output rows (or columns) of a convolution: (n + 2*pad - f)/stride + 1. */
 export function con_out_size(n: i32, f: i32, stride: i32, pad: i32): i32 {
@@ -26,8 +26,14 @@ export function con_scratch_floats(
   const onr = con_out_size(nr, fnr, stride_y, pad_y);
   const onc = con_out_size(nc, fnc, stride_x, pad_x);
   const P = onr * onc;
-  if (P < 8 || (P > 8 && P < 12)) return k * fnr * fnc * P;
-  return gemm_packed_b_floats(k * fnr * fnc, P) + im2col_packed_work_floats(k, nr, nc, fnr, fnc, stride_y, stride_x, pad_y, pad_x);
+  const Kd = k * fnr * fnc;
+  if (P < 8 || (P > 8 && P < 12)) return Kd * P;
+  return con_chunk_panels(Kd, (P + 7) >> 3) * 8 * Kd + im2col_packed_work_floats(k, nr, nc, fnr, fnc, stride_y, stride_x, pad_y, pad_x);
+}
+
+/** Panels of 8 output pixels packed per im2col chunk: min(panels, max(4, 6144/Kd)). */
+@inline function con_chunk_panels(Kd: i32, panels: i32): i32 {
+  return min(panels, max(4, 6144 / Kd));
 }
 
 @inline function zero_floats(d: usize, len: i32): void {
@@ -129,8 +135,6 @@ const lane_base: usize = memory.data(32, 16); // 8 i32 per-lane input offsets (g
  * ceil(P/8) panels of [Kd][8] floats (P = onr*onc, Kd = k*fnr*fnc); panel j, row kd = (ch, y, xx)
  * holds the taps of output pixels 8j..8j+7. Lanes of the last panel beyond P hold unspecified
  * finite values (gemm_packed never stores them). work: im2col_packed_work_floats(...) floats.
- * Panels are written in order, each row with two vector loads from a zero-padded copy of the input
- * (bit-blending two loads when the 8 pixels straddle two output rows).
  */
 export function im2col_packed(
   x: usize, k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
@@ -138,9 +142,14 @@ export function im2col_packed(
 ): void {
   const onr = con_out_size(nr, fnr, sy, py);
   const onc = con_out_size(nc, fnc, sx, px);
-  const P = onr * onc;
-  const panels = (P + 7) >> 3;
-  const Kd = k * fnr * fnc;
+  im2col_packed_prepare(x, k, nr, nc, fnr, fnc, sy, sx, py, px, work);
+  im2col_packed_panels(k, nr, nc, fnr, fnc, sy, sx, py, px, work, 0, (onr * onc + 7) >> 3, dst);
+}
+
+// Step 1 of im2col_packed: the zero-padded copy of the sample and the table of tap offsets in `work`.
+function im2col_packed_prepare(
+  x: usize, k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32, work: usize,
+): void {
   const Hp = nr + 2 * py, Wp = nc + 2 * px;
   const HW = Hp * Wp;
   const lead = pad_lead(sx);
@@ -172,13 +181,32 @@ export function im2col_packed(
       }
     }
   }
+}
+
+// Step 2 of im2col_packed: write panels j0 .. j1-1 to dst (dst = panel j0). Each row of a panel is
+// two vector loads from the padded copy (bit-blending two loads when the 8 pixels straddle two
+// output rows), or a per-lane gather for strides > 2 / rows narrower than 8 pixels.
+function im2col_packed_panels(
+  k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
+  work: usize, j0: i32, j1: i32, dst: usize,
+): void {
+  const onr = con_out_size(nr, fnr, sy, py);
+  const onc = con_out_size(nc, fnc, sx, px);
+  const P = onr * onc;
+  const Kd = k * fnr * fnc;
+  const Hp = nr + 2 * py, Wp = nc + 2 * px;
+  const lead = pad_lead(sx);
+  const tail = sy * Wp + 8 * sx + fnc + 16;
+  const padFloats = (lead + k * Hp * Wp + tail + 3) & ~3;
+  const xp = work + (<usize>lead << 2);
+  const tab = work + (<usize>padFloats << 2);
+  let t = tab;
   const tabEnd = tab + (<usize>Kd << 2);
   const vec = (sx == 1 || sx == 2) && onc >= 8;
   const iota = i32x4(0, 1, 2, 3);
   const four = i32x4.splat(4);
-  // 3. panels
   let d = dst;
-  for (let j = 0; j < panels; j++) {
+  for (let j = j0; j < j1; j++) {
     const p0 = j << 3;
     const r = p0 / onc, c = p0 - r * onc;
     const s = onc - c; // lanes still in row r (>= 8: the panel stays in one row)
@@ -269,9 +297,16 @@ function con_fast(
       im2col(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch);
       gemm(nf, P, Kd, filters, Kd, scratch, P, os, P, bias, gamma, beta, relu);
     } else {
-      const tmp = scratch + (<usize>gemm_packed_b_floats(Kd, P) << 2);
-      im2col_packed(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch, tmp);
-      gemm_packed(nf, P, Kd, filters, Kd, scratch, os, P, bias, gamma, beta, relu);
+      // im2col in chunks of panels (about 192 KiB, so they are still in L2 when the gemm reads them)
+      const panels = (P + 7) >> 3;
+      const chunk = con_chunk_panels(Kd, panels);
+      const work = scratch + (<usize>(chunk * 8 * Kd) << 2);
+      im2col_packed_prepare(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, work);
+      for (let j0 = 0; j0 < panels; j0 += chunk) {
+        const j1 = min(panels, j0 + chunk);
+        im2col_packed_panels(k, nr, nc, fnr, fnc, sy, sx, py, px, work, j0, j1, scratch);
+        gemm_packed(nf, min(P, j1 << 3) - (j0 << 3), Kd, filters, Kd, scratch, os + (<usize>j0 << 5), P, bias, gamma, beta, relu);
+      }
     }
   }
 }

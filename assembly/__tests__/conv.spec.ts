@@ -76,4 +76,8 @@ describe("con_forward vs con_forward_ref", () => {
     checkConv(1, 9, 7, 7, 3, 3, 3, 1, 1, 1, 1, false, true, 0);
     checkConv(1, 3, 8, 8, 5, 3, 3, 1, 1, 1, 1, true, false, 1);
   });
+  it("several im2col chunks with a partial last panel (Kd = 576, 420 pixels)", () => {
+    checkConv(1, 64, 20, 21, 6, 3, 3, 1, 1, 1, 1, true, true, 1);
+    checkConv(2, 40, 13, 9, 5, 3, 3, 2, 2, 1, 1, false, false, 0);
+  });
 });

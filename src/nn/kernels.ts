@@ -88,8 +88,9 @@ export function conOutShape(a: ConGeom & { numFilters: number }): Shape4 {
 /**
  * Floats of scratch conForward needs for one call, whatever the number of samples or filters:
  * 0 for a 1x1 stride-1 unpadded convolution (no im2col); kd*P for P = onr*onc < 8 or 9..11 output
- * pixels (plain im2col, kd = k*fnr*fnc); otherwise ceil(P/8)*8*kd (im2col packed in 8-column panels) plus
- * the packing's working space (a zero-padded copy of one sample and a kd-entry offset table).
+ * pixels (plain im2col, kd = k*fnr*fnc); otherwise one chunk of im2col packed in 8-pixel panels,
+ * min(ceil(P/8), max(4, floor(6144/kd)))*8*kd floats, plus the packing's working space (a zero-padded
+ * copy of one sample and a kd-entry offset table).
  * Mirrors the module's `con_scratch_floats`.
  */
 export function conScratchFloats(a: ConGeom): number {
@@ -102,7 +103,8 @@ export function conScratchFloats(a: ConGeom): number {
   const lead = 8 * a.strideX + 8;
   const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 16;
   const work = ((lead + a.input.k * hp * wp + tail + 3) & ~3) + kd;
-  return Math.ceil(p / 8) * 8 * kd + work;
+  const chunk = Math.min(Math.ceil(p / 8), Math.max(4, Math.floor(6144 / kd)));
+  return chunk * 8 * kd + work;
 }
 
 /**
