@@ -17,7 +17,7 @@ import { ShapePredictor } from "../face/shape-predictor.js";
 import { DlibRand } from "../face/rand.js";
 import { classifyGender, classifyGenderV1, genderLine, formatG6, type GenderLabel } from "../face/gender.js";
 import { detectFaces, faceLandmarks, type DetectorKind } from "../face/pipeline.js";
-import { loadHogDetector } from "../face/hog.js";
+import { loadHogDetector, type HogDetector } from "../face/hog.js";
 
 export const GENDER_USAGE = `dlib-face gender PATH... [options]     gender of each image (Taguchi's ResNet-34) or each face (dlib's v1)
 
@@ -87,7 +87,7 @@ async function makeClassifier(v: Record<string, unknown>): Promise<{ classify: C
     const detector = ((v.detector as string) ?? "hog") as DetectorKind;
     if (detector !== "hog" && detector !== "cnn") throw new UsageError(`--detector must be hog or cnn, got '${detector}'`);
     const upsample = num(v.upsample, "upsample", 0, { int: true, min: 0, max: 4 });
-    let cnn: Network | undefined, hog;
+    let cnn: Network | undefined, hog: HogDetector | undefined;
     if (detector === "cnn") {
       const dm = await resolveModel((v["detector-model"] as string) ?? "mmod_human_face_detector");
       cnn = await loadNetwork(dm.bytes, { name: dm.name, type: "mmod_human_face_detector" });
