@@ -312,6 +312,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
     mcusY: number;
   } | null = null;
   let scans = 0;
+  let singleScanDone = false;
   let sawEoi = false;
 
   let p = 2;
@@ -456,6 +457,9 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         break;
       case 0xda: {
         if (!frame) fail(file, "corrupt JPEG: scan before frame header");
+        // libjpeg treats a file whose first scan is sequential and holds every component as single-scan; a later
+        // SOS is an error there ("expected EOI"), which dlib reports.
+        if (singleScanDone) fail(file, "corrupt JPEG: another scan after a complete sequential scan (expected EOI)");
         // Each scan walks every block; bound the work a hostile file can demand.
         if (scans >= MAX_SCANS) fail(file, `unsupported JPEG: more than ${MAX_SCANS} scans`);
         const ns = d[s]!;
@@ -470,8 +474,9 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
           scomps.push(c);
           const td = d[s + 2 + 2 * i]! >> 4;
           const ta = d[s + 2 + 2 * i]! & 15;
-          dcT.push(dcTabs[td & 3] as HuffTable);
-          acT.push(acTabs[ta & 3] as HuffTable);
+          if (td > 3 || ta > 3) fail(file, `corrupt JPEG: bad Huffman table index ${td}/${ta} in scan header`);
+          dcT.push(dcTabs[td] as HuffTable);
+          acT.push(acTabs[ta] as HuffTable);
           if (!c.quant) {
             const q = qt[c.tq];
             if (!q) fail(file, `corrupt JPEG: quantisation table ${c.tq} not defined`);
@@ -482,11 +487,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         const se = d[s + 2 + 2 * ns]!;
         const ah = d[s + 3 + 2 * ns]! >> 4;
         const al = d[s + 3 + 2 * ns]! & 15;
-        if (!frame.progressive) {
-          if (ss !== 0 || se !== 63 || ah !== 0 || al !== 0) {
-            // libjpeg only warns here for sequential files; the parameters are ignored.
-          }
-        } else {
+        // For sequential files libjpeg only warns about odd Ss/Se/Ah/Al and ignores them; so do we.
+        if (frame.progressive) {
           if (ss > se || se > 63 || (ss === 0 && se !== 0) || (ss > 0 && ns !== 1) || al > 13 || (ah !== 0 && ah !== al + 1))
             fail(file, `corrupt JPEG: bad progressive scan parameters Ss=${ss} Se=${se} Ah=${ah} Al=${al}`);
         }
@@ -504,13 +506,8 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         }
         if (frame.progressive) {
           for (const c of scomps) {
-            for (let k = ss; k <= Math.min(se, 9); k++) {
-              const expected = ah === 0 ? -1 : ah;
-              if (c.coefBits[k] !== expected && !(ah === 0 && c.coefBits[k]! >= 0)) {
-                // libjpeg only warns about inconsistent successive approximation; keep going.
-              }
-              c.coefBits[k] = al;
-            }
+            // libjpeg only warns about inconsistent successive approximation; it just records the new Al.
+            for (let k = ss; k <= Math.min(se, 9); k++) c.coefBits[k] = al;
           }
         }
         // A sequential scan holding every component is the only scan: decode it MCU row by MCU row, running the
@@ -526,6 +523,7 @@ export function decodeJpeg(bytes: Uint8Array, opts: JpegDecodeOptions = {}): Rgb
         }
         p = decodeScan(d, e, frame, scomps, dcT, acT, ss, se, ah, al, restartInterval, file, streaming);
         scans++;
+        singleScanDone = streaming;
         continue;
       }
       default:
