@@ -15,6 +15,7 @@ import {
   extractImageChip,
   extractImageChips,
   fma,
+  fmaExact,
   getFaceChipDetails,
   type ChipDetails,
 } from "../src/image/chip.js";
@@ -96,6 +97,14 @@ test("fma is a single-rounding fused multiply-add", () => {
   assert.equal(fma(3, 5, 7), 22);
   assert.equal(fma(0.1, 10, -1), 5.551115123125783e-17); // 0.1*10 - 1 exactly, not 0
   assert.equal(fma(-2, 0, 1.5), 1.5);
+  // fast path agrees with the exact BigInt evaluation, including cancellation-heavy cases
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let i = 0; i < 20000; i++) {
+    const a = rnd() * 2 ** ((rnd() * 40) | 0), b = rnd() * 2 ** ((rnd() * 40) | 0);
+    const c = i % 3 === 0 ? -(a * b) * (1 + rnd() * 2 ** -50) : rnd() * 2 ** ((rnd() * 60) | 0);
+    assert.equal(fma(a, b, c), fmaExact(a, b, c), `fma(${a}, ${b}, ${c})`);
+  }
 });
 
 test("get_face_chip_details: rect/angle within 1e-8 of dlib for every face (150/0.25 and 32/0.2)", (t) => {

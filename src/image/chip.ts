@@ -135,6 +135,39 @@ function decompose(x: number): [bigint, number] {
 
 /** fma(a, b, c) = a·b + c with a single rounding (round to nearest even). Requires finite inputs and a normal result. */
 export function fma(a: number, b: number, c: number): number {
+  // Fast path: a·b = p + e exactly (Dekker/Veltkamp), p + c = sum + t exactly (TwoSum), t + e = u + v exactly,
+  // sum + u = r + d exactly. The exact result is r + (d + v); r is its correct rounding when |d| + |v| stays
+  // below half an ulp of r (a quarter when r is a power of two). Otherwise fall back to exact arithmetic.
+  const p = a * b;
+  const A = a * 134217729, B = b * 134217729;
+  const ah = A - (A - a), al = a - ah, bh = B - (B - b), bl = b - bh;
+  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const sum = p + c;
+  const sb = sum - p;
+  const t = (p - (sum - sb)) + (c - sb);
+  const u = t + e;
+  const ub = u - t;
+  const v = (t - (u - ub)) + (e - ub);
+  const r = sum + u;
+  const rb = r - sum;
+  const d = (sum - (r - rb)) + (u - rb);
+  if (Math.abs(p) < 1e300 && Math.abs(c) < 1e300 && (p === 0 || Math.abs(p) > 1e-280)) {
+    f64[0] = r;
+    const hi = u32[1];
+    const ex = (hi >>> 20) & 0x7ff;
+    if (ex > 110 && ex < 0x7ff) {
+      const pow2 = (hi & 0xfffff) === 0 && u32[0] === 0;
+      const half = 2 ** (ex - 1076 - (pow2 ? 1 : 0));
+      if ((Math.abs(d) + Math.abs(v)) * (1 + 2 ** -50) < half) return r;
+    } else if (r === 0 && d === 0 && v === 0) {
+      return r;
+    }
+  }
+  return fmaExact(a, b, c);
+}
+
+/** fma via exact BigInt arithmetic (slow; the fallback of `fma`). */
+export function fmaExact(a: number, b: number, c: number): number {
   const [am, ae] = decompose(a);
   const [bm, be] = decompose(b);
   const [cm, ce] = decompose(c);
