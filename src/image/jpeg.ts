@@ -12,8 +12,10 @@
  *
  * Not supported (each an ImageDecodeError): arithmetic coding, lossless / hierarchical / 12-bit JPEGs, 4-component
  * (CMYK / YCCK) images (dlib's result for those depends on uninitialised memory), progressive files whose scans leave
- * low-frequency coefficients incomplete (libjpeg would apply its block-smoothing filter), and damaged entropy data
- * (libjpeg warns and substitutes zeros; we refuse).
+ * low-frequency coefficients incomplete (libjpeg would apply its block-smoothing filter), more than 500 scans, and
+ * truncated or damaged entropy-coded data: data ending early, invalid Huffman codes, missing or misnumbered restart
+ * markers (libjpeg only warns there, substitutes zeros or resynchronises, and dlib returns that image; we refuse).
+ * A file cut off only at its final EOI marker is accepted, as libjpeg accepts it.
  */
 import { ImageDecodeError } from "../errors.js";
 import type { RgbImage } from "./types.js";
