@@ -197,6 +197,17 @@ test("imageInfo reads format and size without decoding", () => {
   expectDecodeError(() => imageInfo(new Uint8Array([1, 2, 3])), /unsupported image format/);
 });
 
+test("inputs may be Buffers or views at a non-zero byteOffset", () => {
+  for (const f of [join(dataDir, "png", "rgba8.png"), join(dataDir, "jpeg", "p422.jpg"), join(dataDir, "jpeg", "s420.jpg")]) {
+    const buf = readFileSync(f);
+    const big = new Uint8Array(buf.length + 13);
+    big.set(buf, 7);
+    const a = decodeImage(new Uint8Array(buf));
+    assert.deepEqual(decodeImage(big.subarray(7, 7 + buf.length)), a);
+    assert.deepEqual(decodeImage(buf), a);
+  }
+});
+
 test("encodePng round-trips through decodeImage", () => {
   const img: RgbImage = { width: 5, height: 3, data: new Uint8Array(45).map((_, i) => (i * 37) & 255) };
   const back = decodeImage(encodePng(img));
