@@ -169,6 +169,18 @@ test("arithmetic-coded JPEG is a clear ImageDecodeError", () => {
   expectDecodeError(() => decodeImage(bytes, { file: "arith.jpg" }), /arithmetic/, "arith.jpg");
 });
 
+test("4-component (CMYK/YCCK) and 12-bit JPEGs are clear ImageDecodeErrors", () => {
+  const sof = (precision: number, nc: number) => {
+    const comps: number[] = [];
+    for (let i = 0; i < nc; i++) comps.push(i + 1, 0x11, 0);
+    const len = 8 + 3 * nc;
+    return new Uint8Array([0xff, 0xd8, 0xff, 0xc0, len >> 8, len & 255, precision, 0, 8, 0, 8, nc, ...comps, 0xff, 0xd9]);
+  };
+  expectDecodeError(() => decodeImage(sof(8, 4), { file: "cmyk.jpg" }), /4-component/, "cmyk.jpg");
+  expectDecodeError(() => decodeImage(sof(12, 3)), /precision 12/);
+  expectDecodeError(() => decodeImage(sof(8, 2)), /2 colour components/);
+});
+
 test("PNG kinds (grey 1-16 bit, grey+alpha, RGB, RGBA, palette, tRNS, 16-bit, interlaced) give dlib's pixels", () => {
   const dir = join(dataDir, "png");
   const names = readdirSync(dir)
