@@ -81,6 +81,36 @@ export function affine_conv(x: usize, n: i32, k: i32, plane: i32, gamma: usize, 
   }
 }
 
+/** affine_conv followed by relu in the same pass: out = max(0, gamma[c]*x + beta[c]). `out` may equal `x`. */
+export function affine_conv_relu(x: usize, n: i32, k: i32, plane: i32, gamma: usize, beta: usize, out: usize): void {
+  let off: usize = 0;
+  const z = f32x4.splat(0);
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < k; c++) {
+      const g = load<f32>(gamma + (<usize>c << 2));
+      const b = load<f32>(beta + (<usize>c << 2));
+      const g4 = f32x4.splat(g);
+      const b4 = f32x4.splat(b);
+      let i = 0;
+      for (; i + 4 <= plane; i += 4) {
+        const o = off + (<usize>i << 2);
+        v128.store(out + o, f32x4.max(f32x4.add(f32x4.mul(g4, v128.load(x + o)), b4), z));
+      }
+      for (; i < plane; i++) {
+        const o = off + (<usize>i << 2);
+        const v = g * load<f32>(x + o) + b;
+        store<f32>(out + o, v > 0 ? v : 0);
+      }
+      off += <usize>plane << 2;
+    }
+  }
+}
+
+export function affine_conv_relu_ref(x: usize, n: i32, k: i32, plane: i32, gamma: usize, beta: usize, out: usize): void {
+  affine_conv_ref(x, n, k, plane, gamma, beta, out);
+  relu_ref(out, n * k * plane, out);
+}
+
 export function affine_conv_ref(x: usize, n: i32, k: i32, plane: i32, gamma: usize, beta: usize, out: usize): void {
   for (let s = 0; s < n; s++) {
     for (let c = 0; c < k; c++) {

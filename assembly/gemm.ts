@@ -379,6 +379,40 @@ const tail_tmp: usize = memory.data(128, 16);
   }
 }
 
+// 1 row x 4 full panels (32 columns): 8 independent accumulators, so a lone row (nf % 4 leftovers,
+// or a single-filter layer such as mmod's final 9x9 con) is not limited by the add latency
+@inline function pk1x32(
+  a: usize, b: usize, K: i32, c: usize, panelBytes: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const p2 = panelBytes << 1, p3 = panelBytes * 3;
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    const av = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb + panelBytes)));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb + panelBytes, 16)));
+    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb + p2)));
+    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb + p2, 16)));
+    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb + p3)));
+    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb + p3, 16)));
+    pa += 4;
+    pb += 32;
+  }
+  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
+  v128.store(c, epi4(c1, m, bias, gamma, beta, relu), 16);
+  v128.store(c, epi4(c2, m, bias, gamma, beta, relu), 32);
+  v128.store(c, epi4(c3, m, bias, gamma, beta, relu), 48);
+  v128.store(c, epi4(c4, m, bias, gamma, beta, relu), 64);
+  v128.store(c, epi4(c5, m, bias, gamma, beta, relu), 80);
+  v128.store(c, epi4(c6, m, bias, gamma, beta, relu), 96);
+  v128.store(c, epi4(c7, m, bias, gamma, beta, relu), 112);
+}
+
 /**
  * C = A*Bp with Bp packed as described above (see gemm_packed_b_floats) and the same row epilogue
  * as `gemm`. lda, ldc in floats; C must not alias A or Bp.
@@ -410,7 +444,11 @@ export function gemm_packed(
     for (; m < M; m++) {
       const a = A + <usize>m * la;
       const crow = C + <usize>m * lc;
-      for (let j = j0; j < j1; j++) {
+      let j = j0;
+      for (; j + 4 <= j1 && (j + 4) << 3 <= N; j += 4) {
+        pk1x32(a, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), panelBytes, m, bias, gamma, beta, doRelu);
+      }
+      for (; j < j1; j++) {
         const w = min(8, N - (j << 3));
         pk1x8(a, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), w, m, bias, gamma, beta, doRelu);
       }

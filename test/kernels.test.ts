@@ -119,6 +119,8 @@ const conCases: ConCase[] = [
   { n: 1, k: 6, nr: 3, nc: 3, nf: 7, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, bias: true },
   { n: 2, k: 9, nr: 2, nc: 5, nf: 10, fnr: 3, fnc: 3, sy: 1, sx: 1, py: 1, px: 1, affine: true, relu: true },
   { n: 1, k: 4, nr: 8, nc: 1, nf: 5, fnr: 1, fnc: 1, sy: 1, sx: 1, py: 0, px: 0 },
+  { n: 1, k: 45, nr: 72, nc: 18, nf: 1, fnr: 9, fnc: 9, sy: 1, sx: 1, py: 4, px: 4, bias: true }, // mmod's last con
+  { n: 1, k: 80, nr: 38, nc: 38, nf: 40, fnr: 1, fnc: 1, sy: 1, sx: 1, py: 0, px: 0, bias: true }, // densenet 1x1
   { n: 2, k: 3, nr: 11, nc: 12, nf: 4, fnr: 2, fnc: 3, sy: 2, sx: 2, py: 1, px: 2, bias: true },
   { n: 1, k: 2, nr: 10, nc: 17, nf: 5, fnr: 3, fnc: 3, sy: 3, sx: 3, py: 2, px: 1 },
 ];
@@ -300,6 +302,11 @@ test("affine, bn inference, relu, multiply are exact against dlib's f32 arithmet
       // in place
       K.affine(k, { x: px, shape: s, gamma: put(k, g), beta: put(k, b), out: px, mode }, { ref });
       assert.deepEqual(get(k, px, len), wantA, `affine in place ${mode} ref=${ref}`);
+      if (mode === "conv") {
+        const px2 = put(k, x);
+        K.affine(k, { x: px2, shape: s, gamma: put(k, g), beta: put(k, b), out: px2, mode, relu: true }, { ref });
+        assert.deepEqual(get(k, px2, len), wantA.map((t) => (t > 0 ? t : 0)), `affine+relu ref=${ref}`);
+      }
     }
   }
   for (const ref of [false, true]) {

@@ -1,5 +1,5 @@
 import {
-  relu, relu_ref, multiply, multiply_ref, affine_conv, affine_conv_ref, affine_fc, affine_fc_ref,
+  relu, relu_ref, affine_conv_relu, affine_conv_relu_ref, multiply, multiply_ref, affine_conv, affine_conv_ref, affine_fc, affine_fc_ref,
   bn_inference_conv, bn_inference_conv_ref, bn_inference_fc, bn_inference_fc_ref, softmax, softmax_ref,
   add_prev, add_prev_ref, copy, copy_ref, concat_channels, concat_channels_ref,
 } from "../elementwise";
@@ -45,6 +45,7 @@ describe("element-wise kernels, fast vs ref (bit-identical)", () => {
     for (let i = 0; i < k * plane; i++) store<f32>(v + (<usize>i << 2), Mathf.abs(load<f32>(v + (<usize>i << 2))) + 0.01);
     affine_conv(x, n, k, plane, g, be, a); affine_conv_ref(x, n, k, plane, g, be, b); same(a, b, len);
     affine_fc(x, n, k * plane, g, be, a); affine_fc_ref(x, n, k * plane, g, be, b); same(a, b, len);
+    affine_conv_relu(x, n, k, plane, g, be, a); affine_conv_relu_ref(x, n, k, plane, g, be, b); same(a, b, len);
     bn_inference_conv(x, n, k, plane, g, be, m, v, 0.0001, a); bn_inference_conv_ref(x, n, k, plane, g, be, m, v, 0.0001, b); same(a, b, len);
     bn_inference_fc(x, n, k * plane, g, be, m, v, 0.0001, a); bn_inference_fc_ref(x, n, k * plane, g, be, m, v, 0.0001, b); same(a, b, len);
     // in place equals out of place

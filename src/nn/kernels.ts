@@ -203,14 +203,18 @@ export function multiply(k: Kernels, x: number, len: number, val: number, out: n
 /**
  * affine_ forward. CONV mode: gamma/beta hold shape.k floats, out[s][c][p] = gamma[c]*x + beta[c].
  * FC mode: gamma/beta hold k*nr*nc floats, one per element of a sample. out may equal x.
+ * relu (conv mode only): apply max(0, .) in the same pass (dlib's affine_ then relu_, e.g. the
+ * pre-activation of the densenet's 1x1 convolutions).
  */
 export function affine(
   k: Kernels,
-  a: { x: number; shape: Shape4; gamma: number; beta: number; out: number; mode: "conv" | "fc" },
+  a: { x: number; shape: Shape4; gamma: number; beta: number; out: number; mode: "conv" | "fc"; relu?: boolean },
   opts: { ref?: boolean } = {},
 ): void {
   const s = a.shape;
-  if (a.mode === "conv") call(k, "affine_conv", opts.ref, a.x, s.n, s.k, s.nr * s.nc, a.gamma, a.beta, a.out);
+  if (a.relu && a.mode !== "conv") throw new RangeError("affine: the fused relu exists for conv mode only");
+  if (a.relu) call(k, "affine_conv_relu", opts.ref, a.x, s.n, s.k, s.nr * s.nc, a.gamma, a.beta, a.out);
+  else if (a.mode === "conv") call(k, "affine_conv", opts.ref, a.x, s.n, s.k, s.nr * s.nc, a.gamma, a.beta, a.out);
   else call(k, "affine_fc", opts.ref, a.x, s.n, s.k * s.nr * s.nc, a.gamma, a.beta, a.out);
 }
 
