@@ -164,4 +164,11 @@ test("interpolate_bilinear, flip_image_left_right: small cases", () => {
   const g: GrayImage = { width: 4, height: 1, data: new Uint8Array([1, 2, 3, 4]) };
   assert.deepEqual([...flipImageLeftRight(g).data], [4, 3, 2, 1]);
   assert.throws(() => resizeImage(img, -1, 2), RangeError);
+  assert.throws(() => resizeImage({ width: 0, height: 0, data: new Uint8Array(0) }, 3, 2), RangeError);
+  assert.equal(resizeImage(img, 0, 5).data.length, 0);
+  assert.equal(pyramidUp({ width: 0, height: 3, data: new Uint8Array(0) }).width, 0);
+  // 1-pixel inputs upsample to a constant image
+  const one = pyramidUp({ width: 1, height: 1, data: new Uint8Array([7, 8, 9]) });
+  assert.deepEqual([one.width, one.height], [4, 3]);
+  for (let i = 0; i < one.data.length; i++) assert.equal(one.data[i], [7, 8, 9][i % 3]);
 });

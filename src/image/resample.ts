@@ -67,15 +67,17 @@ export function interpolateBilinear(win: ImageWindow, x: number, y: number, out:
  * `outWidth × outHeight`. Coordinate mapping: output pixel (c, r) samples input point (c·sx, r·sy) with
  * sx = (inW−1)/max(outW−1, 1), sy likewise. Arithmetic is dlib's: 4-lane float32 SSE main loop (truncation for
  * rgb, +0.5 rounding for grey) and a float64 scalar tail for the last columns. Returns a new image of the same
- * pixel type; a 0-sized input or output gives an all-zero / empty image.
+ * pixel type. A 0-sized output gives an empty image; a 0-sized input with a non-empty output throws RangeError
+ * (dlib leaves such an output untouched, and the pixel type of an empty image cannot be told here).
  */
 export function resizeImage<T extends ByteImage>(img: T, outWidth: number, outHeight: number): T {
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 0 || outHeight < 0) {
     throw new RangeError(`resize_image: bad output size ${outWidth}x${outHeight}`);
   }
-  const ch = img.width * img.height > 0 ? channelsOf(img) : img.data.length > 0 ? 3 : 1;
-  const out = { width: outWidth, height: outHeight, data: new Uint8Array(outWidth * outHeight * ch) } as T;
-  if (outWidth === 0 || outHeight === 0 || img.width === 0 || img.height === 0) return out;
+  if (outWidth === 0 || outHeight === 0) return { ...img, width: 0, height: 0, data: new Uint8Array(0) } as T;
+  if (img.width === 0 || img.height === 0) throw new RangeError(`resize_image: cannot resize an empty image to ${outWidth}x${outHeight}`);
+  const ch = channelsOf(img);
+  const out = { ...img, width: outWidth, height: outHeight, data: new Uint8Array(outWidth * outHeight * ch) } as T;
   resizeInto(img.data, img.width, img.height, out.data, outWidth, outHeight, ch);
   return out;
 }
@@ -190,6 +192,7 @@ export function pyramidUpSize(width: number, height: number): { width: number; h
  */
 export function pyramidUp<T extends ByteImage>(img: T): T {
   const { width, height } = pyramidUpSize(img.width, img.height);
+  if (width === 0) return { ...img, width: 0, height: 0, data: new Uint8Array(0) } as T;
   return resizeImage(img, width, height);
 }
 
