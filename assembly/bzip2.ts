@@ -100,6 +100,7 @@ const F_BLOCKSTART: usize = 136; // f64
 const F_BLOCKS: usize = 144;
 const F_STREAMS: usize = 148;
 const F_TOTALOUT: usize = 152; // f64
+const F_BPOS: usize = 160; // next index into blk in the output phase
 
 const STATE_MAGIC: i32 = 0x425a6453;
 
@@ -190,7 +191,7 @@ export function bz_mtf_step(mtf: usize, k: i32): u8 {
 export function bz_state_size(maxLevel: i32): i32 {
   if (maxLevel < 1) maxLevel = 1;
   if (maxLevel > 9) maxLevel = 9;
-  return <i32>OFF_TT + maxLevel * 100000 * 4;
+  return <i32>OFF_TT + maxLevel * 100000 * 9; // tt (u32), lf (u32), blk (u8)
 }
 
 /** Initialise (or reset) the state block at `st` (16-aligned, bz_state_size(maxLevel) bytes). */
@@ -686,15 +687,41 @@ function decodeSymbols(st: usize): i32 {
     store<i32>(cft + (i << 2), sum);
     sum += load<i32>(unzf + (i << 2));
   }
+  // tt[j] = (T[j] << 8) | L[j] (forward links), lf[i] = (LF[i] << 8) | L[i] (backward links, LF = T^-1)
+  const capBytes = <usize>load<i32>(st, F_MAXLEVEL) * 400000;
+  const lf = tt + capBytes;
+  const blk = lf + capBytes;
   for (let i = 0; i < nblock; i++) {
-    const uc = <usize>load<u8>(tt + (<usize>i << 2));
-    const cp = cft + (uc << 2);
+    const uc = load<u32>(tt + (<usize>i << 2)) & 0xff;
+    const cp = cft + (<usize>uc << 2);
     const j = load<i32>(cp);
     store<i32>(cp, j + 1);
     const q = tt + (<usize>j << 2);
     store<u32>(q, load<u32>(q) | (<u32>i << 8));
+    store<u32>(lf + (<usize>i << 2), (<u32>j << 8) | uc);
   }
-  store<u32>(st, load<u32>(tt + (<usize>origPtr << 2)) >> 8, F_TPOS);
+  // invert the BWT with two independent chains: forward from the start, backward from the end
+  let f = load<u32>(tt + (<usize>origPtr << 2)) >> 8;
+  let b = <u32>origPtr;
+  const half = nblock >> 1;
+  let lo = blk;
+  let hi = blk + <usize>nblock;
+  const mid = blk + <usize>half;
+  while (lo < mid) {
+    const vf = load<u32>(tt + (<usize>f << 2));
+    const vb = load<u32>(lf + (<usize>b << 2));
+    store<u8>(lo, <u8>vf);
+    hi--;
+    store<u8>(hi, <u8>vb);
+    f = vf >> 8;
+    b = vb >> 8;
+    lo++;
+  }
+  if (hi > mid) {
+    const vb = load<u32>(lf + (<usize>b << 2));
+    store<u8>(mid, <u8>vb);
+  }
+  store<i32>(st, 0, F_BPOS);
   store<i32>(st, nblock, F_LEFT);
   store<i32>(st, -1, F_LASTCH);
   store<i32>(st, 0, F_RUNCNT);
@@ -708,9 +735,9 @@ function decodeSymbols(st: usize): i32 {
 // inverse BWT + run-length decoding (hot)
 
 function emitOutput(st: usize): i32 {
-  const tt = st + OFF_TT;
-  let tPos = load<u32>(st, F_TPOS);
-  let left = load<i32>(st, F_LEFT);
+  const blk = st + OFF_TT + <usize>load<i32>(st, F_MAXLEVEL) * 800000;
+  let bp = load<i32>(st, F_BPOS);
+  const bn = load<i32>(st, F_LEFT);
   let lastCh = load<i32>(st, F_LASTCH);
   let runCnt = load<i32>(st, F_RUNCNT);
   let pendCh = load<i32>(st, F_PENDCH);
@@ -728,13 +755,11 @@ function emitOutput(st: usize): i32 {
       if (pendN > 0) break;
     }
     let gotCount = false;
-    while (left > 0) {
+    while (bp < bn) {
       if (runCnt == 4) {
         // the byte after 4 equal ones is a repeat count (read even when the output is full)
-        tPos = load<u32>(tt + (<usize>tPos << 2));
-        pendN = <i32>(tPos & 0xff);
-        tPos >>= 8;
-        left--;
+        pendN = <i32>load<u8>(blk + <usize>bp);
+        bp++;
         pendCh = lastCh;
         runCnt = 0;
         lastCh = -1;
@@ -742,10 +767,8 @@ function emitOutput(st: usize): i32 {
         break;
       }
       if (out >= outEnd) break;
-      tPos = load<u32>(tt + (<usize>tPos << 2));
-      const ch = <i32>(tPos & 0xff);
-      tPos >>= 8;
-      left--;
+      const ch = <i32>load<u8>(blk + <usize>bp);
+      bp++;
       if (ch == lastCh) runCnt++;
       else {
         lastCh = ch;
@@ -759,13 +782,12 @@ function emitOutput(st: usize): i32 {
   gOut = out;
   let crc = bz_crc_update(load<u32>(st, F_BLOCKCRC), out0, <i32>(out - out0));
   store<u32>(st, crc, F_BLOCKCRC);
-  store<u32>(st, tPos, F_TPOS);
-  store<i32>(st, left, F_LEFT);
+  store<i32>(st, bp, F_BPOS);
   store<i32>(st, lastCh, F_LASTCH);
   store<i32>(st, runCnt, F_RUNCNT);
   store<i32>(st, pendCh, F_PENDCH);
   store<i32>(st, pendN, F_PENDN);
-  if (left > 0 || pendN > 0) return BZ_NEED_OUTPUT;
+  if (bp < bn || pendN > 0) return BZ_NEED_OUTPUT;
   crc = ~crc;
   if (crc != load<u32>(st, F_STOREDCRC)) return fail(st, BZE_BLOCK_CRC, load<f64>(st, F_BLOCKSTART));
   const sc = load<u32>(st, F_STREAMCRC);
