@@ -11,5 +11,6 @@ export * from "./elementwise";
 export * from "./gemm";
 export * from "./conv";
 export * from "./pool";
+export * from "./bzip2";
 export * from "./shape_predictor";
 export * from "./hog";
