@@ -151,7 +151,7 @@ export function hog_fhog(
           const dot = f32x4.add(f32x4.mul(gx, dx), f32x4.mul(gy, dy));
           const a = f32x4.abs(dot);
           const c = f32x4.gt(a, best);
-          best = v128.bitselect(a, best, c);
+          best = f32x4.pmax(best, a); // best < a ? a : best (x86 maxps)
           bo = v128.bitselect(i32x4.add(i32x4.splat(o), v128.and(f32x4.lt(dot, zf), nine)), bo, c);
         }
         const wx1 = f32x4.mul(vx1, v), wx0 = f32x4.mul(vx0, v);
@@ -274,7 +274,7 @@ export function hog_fhog(
 @inline
 function hogClampMul(a: f32, nn: v128, n: v128): v128 {
   const av = f32x4.splat(a);
-  return f32x4.mul(v128.bitselect(av, nn, f32x4.lt(av, nn)), n);
+  return f32x4.mul(f32x4.pmin(nn, av), n); // av < nn ? av : nn (x86 minps)
 }
 
 // SSE4.1 dpps horizontal sum: (l0 + l1) + (l2 + l3)
@@ -496,34 +496,53 @@ export function hog_filter_full(inp: usize, nr: i32, nc: i32, filt: usize, fr: i
 // ---------------------------------------------------------------------------------------------
 // dlib resize_image(in, out) with bilinear interpolation for rgb (ch = 3) and grey uint8 (ch = 1) images
 
-// one rgb output pixel of dlib's SSE resize loop; writes 4 bytes (the 4th is rewritten by the next pixel / padding)
+// one rgb output pixel of dlib's SSE resize loop (the 3 channels in lanes 0..2, each channel computed exactly
+// like one of dlib's lanes); writes 4 bytes (the 4th is rewritten by the next pixel, or lands in padding)
 // @ts-ignore: decorator
 @inline
-function hogResizePixel(topRow: usize, botRow: usize, po: usize, lx: f32, invTbF: f32, tbF: f32): void {
-  const left = <i32>lx;
-  const lr: f32 = lx - <f32>left;
-  const invLr: f32 = <f32>1 - lr;
-  const tlf = f32x4.splat(invTbF * invLr), trf = f32x4.splat(invTbF * lr);
-  const blf = f32x4.splat(tbF * invLr), brf = f32x4.splat(tbF * lr);
-  const t8 = v128.load64_zero(topRow + <usize>(left * 3));
-  const b8 = v128.load64_zero(botRow + <usize>(left * 3));
+function hogResizePx(topRow: usize, botRow: usize, po: usize, off: i32, tlf: v128, trf: v128, blf: v128, brf: v128): void {
+  const t8 = v128.load64_zero(topRow + <usize>off);
+  const b8 = v128.load64_zero(botRow + <usize>off);
   const z = i32x4.splat(0);
-  const tl = f32x4.convert_i32x4_u(i8x16.shuffle(t8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
-  const tr = f32x4.convert_i32x4_u(i8x16.shuffle(t8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
-  const bl = f32x4.convert_i32x4_u(i8x16.shuffle(b8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
-  const br = f32x4.convert_i32x4_u(i8x16.shuffle(b8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
+  const tl = f32x4.convert_i32x4_s(i8x16.shuffle(t8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
+  const tr = f32x4.convert_i32x4_s(i8x16.shuffle(t8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
+  const bl = f32x4.convert_i32x4_s(i8x16.shuffle(b8, z, 0, 16, 16, 16, 1, 16, 16, 16, 2, 16, 16, 16, 16, 16, 16, 16));
+  const br = f32x4.convert_i32x4_s(i8x16.shuffle(b8, z, 3, 16, 16, 16, 4, 16, 16, 16, 5, 16, 16, 16, 16, 16, 16, 16));
   const v = f32x4.add(f32x4.add(f32x4.add(f32x4.mul(tlf, tl), f32x4.mul(trf, tr)), f32x4.mul(blf, bl)), f32x4.mul(brf, br));
   const iv = i32x4.trunc_sat_f32x4_s(v);
   const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(iv, iv), z);
   v128.store32_lane(po, b, 0);
 }
 
-/** Same arithmetic as src/image/pyramid.ts resizeImageBilinear (dlib's SSE main loop + scalar tail). */
-export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usize, oW: i32, oH: i32, ch: i32): void {
+/**
+ * Same arithmetic as src/image/pyramid.ts resizeImageBilinear (dlib's SSE main loop + scalar tail).
+ * tab: scratch of 3*(oW+8) floats (used for rgb). dst must have 4 bytes of slack after the image.
+ */
+export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usize, oW: i32, oH: i32, ch: i32, tab: usize): void {
   if (oW <= 0 || oH <= 0 || inW <= 0 || inH <= 0) return;
   const xScale: f64 = <f64>(inW - 1) / <f64>max(oW - 1, 1);
   const yScale: f64 = <f64>(inH - 1) / <f64>max(oH - 1, 1);
   const xs4 = <f32>(4 * xScale);
+  // rgb: the SIMD columns' x positions are the same on every row: tabulate byte offset, lr, 1-lr once
+  const S = <usize>(oW + 8) << 2;
+  let cEnd = 0;
+  if (ch == 3) {
+    const x0: f64 = -4 * xScale;
+    let l0 = <f32>x0, l1 = <f32>(x0 + xScale), l2 = <f32>(x0 + 2 * xScale), l3 = <f32>(x0 + 3 * xScale);
+    for (;; cEnd += 4) {
+      l0 += xs4; l1 += xs4; l2 += xs4; l3 += xs4;
+      if (<i32>l3 + 1 >= inW) break;
+      for (let q = 0; q < 4; q++) {
+        const lx: f32 = q == 0 ? l0 : q == 1 ? l1 : q == 2 ? l2 : l3;
+        const left = <i32>lx;
+        const lr: f32 = lx - <f32>left;
+        const o = tab + (<usize>(cEnd + q) << 2);
+        store<i32>(o, left * 3);
+        store<f32>(o + S, lr);
+        store<f32>(o + 2 * S, <f32>1 - lr);
+      }
+    }
+  }
   let y: f64 = -yScale;
   for (let r = 0; r < oH; r++) {
     y += yScale;
@@ -537,17 +556,26 @@ export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usiz
     let l0 = <f32>x0, l1 = <f32>(x0 + xScale), l2 = <f32>(x0 + 2 * xScale), l3 = <f32>(x0 + 3 * xScale);
     let c = 0;
     const oRow = dst + <usize>(r * oW * ch);
-    for (;; c += 4) {
+    if (ch == 3) {
+      const tbv = f32x4.splat(tbF), itbv = f32x4.splat(invTbF);
+      for (; c < cEnd; c += 4) {
+        const o = tab + (<usize>c << 2);
+        const lr4 = v128.load(o + S), il4 = v128.load(o + 2 * S);
+        const TL = f32x4.mul(itbv, il4), TR = f32x4.mul(itbv, lr4), BL = f32x4.mul(tbv, il4), BR = f32x4.mul(tbv, lr4);
+        const po = oRow + <usize>(c * 3);
+        hogResizePx(topRow, botRow, po, load<i32>(o),
+          i32x4.shuffle(TL, TL, 0, 0, 0, 0), i32x4.shuffle(TR, TR, 0, 0, 0, 0), i32x4.shuffle(BL, BL, 0, 0, 0, 0), i32x4.shuffle(BR, BR, 0, 0, 0, 0));
+        hogResizePx(topRow, botRow, po + 3, load<i32>(o + 4),
+          i32x4.shuffle(TL, TL, 1, 1, 1, 1), i32x4.shuffle(TR, TR, 1, 1, 1, 1), i32x4.shuffle(BL, BL, 1, 1, 1, 1), i32x4.shuffle(BR, BR, 1, 1, 1, 1));
+        hogResizePx(topRow, botRow, po + 6, load<i32>(o + 8),
+          i32x4.shuffle(TL, TL, 2, 2, 2, 2), i32x4.shuffle(TR, TR, 2, 2, 2, 2), i32x4.shuffle(BL, BL, 2, 2, 2, 2), i32x4.shuffle(BR, BR, 2, 2, 2, 2));
+        hogResizePx(topRow, botRow, po + 9, load<i32>(o + 12),
+          i32x4.shuffle(TL, TL, 3, 3, 3, 3), i32x4.shuffle(TR, TR, 3, 3, 3, 3), i32x4.shuffle(BL, BL, 3, 3, 3, 3), i32x4.shuffle(BR, BR, 3, 3, 3, 3));
+      }
+    }
+    if (ch == 1) for (;; c += 4) {
       l0 += xs4; l1 += xs4; l2 += xs4; l3 += xs4;
       if (<i32>l3 + 1 >= inW) break;
-      if (ch == 3) {
-        // per pixel: the 3 channels in one f32x4 (lane 3 unused), same per-channel arithmetic as dlib's lanes
-        hogResizePixel(topRow, botRow, oRow + <usize>(c * 3), l0, invTbF, tbF);
-        hogResizePixel(topRow, botRow, oRow + <usize>((c + 1) * 3), l1, invTbF, tbF);
-        hogResizePixel(topRow, botRow, oRow + <usize>((c + 2) * 3), l2, invTbF, tbF);
-        hogResizePixel(topRow, botRow, oRow + <usize>((c + 3) * 3), l3, invTbF, tbF);
-        continue;
-      }
       for (let q = 0; q < 4; q++) {
         const lx: f32 = q == 0 ? l0 : q == 1 ? l1 : q == 2 ? l2 : l3;
         const left = <i32>lx;

@@ -580,11 +580,12 @@ export function resizeImageBilinearWasm<T extends RgbImage | GrayImage>(img: T, 
   A.U8.set(img.data, src);
   const n = Math.max(0, outWidth) * Math.max(0, outHeight) * ch;
   const dst = A.alloc(n + 32);
+  const tab = A.allocF32(3 * (Math.max(0, outWidth) + 8));
   try {
-    w.resize(src, img.width, img.height, dst, outWidth, outHeight, ch);
+    w.resize(src, img.width, img.height, dst, outWidth, outHeight, ch, tab);
     return { width: outWidth, height: outHeight, data: A.u8(dst, n).slice() } as T;
   } finally {
-    A.release(dst); A.release(src);
+    A.release(tab); A.release(dst); A.release(src);
   }
 }
 
@@ -641,7 +642,11 @@ function runHogDetectorWasm(w: HogWasm, det: HogDetector, img: RgbImage | GrayIm
           const nh = Math.trunc(((det.pyramidN - 1) * cur.height) / det.pyramidN);
           const ok = nw > 0 && nh > 0;
           const next = A.alloc((ok ? nw * nh * ch : 0) + 32);
-          if (ok) w.resize(curPtr, cur.width, cur.height, next, nw, nh, ch);
+          if (ok) {
+            const tab = A.allocF32(3 * (nw + 8));
+            w.resize(curPtr, cur.width, cur.height, next, nw, nh, ch, tab);
+            A.release(tab);
+          }
           A.release(curPtr);
           curPtr = next;
           cur = { width: ok ? nw : 0, height: ok ? nh : 0, data: new Uint8Array(0) };
