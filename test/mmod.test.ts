@@ -18,8 +18,10 @@ import { parseNetDefinition } from "../src/dlib/netdef.ts";
 import type { ModelNode } from "../src/dlib/model.ts";
 import type { Rect, RgbImage } from "../src/image/types.ts";
 import {
-  computeTiledPyramidDetails, imageToTiledPyramid, tiledPyramidToImage, findPyramidDownOutputImageSize,
+  computeTiledPyramidDetails, fillTiledPyramidTensor, imageToTiledPyramid, tiledPyramidToImage, findPyramidDownOutputImageSize,
 } from "../src/nn/pyramid-input.ts";
+import { resizeImageBilinear } from "../src/image/pyramid.ts";
+import type { InputModel } from "../src/dlib/model.ts";
 import {
   detectFacesCnn, forwardPyramid, mmodToLabel, outputTensorToInputTensor, runMmod, stdPartialSort, stdSort, testBoxOverlap,
   type MmodDetection,
@@ -140,6 +142,39 @@ test("std::sort(rbegin, rend) and std::partial_sort orders = libstdc++ 12 (inclu
   const v = lcgValues(300, 3);
   const stable = [...v].sort((x, y) => y.c - x.c);
   assert.notEqual(fnvIndices(stable), REF_SORT.split("\n").find((l) => l.startsWith("300 3 "))!.split(" ")[2]);
+});
+
+test("tiled pyramid tensor: level 0 = (v - avg)/256, each level = dlib float resize_image of the previous, bit for bit", () => {
+  const input: InputModel = { kind: "input", type: "input_rgb_image_pyramid", version: "input_rgb_image_pyramid2", avgRed: 122.782, avgGreen: 117.001, avgBlue: 104.298, pyramidFactor: 6, pyramidPadding: 10, pyramidOuterPadding: 11 };
+  let seed = 99;
+  for (const [w, h] of [[150, 150], [37, 61], [200, 30], [9, 40], [123, 77], [8, 8]]) {
+    const img: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3) };
+    for (let i = 0; i < img.data.length; i++) { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; img.data[i] = seed >>> 24; }
+    const layout = computeTiledPyramidDetails(6, h, w, 10, 11);
+    const plane = layout.nr * layout.nc;
+    const got = new Float32Array(3 * plane).fill(7); // must be overwritten everywhere
+    fillTiledPyramidTensor(got, input, [img], layout);
+    // reference: zero tensor, level 0 written, then resizeImageBilinear (the FloatImage path of dlib's resize) level by level
+    const want = new Float32Array(3 * plane);
+    const avg = [input.avgRed, input.avgGreen, input.avgBlue].map(Math.fround);
+    for (let ch = 0; ch < 3; ch++) {
+      const r0 = layout.rects[0];
+      let level = { width: w, height: h, data: new Float32Array(w * h) };
+      for (let i = 0; i < w * h; i++) level.data[i] = Math.fround(img.data[3 * i + ch] - avg[ch]) / 256;
+      const put = (r: Rect, lv: { width: number; data: Float32Array }) => {
+        for (let y = r.top; y <= r.bottom; y++) for (let x = r.left; x <= r.right; x++) want[ch * plane + y * layout.nc + x] = lv.data[(y - r.top) * lv.width + (x - r.left)];
+      };
+      put(r0, level);
+      for (let i = 1; i < layout.rects.length; i++) {
+        const r = layout.rects[i];
+        level = resizeImageBilinear(level, r.right - r.left + 1, r.bottom - r.top + 1);
+        put(r, level);
+      }
+    }
+    let diffs = 0;
+    for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diffs++;
+    assert.equal(diffs, 0, `${w}x${h}: ${diffs} values differ`);
+  }
 });
 
 test("tiled_pyramid_to_image / image_to_tiled_pyramid", () => {

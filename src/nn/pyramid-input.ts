@@ -15,8 +15,8 @@
  *
  * Rectangles are dlib `rectangle`s (integer, inclusive), points and drectangles are doubles (./image/types.ts).
  */
-import { PyramidDown, resizeImageBilinear } from "../image/pyramid.js";
-import type { DRect, FloatImage, Point, Rect, RgbImage } from "../image/types.js";
+import { PyramidDown } from "../image/pyramid.js";
+import type { DRect, Point, Rect, RgbImage } from "../image/types.js";
 import type { InputModel } from "../dlib/model.js";
 
 /** Where each pyramid level lies in the tiled image, and the tiled image's size (rows × columns). */
@@ -153,19 +153,68 @@ export function fillTiledPyramidTensor(dst: Float32Array, input: InputModel, ima
   });
 }
 
-/** One `tt::resize_bilinear` step on one channel plane: dlib's float resize_image of rect `src` into rect `dest`. */
+/**
+ * One `tt::resize_bilinear` step on one channel plane of the tiled tensor `t` (row stride NC, plane at `base`):
+ * dlib's `resize_image(src_view, dest_view)` for float pixels, i.e. its 4-lane SSE loop (float32 positions
+ * advanced by float32(4·x_scale), truncation to int, float32 weights and blend, summed left to right) until a
+ * lane's right neighbour leaves the source row, then its scalar tail (double positions, float32 row blends,
+ * double column blend rounded to float). Same arithmetic as `resizeImageBilinear` on a FloatImage, without
+ * copying the levels out of the tensor.
+ */
 function buildLevel(t: Float32Array, base: number, NC: number, src: Rect, dest: Rect): void {
-  const sw = rectWidth(src), sh = rectHeight(src);
-  const dw = rectWidth(dest), dh = rectHeight(dest);
-  const from: FloatImage = { width: sw, height: sh, data: new Float32Array(sw * sh) };
-  for (let y = 0; y < sh; y++) {
-    const o = base + (src.top + y) * NC + src.left;
-    from.data.set(t.subarray(o, o + sw), y * sw);
+  const inW = rectWidth(src), inH = rectHeight(src);
+  const oW = rectWidth(dest), oH = rectHeight(dest);
+  if (oW === 0 || oH === 0 || inW === 0 || inH === 0) return;
+  const f32 = Math.fround;
+  const xScale = (inW - 1) / Math.max(oW - 1, 1);
+  const yScale = (inH - 1) / Math.max(oH - 1, 1);
+  const xs4 = f32(4 * xScale);
+  const x0 = -4 * xScale;
+  const s0 = f32(x0), s1 = f32(x0 + xScale), s2 = f32(x0 + 2 * xScale), s3 = f32(x0 + 3 * xScale);
+  const srcBase = base + src.top * NC + src.left;
+  let y = -yScale;
+  for (let r = 0; r < oH; r++) {
+    y += yScale;
+    const top = Math.floor(y);
+    const bottom = Math.min(top + 1, inH - 1);
+    const tbFrac = y - top;
+    const tbF = f32(tbFrac), invTbF = f32(1 - tbFrac);
+    const rowT = srcBase + top * NC, rowB = srcBase + bottom * NC;
+    const o = base + (dest.top + r) * NC + dest.left;
+    let l0 = s0, l1 = s1, l2 = s2, l3 = s3;
+    let c = 0;
+    for (;; c += 4) {
+      l0 = f32(l0 + xs4); l1 = f32(l1 + xs4); l2 = f32(l2 + xs4); l3 = f32(l3 + xs4);
+      const i3 = Math.trunc(l3);
+      if (i3 + 1 >= inW) break;
+      const i0 = Math.trunc(l0), i1 = Math.trunc(l1), i2 = Math.trunc(l2);
+      t[o + c] = lane(t, rowT, rowB, l0, i0, tbF, invTbF);
+      t[o + c + 1] = lane(t, rowT, rowB, l1, i1, tbF, invTbF);
+      t[o + c + 2] = lane(t, rowT, rowB, l2, i2, tbF, invTbF);
+      t[o + c + 3] = lane(t, rowT, rowB, l3, i3, tbF, invTbF);
+    }
+    let x = -xScale + c * xScale;
+    const invTb = 1 - tbFrac;
+    for (; c < oW; c++) {
+      x += xScale;
+      const left = Math.floor(x);
+      const right = Math.min(left + 1, inW - 1);
+      const lr = f32(x - left);
+      const invLr = f32(1 - lr);
+      const a = f32(f32(invLr * t[rowT + left]) + f32(lr * t[rowT + right]));
+      const b = f32(f32(invLr * t[rowB + left]) + f32(lr * t[rowB + right]));
+      t[o + c] = invTb * a + tbFrac * b;
+    }
   }
-  const to = resizeImageBilinear(from, dw, dh);
-  for (let y = 0; y < dh; y++) {
-    t.set(to.data.subarray(y * dw, (y + 1) * dw), base + (dest.top + y) * NC + dest.left);
-  }
+}
+
+/** One SSE lane of dlib's float resize: position `xf` (float32), left column `left` = trunc(xf). */
+function lane(t: Float32Array, rowT: number, rowB: number, xf: number, left: number, tbF: number, invTbF: number): number {
+  const f32 = Math.fround;
+  const lr = f32(xf - left);
+  const invLr = f32(1 - lr);
+  const tl = f32(invTbF * invLr), tr = f32(invTbF * lr), bl = f32(tbF * invLr), br = f32(tbF * lr);
+  return f32(f32(f32(f32(tl * t[rowT + left]) + f32(tr * t[rowT + left + 1])) + f32(bl * t[rowB + left])) + f32(br * t[rowB + left + 1]));
 }
 
 /** dlib `nearest_rect(rects, p)` for an integer point: the first rect containing p, else the closest one. */
