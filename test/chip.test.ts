@@ -294,6 +294,22 @@ test("extract_image_chip: basic copy path, grey images, outside-the-image black,
   const cg = extractImageChip(grey, d), cr = extractImageChip(rgb, d);
   assert.equal(cg.data.length, 99);
   for (let i = 0; i < 99; i++) assert.equal(cg.data[i], cr.data[i * 3 + 1]);
+  // shrinking chips go through pyramid_down<2> levels: grey and rgb still agree channel-wise, and the level
+  // built from the cropped window equals pyramid_down of the crop
+  const W2 = 300, H2 = 260;
+  const big: RgbImage = { width: W2, height: H2, data: new Uint8Array(W2 * H2 * 3) };
+  let st = 99;
+  for (let i = 0; i < big.data.length; i++) big.data[i] = (st = (Math.imul(st, 1664525) + 1013904223) >>> 0) >>> 24;
+  const bigG: GrayImage = { width: W2, height: H2, data: new Uint8Array(W2 * H2) };
+  for (let i = 0; i < W2 * H2; i++) bigG.data[i] = big.data[i * 3 + 1];
+  for (const dd of [
+    chipDetails({ left: 10.5, top: 7.25, right: 280.5, bottom: 250.75 }, chipDims(24, 30), -0.2),
+    chipDetails({ left: 0, top: 0, right: 299, bottom: 259 }, chipDims(20, 20)),
+  ]) {
+    const a = extractImageChip(big, dd), bg = extractImageChip(bigG, dd);
+    for (let i = 0; i < bg.data.length; i++) assert.equal(bg.data[i], a.data[i * 3 + 1]);
+    assert.ok(a.data.some((v) => v !== 0));
+  }
   // a chip entirely outside the image is black
   const out = extractImageChip(rgb, chipDetails({ left: 100, top: 100, right: 130, bottom: 120 }, chipDims(10, 10)));
   assert.ok(out.data.every((v) => v === 0));
