@@ -171,7 +171,13 @@ export class Bunzip2Stream {
       this.fillWindow();
       const final = this.ended && this.pending.length === 0 ? 1 : 0;
       const room = Math.min(cap - made, this.maxOutputBytes - this._totalOut);
-      const st = this.x.bz_decode(this.state, this.inPtr + this.inStart, this.inLen, final, ptr + made, room);
+      let st: number;
+      try {
+        st = this.x.bz_decode(this.state, this.inPtr + this.inStart, this.inLen, final, ptr + made, room);
+      } catch (e) {
+        // a trap would be a decoder bug; never let it escape untyped
+        throw new DecompressError(`bzip2 decoder fault: ${(e as Error)?.message ?? e}`, this.file, this._totalIn);
+      }
       const used = this.x.bz_in_used(this.state);
       const produced = this.x.bz_out_made(this.state);
       this.inStart += used;
