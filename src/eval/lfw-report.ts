@@ -53,9 +53,11 @@ export function rocSvg(same: readonly number[], diff: readonly number[], opts: {
     parts.push(`<line x1="${L}" y1="${y}" x2="${L + pw}" y2="${y}" stroke="#eee"/><text x="${L - 5}" y="${y + 4}" text-anchor="end">${v}</text>`);
   }
   parts.push(`<path d="${d}" fill="none" stroke="#1565c0" stroke-width="2"/>`);
-  for (const m of opts.mark ?? []) {
-    parts.push(`<circle cx="${fx(m.far).toFixed(2)}" cy="${fy(m.tar).toFixed(2)}" r="4" fill="#c62828"/><text x="${(fx(m.far) + 6).toFixed(2)}" y="${(fy(m.tar) + 14).toFixed(2)}" fill="#c62828">${esc(m.label)}</text>`);
-  }
+  (opts.mark ?? []).forEach((m, i) => {
+    const color = i === 0 ? "#c62828" : "#2e7d32";
+    // labels stacked below the point (marks often coincide)
+    parts.push(`<circle cx="${fx(m.far).toFixed(2)}" cy="${fy(m.tar).toFixed(2)}" r="4" fill="${color}"/><text x="${(fx(m.far) + 6).toFixed(2)}" y="${(fy(m.tar) + 14 + 13 * i).toFixed(2)}" fill="${color}">${esc(m.label)}</text>`);
+  });
   parts.push(`<text x="${L + pw / 2}" y="${H - 6}" text-anchor="middle">false accept rate${opts.log ? " (log)" : ""}</text>`);
   parts.push(`<text x="12" y="${T + ph / 2}" text-anchor="middle" transform="rotate(-90 12 ${T + ph / 2})">true accept rate</text>`);
   parts.push(`</svg>`);
