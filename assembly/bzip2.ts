@@ -169,19 +169,39 @@ export function bz_crc_update(crc: u32, ptr: usize, len: i32): u32 {
   return crc;
 }
 
-/**
- * Move-to-front step used by the decoder: returns the byte at position `k` of the 256-byte list at `mtf`
- * and moves it to the front (positions 0..k-1 shift up by one). Requires 0 <= k < 256.
- */
-export function bz_mtf_step(mtf: usize, k: i32): u8 {
+// MTF_MASK[k]: lanes 0..k set (16 x 16 bytes), to blend a one-lane shift into the first k+1 bytes
+const MTF_MASK: usize = memory.data(256, 16);
+let mtfMaskReady: bool = false;
+
+function mtfMaskInit(): void {
+  if (mtfMaskReady) return;
+  for (let k = 0; k < 16; k++) for (let i = 0; i < 16; i++) store<u8>(MTF_MASK + <usize>(k * 16 + i), i <= k ? 0xff : 0);
+  mtfMaskReady = true;
+}
+
+/** MTF step (see bz_mtf_step); the list must have 16 readable/writable bytes. Needs mtfMaskInit(). */
+@inline
+function mtfStep(mtf: usize, k: i32): u8 {
   const v = load<u8>(mtf + <usize>k);
   if (k < 16) {
-    for (let j = k; j > 0; j--) store<u8>(mtf + <usize>j, load<u8>(mtf + <usize>(j - 1)));
+    const w = v128.load(mtf);
+    const sh = v128.shuffle<u8>(w, w, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+    v128.store(mtf, v128.bitselect(sh, w, v128.load(MTF_MASK + (<usize>k << 4))));
   } else {
     memory.copy(mtf + 1, mtf, <usize>k);
   }
   store<u8>(mtf, v);
   return v;
+}
+
+/**
+ * Move-to-front step used by the decoder: returns the byte at position `k` of the 256-byte list at `mtf`
+ * and moves it to the front (positions 0..k-1 shift up by one). Requires 0 <= k < 256 and a list of at
+ * least 16 bytes.
+ */
+export function bz_mtf_step(mtf: usize, k: i32): u8 {
+  mtfMaskInit();
+  return mtfStep(mtf, k);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -197,6 +217,7 @@ export function bz_state_size(maxLevel: i32): i32 {
 /** Initialise (or reset) the state block at `st` (16-aligned, bz_state_size(maxLevel) bytes). */
 export function bz_init(st: usize, maxLevel: i32): void {
   crcInit();
+  mtfMaskInit();
   if (maxLevel < 1) maxLevel = 1;
   if (maxLevel > 9) maxLevel = 9;
   memory.fill(st, 0, 256);
@@ -408,7 +429,7 @@ function blockHeader(st: usize): i32 {
       if (j >= nGroups) return fail(st, BZE_BAD_TABLES, absAt(gPos, gCnt));
     }
     if (gShort) break;
-    const v = bz_mtf_step(gm, j);
+    const v = mtfStep(gm, j);
     if (i < MAX_SELECTORS) store<u8>(sel + <usize>i, v);
   }
   if (gShort) return shortHeader(st, cb, cc, cp);
@@ -654,14 +675,7 @@ function decodeSymbols(st: usize): i32 {
       break;
     }
     // move-to-front of position sym-1
-    const k = sym - 1;
-    const b = load<u8>(mtf + <usize>k);
-    if (k < 16) {
-      for (let j = k; j > 0; j--) store<u8>(mtf + <usize>j, load<u8>(mtf + <usize>(j - 1)));
-    } else {
-      memory.copy(mtf + 1, mtf, <usize>k);
-    }
-    store<u8>(mtf, b);
+    const b = mtfStep(mtf, sym - 1);
     store<u32>(tt + (<usize>nblock << 2), <u32>b);
     const hp = unzf + (<usize>b << 2);
     store<i32>(hp, load<i32>(hp) + 1);

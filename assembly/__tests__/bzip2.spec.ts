@@ -77,6 +77,24 @@ describe("bzip2 MTF", () => {
     expect(load<u8>(m + 201)).toBe(<u8>201);
     expect(bz_mtf_step(m, 0)).toBe(<u8>200);
   });
+  it("matches a plain shifting reference over 5000 random steps (every k, SIMD and copy paths)", () => {
+    const m = heap.alloc(256);
+    const r = heap.alloc(256);
+    for (let i = 0; i < 256; i++) {
+      store<u8>(m + <usize>i, <u8>(255 - i));
+      store<u8>(r + <usize>i, <u8>(255 - i));
+    }
+    let x: u32 = 777;
+    for (let step = 0; step < 5000; step++) {
+      x = x * 1103515245 + 12345;
+      const k = step < 256 ? step : <i32>((x >> 8) % ((x & 1) != 0 ? 16 : 256));
+      const v = load<u8>(r + <usize>k);
+      for (let j = k; j > 0; j--) store<u8>(r + <usize>j, load<u8>(r + <usize>(j - 1)));
+      store<u8>(r, v);
+      expect(bz_mtf_step(m, k)).toBe(v);
+      expect(memory.compare(m, r, 256)).toBe(0);
+    }
+  });
 });
 
 describe("bzip2 stream", () => {
