@@ -15,7 +15,7 @@
  */
 import type { GrayImage, Rect, RgbImage } from "../image/types.js";
 import { PyramidDown, pyramidDown, roundRect } from "../image/pyramid.js";
-import { pyramidUp } from "../image/resample.js";
+import { pyramidUp, pyramidUpSize } from "../image/resample.js";
 import { extractFhogFeatures, type FhogImage } from "./fhog.js";
 import { Kernels, kernelModule } from "../nn/wasm.js";
 import {
@@ -619,22 +619,35 @@ function uploadBank(w: HogWasm, det: HogDetector): { ptr: number; parts: { plane
   return res;
 }
 
-function runHogDetectorWasm(w: HogWasm, det: HogDetector, img: RgbImage | GrayImage, adjustThreshold: number): HogDetection[] {
+function runHogDetectorWasm(
+  w: HogWasm, det: HogDetector, img: RgbImage | GrayImage, adjustThreshold: number, upsample = 0,
+): HogDetection[] {
   const sc = det.model.scanner;
   const A = w.k.arena;
   const bank = uploadBank(w, det);
   const isRgb = img.data.length === img.width * img.height * 3 && img.width * img.height > 0;
   const ch = isRgb ? 3 : 1;
-  const levels = fhogPyramidLevels(img.width, img.height, sc, det.pyramidN);
   const fr = sc.filterHeight, fc = sc.filterWidth;
   const allocs: number[] = [];
   const feats: { ptr: number; rows: number; cols: number }[] = [];
   try {
-    // feature pyramid
     let cur: RgbImage | GrayImage = img;
     // +32: the SIMD gradient loads read up to 16 bytes past the last pixel used
     let curPtr = A.alloc(img.data.length + 32);
     A.U8.set(img.data, curPtr);
+    // dlib pyramid_up(img, pyramid_down<2>) steps: resize_image to rect_up(get_rect(img)) size
+    for (let u = 0; u < upsample && cur.width * cur.height > 0; u++) {
+      const { width: uw, height: uh } = pyramidUpSize(cur.width, cur.height);
+      const next = A.alloc(uw * uh * ch + 32);
+      const tab = A.allocF32(3 * (uw + 8));
+      w.resize(curPtr, cur.width, cur.height, next, uw, uh, ch, tab);
+      A.release(tab);
+      A.release(curPtr);
+      curPtr = next;
+      cur = { width: uw, height: uh, data: new Uint8Array(0) };
+    }
+    const levels = fhogPyramidLevels(cur.width, cur.height, sc, det.pyramidN);
+    // feature pyramid
     for (let l = 0; l < levels; l++) {
       if (l > 0) {
         if (det.pyramidN >= 4) {
@@ -735,6 +748,15 @@ export function runHogDetector(det: HogDetector, img: RgbImage | GrayImage, adju
   return runHogDetectorJs(det, img, adjustThreshold);
 }
 
+/** `runHogDetector` on the image after `upsample` dlib pyramid_up steps (rects stay in the upsampled image). */
+export function runHogDetectorUpsampled(det: HogDetector, img: RgbImage, upsample: number, adjustThreshold = 0): HogDetection[] {
+  const w = getHogWasm();
+  if (w) return runHogDetectorWasm(w, det, img, adjustThreshold, upsample);
+  let work: RgbImage = img;
+  for (let i = 0; i < upsample; i++) work = pyramidUp(work);
+  return runHogDetectorJs(det, work, adjustThreshold);
+}
+
 export interface DetectFacesHogOptions {
   /** number of dlib pyramid_up (bilinear 2x) steps before detection; rects are mapped back. Default 0. */
   upsample?: 0 | 1 | 2;
@@ -753,9 +775,7 @@ export interface DetectFacesHogOptions {
 export function detectFacesHog(img: RgbImage, opts: DetectFacesHogOptions = {}): HogDetection[] {
   const det = opts.detector ?? getFrontalFaceDetector();
   const up = opts.upsample ?? 0;
-  let work: RgbImage = img;
-  for (let i = 0; i < up; i++) work = pyramidUp(work);
-  const dets = runHogDetector(det, work, opts.adjustThreshold ?? 0);
+  const dets = runHogDetectorUpsampled(det, img, up, opts.adjustThreshold ?? 0);
   if (up === 0) return dets;
   const p2 = new PyramidDown(2);
   return dets.map((d) => ({ ...d, rect: roundRect(p2.rectDown(d.rect, up)) }));
