@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { needFixture } from "./fixtures.ts";
-import { bunzip2, bunzip2Chunks, Bunzip2Stream, isBzip2 } from "../src/dlib/bzip2.ts";
+import { bunzip2, bunzip2Chunks, bunzip2IntoArena, Bunzip2Stream, isBzip2 } from "../src/dlib/bzip2.ts";
 import { createKernels } from "../src/nn/wasm.ts";
 import { DecompressError } from "../src/errors.ts";
 
@@ -172,6 +172,27 @@ test("bunzip2Chunks over a ReadableStream", async (t) => {
   }
   assert.equal(n, FIXTURE_SHA256["mmod_human_face_detector.dat.bz2"][0]);
   assert.equal(h.digest("hex"), FIXTURE_SHA256["mmod_human_face_detector.dat.bz2"][1]);
+});
+
+test("bunzip2IntoArena: whole input or a stream, growing the arena block, nothing left on error", async (t) => {
+  const p = needFixture(t, "models", "face_recognition_densenet_model_v1.dat.bz2");
+  if (!p) return;
+  const bytes = read(p);
+  const [size, hash] = FIXTURE_SHA256["face_recognition_densenet_model_v1.dat.bz2"];
+  const k = await createKernels();
+  const live0 = k.arena.liveBytes;
+  const r1 = await bunzip2IntoArena(bytes, { kernels: k });
+  assert.equal(r1.length, size);
+  assert.equal(sha256(k.arena.u8(r1.ptr, r1.length)), hash);
+  k.arena.release(r1.ptr);
+  const chunks = Array.from({ length: Math.ceil(bytes.length / 100_000) }, (_, i) => bytes.subarray(i * 100_000, (i + 1) * 100_000));
+  const r2 = await bunzip2IntoArena(chunks, { kernels: k, sizeHint: 100_000 }); // forces several regrowths
+  assert.equal(r2.length, size);
+  assert.equal(sha256(k.arena.u8(r2.ptr, r2.length)), hash);
+  k.arena.release(r2.ptr);
+  await assert.rejects(bunzip2IntoArena(bytes.subarray(0, bytes.length - 1000), { kernels: k, file: "cut" }), DecompressError);
+  await assert.rejects(bunzip2IntoArena(bytes, { kernels: k, maxOutputBytes: size - 1 }), /exceeds the limit/);
+  assert.equal(k.arena.liveBytes, live0, "no arena leak");
 });
 
 test("maxOutputBytes is enforced while decoding, not after", async (t) => {

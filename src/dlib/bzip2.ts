@@ -6,6 +6,7 @@
  * - `Bunzip2Stream`: push compressed chunks, pull decompressed bytes straight into a region of the wasm
  *   memory (`decodeInto(ptr, cap)`), so a model can be decompressed where its reader reads it.
  * - `bunzip2Chunks(source)`: async generator over decompressed chunks of a ReadableStream/AsyncIterable.
+ * - `bunzip2IntoArena(source)`: the whole output in one wasm arena block, read in place.
  *
  * Every corrupt, truncated or CRC-failing input raises `DecompressError` naming the file and the byte offset
  * in the compressed input; exceeding `maxOutputBytes` raises `DecompressError` as soon as the output would
@@ -305,6 +306,64 @@ export async function bunzip2(bytes: Uint8Array, opts: Bunzip2Options = {}): Pro
 }
 
 type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** A block of the kernels' arena holding decompressed bytes [ptr, ptr + length); release with `kernels.arena.release(ptr)`. */
+export interface ArenaBytes {
+  kernels: Kernels;
+  ptr: number;
+  length: number;
+}
+
+/**
+ * Decompress into one block of the wasm arena (the model reader can then read it in place). `source` is
+ * the whole compressed file or a stream of its chunks. `sizeHint` (e.g. a known decompressed size) avoids
+ * regrowth; without it the block starts at 6x the input (or 64 MiB for streams) and grows x1.5 by
+ * copying inside wasm memory. The block is trimmed to `length` only logically (capacity may be larger).
+ * Throws DecompressError as `bunzip2`; nothing stays allocated on error.
+ */
+export async function bunzip2IntoArena(source: Uint8Array | ByteSource, opts: Bunzip2Options & { sizeHint?: number } = {}): Promise<ArenaBytes> {
+  const s = await Bunzip2Stream.create(opts);
+  const k = s.kernels;
+  const a = k.arena;
+  const limit = s.maxOutputBytes;
+  const whole = source instanceof Uint8Array;
+  let cap = Math.max(4096, Math.min(limit + 1, Math.floor(opts.sizeHint ?? (whole ? source.length * 6 : 64 << 20))));
+  let ptr = 0;
+  let it: AsyncIterator<Uint8Array> | undefined;
+  try {
+    ptr = a.alloc(cap);
+    if (whole) {
+      s.push(source);
+      s.end();
+    } else it = chunksOf(source)[Symbol.asyncIterator]();
+    let n = 0;
+    while (!s.done) {
+      if (n === cap) {
+        const bigger = Math.min(limit + 1, Math.max(cap + 4096, Math.floor(cap * 1.5)));
+        const p2 = a.alloc(bigger);
+        a.U8.copyWithin(p2, ptr, ptr + n);
+        a.release(ptr);
+        ptr = p2;
+        cap = bigger;
+      }
+      const m = s.decodeInto(ptr + n, cap - n);
+      n += m;
+      if (m === 0 && s.needsInput) {
+        if (!it) throw new DecompressError("bzip2 decoder stalled", s.file, s.totalIn);
+        const r = await it.next();
+        if (r.done) s.end();
+        else s.push(r.value);
+      }
+    }
+    const out = { kernels: k, ptr, length: n };
+    ptr = 0;
+    return out;
+  } finally {
+    if (ptr) a.release(ptr);
+    s.close();
+    await it?.return?.();
+  }
+}
 
 async function* chunksOf(src: ByteSource): AsyncGenerator<Uint8Array> {
   const rs = src as ReadableStream<Uint8Array>;
