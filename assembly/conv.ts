@@ -124,7 +124,7 @@ export function im2col_packed_work_floats(
   k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
 ): i32 {
   const Hp = nr + 2 * py, Wp = nc + 2 * px;
-  const tail = sy * Wp + 8 * sx + fnc + 16;
+  const tail = sy * Wp + 8 * sx + fnc + 48;
   return ((pad_lead(sx) + k * Hp * Wp + tail + 3) & ~3) + k * fnr * fnc;
 }
 
@@ -153,7 +153,7 @@ function im2col_packed_prepare(
   const Hp = nr + 2 * py, Wp = nc + 2 * px;
   const HW = Hp * Wp;
   const lead = pad_lead(sx);
-  const tail = sy * Wp + 8 * sx + fnc + 16;
+  const tail = sy * Wp + 8 * sx + fnc + 48;
   const padFloats = (lead + k * HW + tail + 3) & ~3;
   // 1. zero-padded copy: xp[ch][iy + py][ix + px] = x[ch][iy][ix]
   const xp = work + (<usize>lead << 2); // float index 0 of the padded planes
@@ -196,7 +196,7 @@ function im2col_packed_panels(
   const Kd = k * fnr * fnc;
   const Hp = nr + 2 * py, Wp = nc + 2 * px;
   const lead = pad_lead(sx);
-  const tail = sy * Wp + 8 * sx + fnc + 16;
+  const tail = sy * Wp + 8 * sx + fnc + 48;
   const padFloats = (lead + k * Hp * Wp + tail + 3) & ~3;
   const xp = work + (<usize>lead << 2);
   const tab = work + (<usize>padFloats << 2);
@@ -275,6 +275,74 @@ function im2col_packed_panels(
   }
 }
 
+// 32 grid pixels of the implicit path: acc[0..32) (+)= sum over taps t0..t1 of w * xp[base + tab].
+// Deliberately not inlined (two call sites, a loop): as a small function of its own V8 keeps the
+// eight accumulators in registers; inlined into the caller's loop nest it ran at half the speed.
+function implicit_block(base: usize, t0: usize, t1: usize, w0: usize, ap: usize, add: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  if (add) {
+    c0 = v128.load(ap); c1 = v128.load(ap, 16); c2 = v128.load(ap, 32); c3 = v128.load(ap, 48);
+    c4 = v128.load(ap, 64); c5 = v128.load(ap, 80); c6 = v128.load(ap, 96); c7 = v128.load(ap, 112);
+  }
+  let pw = w0;
+  for (let t = t0; t < t1; t += 4) {
+    const av = v128.load32_splat(pw);
+    const q = base + <usize>load<i32>(t);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(q)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(q, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(q, 32)));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(q, 48)));
+    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(q, 64)));
+    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(q, 80)));
+    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(q, 96)));
+    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(q, 112)));
+    pw += 4;
+  }
+  v128.store(ap, c0); v128.store(ap, c1, 16); v128.store(ap, c2, 32); v128.store(ap, c3, 48);
+  v128.store(ap, c4, 64); v128.store(ap, c5, 80); v128.store(ap, c6, 96); v128.store(ap, c7, 112);
+}
+
+// Stride-1 convolution with fewer than 4 filters: packing costs as much as the products here, so
+// read the zero-padded copy directly. Output pixels are walked on the padded grid (rows of Wp
+// columns; the last fnc-1 of each row are not outputs: computed, not stored), 32 at a time with 8
+// accumulators; tap kd adds w[m][kd] * xp[q + tab[kd]]. Taps are taken one input channel at a time
+// over all pixels (partial sums kept in `acc`, G + 32 floats) so the channel's plane stays in L1;
+// each output still sums its taps in increasing kd order.
+function con_implicit_small_m(
+  xp: usize, tab: usize, k: i32, taps: i32, filters: usize, nf: i32, onr: i32, onc: i32, Wp: i32,
+  out: usize, acc: usize, bias: usize, gamma: usize, beta: usize, relu: i32,
+): void {
+  const doRelu = relu != 0;
+  const G = (onr - 1) * Wp + onc; // grid positions up to the last output pixel
+  const Kd = k * taps;
+  const P = onr * onc;
+  for (let m = 0; m < nf; m++) {
+    for (let ch = 0; ch < k; ch++) {
+      const t0 = tab + (<usize>(ch * taps) << 2);
+      const t1 = t0 + (<usize>taps << 2);
+      const w0 = filters + (<usize>(m * Kd + ch * taps) << 2);
+      for (let q0 = 0; q0 < G; q0 += 32) {
+        const ap = acc + (<usize>q0 << 2);
+        const base = xp + (<usize>q0 << 2);
+        if (ch == 0) implicit_block(base, t0, t1, w0, ap, false);
+        else implicit_block(base, t0, t1, w0, ap, true);
+      }
+    }
+    const orow = out + (<usize>(m * P) << 2);
+    const mo = <usize>m << 2;
+    for (let r = 0; r < onr; r++) {
+      for (let c = 0; c < onc; c++) {
+        let v = load<f32>(acc + (<usize>(r * Wp + c) << 2));
+        if (bias) v = v + load<f32>(bias + mo);
+        if (gamma) v = load<f32>(gamma + mo) * v + load<f32>(beta + mo);
+        if (doRelu) v = v > 0 ? v : 0;
+        store<f32>(orow + (<usize>(r * onc + c) << 2), v);
+      }
+    }
+  }
+}
+
 function con_fast(
   x: usize, n: i32, k: i32, nr: i32, nc: i32,
   filters: usize, nf: i32, fnr: i32, fnc: i32, sy: i32, sx: i32, py: i32, px: i32,
@@ -297,6 +365,19 @@ function con_fast(
       im2col(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, scratch);
       gemm(nf, P, Kd, filters, Kd, scratch, P, os, P, bias, gamma, beta, relu);
     } else {
+      const chunkFloats = con_chunk_panels(Kd, (P + 7) >> 3) * 8 * Kd;
+      const Wp = nc + 2 * px;
+      if (nf < 4 && sy == 1 && sx == 1 && (onr - 1) * Wp + onc + 32 <= chunkFloats) {
+        // few filters: no packing (the chunk area holds the partial sums)
+        const work = scratch + (<usize>chunkFloats << 2);
+        im2col_packed_prepare(xs, k, nr, nc, fnr, fnc, sy, sx, py, px, work);
+        const padFloats = (pad_lead(sx) + k * (nr + 2 * py) * Wp + sy * Wp + 8 * sx + fnc + 48 + 3) & ~3;
+        con_implicit_small_m(
+          work + (<usize>pad_lead(sx) << 2), work + (<usize>padFloats << 2), k, fnr * fnc, filters, nf, onr, onc, Wp,
+          os, scratch, bias, gamma, beta, relu,
+        );
+        continue;
+      }
       // im2col in chunks of panels (about 192 KiB, so they are still in L2 when the gemm reads them)
       const panels = (P + 7) >> 3;
       const chunk = con_chunk_panels(Kd, panels);

@@ -76,6 +76,13 @@ describe("con_forward vs con_forward_ref", () => {
     checkConv(1, 9, 7, 7, 3, 3, 3, 1, 1, 1, 1, false, true, 0);
     checkConv(1, 3, 8, 8, 5, 3, 3, 1, 1, 1, 1, true, false, 1);
   });
+  it("fewer than 4 filters at stride 1 (implicit path without packing) and its fallback", () => {
+    checkConv(1, 45, 20, 12, 1, 9, 9, 1, 1, 4, 4, true, false, 1);
+    checkConv(2, 7, 13, 11, 2, 5, 5, 1, 1, 2, 2, false, true, 0);
+    checkConv(1, 5, 9, 10, 3, 1, 1, 1, 1, 1, 1, true, false, 0);
+    checkConv(1, 1, 30, 30, 1, 1, 1, 1, 1, 1, 1, true, false, 0); // partial sums would not fit the chunk area
+    checkConv(1, 6, 9, 7, 1, 3, 2, 1, 1, 0, 1, false, false, 0);
+  });
   it("several im2col chunks with a partial last panel (Kd = 576, 420 pixels)", () => {
     checkConv(1, 64, 20, 21, 6, 3, 3, 1, 1, 1, 1, true, true, 1);
     checkConv(2, 40, 13, 9, 5, 3, 3, 2, 2, 1, 1, false, false, 0);
