@@ -161,6 +161,8 @@ test("truncated and corrupt files throw DlibFormatError with an offset", (t) => 
   bad[0x49] = 0xff;
   bad[0x4a] = 0x7f;
   assert.throws(() => readShapePredictor(bad), /feature/);
+  assert.throws(() => readShapePredictor(new Uint8Array([0x42, 0x5a, 0x68, 0x39, 0, 0])), /bzip2/);
+  assert.equal(describeShapePredictor(readShapePredictor(bytes)).numFeatures, 6 * 50 * 16);
   // trailing garbage
   assert.throws(() => readShapePredictor(new Uint8Array([...bytes, 0])), /unexpected bytes/);
 });

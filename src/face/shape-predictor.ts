@@ -69,6 +69,8 @@ export interface ShapePredictorInfo {
   totalTrees: number;
   totalSplits: number;
   totalLeafValues: number;
+  /** dlib's num_features(): total number of leaves over all trees. */
+  numFeatures: number;
   /** Bytes held by the model's typed arrays. */
   memoryBytes: number;
   byteLength: number;
@@ -176,6 +178,9 @@ function readColumnHeader(r: DlibReader, what: string): number {
  * DlibFormatError with the byte offset. Trailing bytes after the object are rejected.
  */
 export function readShapePredictor(bytes: Uint8Array, file = "<bytes>"): ShapePredictorModel {
+  if (bytes.length >= 3 && bytes[0] === 0x42 && bytes[1] === 0x5a && bytes[2] === 0x68) {
+    throw new DlibFormatError("this is a bzip2 file (BZh): decompress it before reading the shape_predictor", { file, offset: 0 });
+  }
   const r = new DlibReader(bytes, file);
   r.context = "shape_predictor";
   r.version("shape_predictor version", [1]);
@@ -303,6 +308,7 @@ export function describeShapePredictor(sp: ShapePredictorModel | ShapePredictor)
   let totalTrees = 0;
   let totalSplits = 0;
   let totalLeafValues = 0;
+  let numFeatures = 0;
   let mem = m.initialShape.byteLength;
   let depth: number | null = null;
   let leavesPerTree: number | null = null;
@@ -312,6 +318,7 @@ export function describeShapePredictor(sp: ShapePredictorModel | ShapePredictor)
     totalTrees += c.numTrees;
     totalSplits += c.splitIdx1.length;
     totalLeafValues += c.leafOffset[c.numTrees]! * m.initialShape.length;
+    numFeatures += c.leafOffset[c.numTrees]!;
     mem += c.splitOffset.byteLength + c.leafOffset.byteLength + c.splitIdx1.byteLength + c.splitIdx2.byteLength +
       c.splitThresh.byteLength + c.leafOffset[c.numTrees]! * m.initialShape.length * 4 + c.anchorIdx.byteLength +
       c.deltas.byteLength;
@@ -335,6 +342,7 @@ export function describeShapePredictor(sp: ShapePredictorModel | ShapePredictor)
     totalTrees,
     totalSplits,
     totalLeafValues,
+    numFeatures,
     memoryBytes: mem,
     byteLength: m.byteLength,
   };
