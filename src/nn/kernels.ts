@@ -101,7 +101,7 @@ export function conScratchFloats(a: ConGeom): number {
   if (p < 8 || (p > 8 && p < 12)) return kd * p;
   const hp = a.input.nr + 2 * a.padY, wp = a.input.nc + 2 * a.padX;
   const lead = 8 * a.strideX + 8;
-  const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 16;
+  const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 48;
   const work = ((lead + a.input.k * hp * wp + tail + 3) & ~3) + kd;
   const chunk = Math.min(Math.ceil(p / 8), Math.max(4, Math.floor(6144 / kd)));
   return chunk * 8 * kd + work;
