@@ -212,3 +212,38 @@ test("dnn_gender_classifier_v1: softmax of every golden face within 1e-5 (golden
   assert.equal(faces, 55);
   t.diagnostic(`${faces} faces; max |softmax diff|: golden chips ${max.chips.toExponential(2)}, golden landmarks ${max.landmarks.toExponential(2)}, full chain (${chainFaces} faces) ${max.chain.toExponential(2)}`);
 });
+
+/** Runs `fn` with console.log captured; returns the lines. */
+async function captureLog(fn: () => Promise<void>): Promise<string[]> {
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void out.push(a.join(" "));
+  try {
+    await fn();
+  } finally {
+    console.log = log;
+  }
+  return out;
+}
+
+test("dlib-face gender on the portraits prints Taguchi's program's lines (folder in sorted order, one generator)", async (t) => {
+  const gp = needFixture(t, "golden", "random", "taguchi_gender.json");
+  const mp = needFixture(t, "models", "gender_resnet34_random.dnn.bz2");
+  if (!gp || !mp) return;
+  const g = readJson(gp);
+  const net = await loadResnet34(mp);
+  const { mkdtempSync, symlinkSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "gender-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // reversed creation order: the command must sort the folder's files
+  for (const im of [...g.images].reverse()) symlinkSync(fixture("images", im.file), join(dir, im.file));
+  const { cmdGender } = await import("../src/cli/gender.js");
+  const lines = await captureLog(() => cmdGender([dir], { net }));
+  assert.deepEqual(lines, g.images.map((im: any) => im.line.replace("file:", `file:${dir}/`)));
+  const json = JSON.parse((await captureLog(() => cmdGender([join(dir, "HiranoShow.png"), "--json", "--deterministic"], { net })))[0]);
+  assert.equal(json.length, 1);
+  assert.deepEqual(Object.keys(json[0]), ["file", "label", "probability", "probabilities"]);
+  assert.equal(json[0].probability, json[0].probabilities[json[0].label]);
+});

@@ -62,9 +62,14 @@ interface Entry {
 
 type Classifier = (file: string) => Promise<{ entries: Entry[]; lines: string[] }>;
 
-async function makeClassifier(v: Record<string, unknown>): Promise<{ classify: Classifier; kind: "resnet34" | "v1"; net: Network }> {
-  const m = await resolveModel((v.model as string) ?? "taguchi_model_gender_classifier");
-  const net = await loadNetwork(m.bytes, { name: m.name, type: m.entry?.type });
+async function makeClassifier(v: Record<string, unknown>, preloaded?: Network): Promise<{ classify: Classifier; kind: "resnet34" | "v1"; net: Network }> {
+  let net: Network;
+  if (preloaded) net = preloaded;
+  else {
+    const m = await resolveModel((v.model as string) ?? "taguchi_model_gender_classifier");
+    net = await loadNetwork(m.bytes, { name: m.name, type: m.entry?.type });
+  }
+  const m = { name: net.name };
   if (net.lossType !== "loss_multiclass_log") throw new UsageError(`${m.name} is a ${net.lossType} network, not a gender classifier`);
   const size = net.inputSize?.nr;
   if (size === 150) {
@@ -113,8 +118,11 @@ async function makeClassifier(v: Record<string, unknown>): Promise<{ classify: C
   throw new UsageError(`${m.name}: not a known gender classifier (input ${net.inputSize ? `${net.inputSize.nc}x${net.inputSize.nr}` : "of any size"}; expected 150x150 ResNet-34 or 32x32 v1)`);
 }
 
-/** `dlib-face gender ...` (see GENDER_USAGE). */
-export async function cmdGender(argv: string[]): Promise<void> {
+/**
+ * `dlib-face gender ...` (see GENDER_USAGE). `deps.net`: an already loaded gender network to use instead of
+ * `--model` (for tests and embedding).
+ */
+export async function cmdGender(argv: string[], deps: { net?: Network } = {}): Promise<void> {
   const { values: v, positionals } = parse(argv, {
     model: { type: "string" }, crops: { type: "string" }, seed: { type: "string" }, deterministic: { type: "boolean" },
     "test-folders": { type: "boolean" }, landmarks: { type: "string" }, detector: { type: "string" },
@@ -127,7 +135,7 @@ export async function cmdGender(argv: string[]): Promise<void> {
   if (v["test-folders"]) {
     if (positionals.length !== 2) throw new UsageError("--test-folders takes two folders: FEMALE_DIR MALE_DIR");
     const [femaleFiles, maleFiles] = [await expandImagePaths([positionals[0]]), await expandImagePaths([positionals[1]])];
-    const { classify, kind } = await makeClassifier(v);
+    const { classify, kind } = await makeClassifier(v, deps.net);
     const bar = progress(femaleFiles.length + maleFiles.length, "gender");
     const stats = { female: { total: 0, correct: 0 }, male: { total: 0, correct: 0 } };
     let noFace = 0;
@@ -163,7 +171,7 @@ export async function cmdGender(argv: string[]): Promise<void> {
   }
   const files = await expandImagePaths(positionals);
   if (files.length === 0) throw new UsageError("gender needs at least one image or folder");
-  const { classify } = await makeClassifier(v);
+  const { classify } = await makeClassifier(v, deps.net);
   const bar = progress(files.length, "gender");
   const all: Entry[] = [];
   for (const f of files) {
