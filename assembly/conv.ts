@@ -336,7 +336,7 @@ function con_implicit_small_m(
         let v = load<f32>(acc + (<usize>(r * Wp + c) << 2));
         if (bias) v = v + load<f32>(bias + mo);
         if (gamma) v = load<f32>(gamma + mo) * v + load<f32>(beta + mo);
-        if (doRelu) v = v > 0 ? v : 0;
+        if (doRelu) v = v >= 0 ? v : 0;
         store<f32>(orow + (<usize>(r * onc + c) << 2), v);
       }
     }
@@ -442,7 +442,7 @@ export function con_affine_forward_ref(
           const fo = <usize>f << 2;
           if (bias) acc = acc + load<f32>(bias + fo);
           if (gamma) acc = load<f32>(gamma + fo) * acc + load<f32>(beta + fo);
-          if (relu != 0 && !(acc > 0)) acc = 0;
+          if (relu != 0 && !(acc >= 0)) acc = 0;
           store<f32>(out + ((<usize>(((s * nf + f) * onr + r) * onc + c)) << 2), acc);
         }
       }

@@ -5,18 +5,19 @@
 // ---------------------------------------------------------------------------------------------
 // relu
 
-/** out[i] = max(0, x[i]) for i < len. `out` may equal `x`. */
+/** relu as dlib (lowerbound(x, 0)): out[i] = x[i] >= 0 ? x[i] : 0, so NaN gives 0 and -0 stays -0. `out` may equal `x`. */
 export function relu(x: usize, len: i32, out: usize): void {
   let i = 0;
   const z = f32x4.splat(0);
   for (; i + 4 <= len; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, f32x4.max(v128.load(x + o), z));
+    const v = v128.load(x + o);
+    v128.store(out + o, v128.and(v, f32x4.ge(v, z)));
   }
   for (; i < len; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o);
-    store<f32>(out + o, v > 0 ? v : 0);
+    store<f32>(out + o, v >= 0 ? v : 0);
   }
 }
 
@@ -24,7 +25,7 @@ export function relu_ref(x: usize, len: i32, out: usize): void {
   for (let i = 0; i < len; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o);
-    store<f32>(out + o, v > 0 ? v : 0);
+    store<f32>(out + o, v >= 0 ? v : 0);
   }
 }
 
@@ -81,7 +82,7 @@ export function affine_conv(x: usize, n: i32, k: i32, plane: i32, gamma: usize, 
   }
 }
 
-/** affine_conv followed by relu in the same pass: out = max(0, gamma[c]*x + beta[c]). `out` may equal `x`. */
+/** affine_conv followed by relu (as `relu`) in the same pass. `out` may equal `x`. */
 export function affine_conv_relu(x: usize, n: i32, k: i32, plane: i32, gamma: usize, beta: usize, out: usize): void {
   let off: usize = 0;
   const z = f32x4.splat(0);
@@ -94,12 +95,13 @@ export function affine_conv_relu(x: usize, n: i32, k: i32, plane: i32, gamma: us
       let i = 0;
       for (; i + 4 <= plane; i += 4) {
         const o = off + (<usize>i << 2);
-        v128.store(out + o, f32x4.max(f32x4.add(f32x4.mul(g4, v128.load(x + o)), b4), z));
+        const v = f32x4.add(f32x4.mul(g4, v128.load(x + o)), b4);
+        v128.store(out + o, v128.and(v, f32x4.ge(v, z)));
       }
       for (; i < plane; i++) {
         const o = off + (<usize>i << 2);
         const v = g * load<f32>(x + o) + b;
-        store<f32>(out + o, v > 0 ? v : 0);
+        store<f32>(out + o, v >= 0 ? v : 0);
       }
       off += <usize>plane << 2;
     }

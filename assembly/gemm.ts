@@ -2,7 +2,8 @@
 //
 // gemm: C[M][N] = A[M][K] * B[K][N], all row-major with leading dimensions (in floats) lda, ldb, ldc,
 // followed by a per-row epilogue (row m = output channel of a convolution):
-//   v = acc;  if (bias)  v = v + bias[m];  if (gamma) v = gamma[m]*v + beta[m];  if (relu) v = max(v, 0)
+//   v = acc;  if (bias)  v = v + bias[m];  if (gamma) v = gamma[m]*v + beta[m];  if (relu) v = v >= 0 ? v : 0
+// (relu exactly as dlib's lowerbound: NaN gives 0, -0 stays -0)
 // (bias/gamma are pointers, 0 = absent; beta is read only when gamma != 0). This is the order dlib
 // applies con_ (+bias), affine_ and relu_ in, each rounded to f32.
 // The sum over K is accumulated in f32 registers (in increasing k order, except the single-column
@@ -16,7 +17,7 @@
   const mo = <usize>m << 2;
   if (bias) v = f32x4.add(v, v128.load32_splat(bias + mo));
   if (gamma) v = f32x4.add(f32x4.mul(v128.load32_splat(gamma + mo), v), v128.load32_splat(beta + mo));
-  if (relu) v = f32x4.max(v, f32x4.splat(0));
+  if (relu) v = v128.and(v, f32x4.ge(v, f32x4.splat(0)));
   return v;
 }
 
@@ -24,7 +25,7 @@
   const mo = <usize>m << 2;
   if (bias) v = v + load<f32>(bias + mo);
   if (gamma) v = load<f32>(gamma + mo) * v + load<f32>(beta + mo);
-  if (relu) v = v > 0 ? v : 0;
+  if (relu) v = v >= 0 ? v : 0;
   return v;
 }
 

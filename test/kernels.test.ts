@@ -74,7 +74,7 @@ function conRef(c: ConCase, x: Float32Array, w: Float32Array, b: Float32Array | 
     let v = acc, sc = abs;
     if (b) { v += b[f]; sc += Math.abs(b[f]); }
     if (g && be) { v = g[f] * v + be[f]; sc = Math.abs(g[f]) * sc + Math.abs(be[f]); }
-    if (c.relu) v = Math.max(v, 0);
+    if (c.relu) v = v >= 0 ? v : 0;
     out[o] = v; scale[o] = sc; o++;
   }
   return { out, scale, shape: { n: c.n, k: c.nf, nr: onr, nc: onc } };
@@ -305,14 +305,14 @@ test("affine, bn inference, relu, multiply are exact against dlib's f32 arithmet
       if (mode === "conv") {
         const px2 = put(k, x);
         K.affine(k, { x: px2, shape: s, gamma: put(k, g), beta: put(k, b), out: px2, mode, relu: true }, { ref });
-        assert.deepEqual(get(k, px2, len), wantA.map((t) => (t > 0 ? t : 0)), `affine+relu ref=${ref}`);
+        assert.deepEqual(get(k, px2, len), wantA.map((t) => (t >= 0 ? t : 0)), `affine+relu ref=${ref}`);
       }
     }
   }
   for (const ref of [false, true]) {
     const px = put(k, x), out = k.arena.allocF32(len);
     K.relu(k, px, len, out, { ref });
-    assert.deepEqual(get(k, out, len), x.map((t) => (t > 0 ? t : 0)));
+    assert.deepEqual(get(k, out, len), x.map((t) => (t >= 0 ? t : 0)));
     K.multiply(k, px, len, 0.3, out, { ref });
     assert.deepEqual(get(k, out, len), x.map((t) => f32(t * f32(0.3))));
   }

@@ -33,6 +33,14 @@ describe("relu", () => {
     }
     expect(load<f32>(a)).toBe(<f32>0);
     expect(load<f32>(a + 16)).toBe(<f32>0.5);
+    // dlib's lowerbound(x, 0): NaN -> 0, -0 stays -0 (both versions, vector and scalar lanes)
+    for (let i = 0; i < 6; i++) store<f32>(x + (<usize>i << 2), i % 2 == 0 ? NaN : -0.0);
+    relu(x, 6, a);
+    relu_ref(x, 6, b);
+    for (let i = 0; i < 6; i++) {
+      expect(load<u32>(a + (<usize>i << 2))).toBe(i % 2 == 0 ? 0 : 0x80000000);
+      expect(load<u32>(b + (<usize>i << 2))).toBe(i % 2 == 0 ? 0 : 0x80000000);
+    }
   });
 });
 

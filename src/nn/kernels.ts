@@ -110,7 +110,7 @@ export function conScratchFloats(a: ConGeom): number {
 /**
  * dlib con_ forward: cross-correlation (no kernel flip) with zero padding,
  * out[s][f][r][c] = sum_{ch,y,x} filters[f][ch][y][x] * in[s][ch][r*strideY-padY+y][c*strideX-padX+x],
- * then + bias[f], then gamma[f]*v + beta[f], then max(v, 0) — each step only when requested, each
+ * then + bias[f], then gamma[f]*v + beta[f], then relu (v >= 0 ? v : 0) — each step only when requested, each
  * rounded to f32 (so the fused result equals running con_, affine_, relu_ one after the other up to
  * the summation order of the dot products). Requires filters no larger than the padded input.
  */
@@ -190,7 +190,7 @@ export function gemm(k: Kernels, g: GemmArgs, opts: { ref?: boolean } = {}): voi
 // ---------------------------------------------------------------------------------------------
 // element-wise
 
-/** relu_: out[i] = max(0, x[i]) for len floats. out may equal x. */
+/** relu_ as dlib (lowerbound(x, 0)): out[i] = x[i] >= 0 ? x[i] : 0 (NaN gives 0, -0 stays -0). out may equal x. */
 export function relu(k: Kernels, x: number, len: number, out: number, opts: { ref?: boolean } = {}): void {
   call(k, "relu", opts.ref, x, len, out);
 }
