@@ -630,10 +630,11 @@ function runHogDetectorWasm(
   const fr = sc.filterHeight, fc = sc.filterWidth;
   const allocs: number[] = [];
   const feats: { ptr: number; rows: number; cols: number }[] = [];
+  let curPtr = 0;
   try {
     let cur: RgbImage | GrayImage = img;
     // +32: the SIMD gradient loads read up to 16 bytes past the last pixel used
-    let curPtr = A.alloc(img.data.length + 32);
+    curPtr = A.alloc(img.data.length + 32);
     A.U8.set(img.data, curPtr);
     // dlib pyramid_up(img, pyramid_down<2>) steps: resize_image to rect_up(get_rect(img)) size
     for (let u = 0; u < upsample && cur.width * cur.height > 0; u++) {
@@ -667,6 +668,7 @@ function runHogDetectorWasm(
           const prev = A.u8(curPtr, cur.width * cur.height * ch).slice();
           const down = pyramidDown({ width: cur.width, height: cur.height, data: prev } as RgbImage, det.pyramidN);
           A.release(curPtr);
+          curPtr = 0;
           curPtr = A.alloc(down.data.length + 32);
           A.U8.set(down.data, curPtr);
           cur = { width: down.width, height: down.height, data: new Uint8Array(0) };
@@ -679,16 +681,21 @@ function runHogDetectorWasm(
         continue;
       }
       const rows = cellsNr - 2 + fr - 1, cols = cellsNc - 2 + fc - 1;
-      const hist = A.allocF32((cellsNr + 2) * (cellsNc + 2) * 18);
-      const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (cur.width + 16)));
       const out = A.allocF32(31 * rows * cols);
       allocs.push(out);
+      const hist = A.allocF32((cellsNr + 2) * (cellsNc + 2) * 18);
+      allocs.push(hist);
+      const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (cur.width + 16)));
+      allocs.push(norm);
       w.fhog(curPtr, cur.width, cur.height, isRgb ? 1 : 0, sc.cellSize, fr, fc, cellsNr, cellsNc, hist, norm, out);
+      allocs.pop();
       A.release(norm);
+      allocs.pop();
       A.release(hist);
       feats.push({ ptr: out, rows, cols });
     }
     A.release(curPtr);
+    curPtr = 0;
 
     // filtering and scanning
     let maxPlane = 0;
@@ -732,6 +739,7 @@ function runHogDetectorWasm(
     }
     return finishDetections(det, perFilter);
   } finally {
+    if (curPtr) A.release(curPtr);
     for (const p of allocs.reverse()) A.release(p);
   }
 }
