@@ -1,0 +1,223 @@
+/**
+ * The packed package in every runtime (issue 5): `npm pack` → tarball installed into an empty folder →
+ * the same detect → chip → descriptor script (test/runtimes/pipeline.mjs, public API only) in Node, Deno,
+ * Bun, workerd (miniflare; models from an R2 binding) and headless Chromium. Each must find the golden face,
+ * produce dlib's chip bit for bit, and a descriptor within 1e-4 of dlib's golden AND bit-identical to Node's.
+ * The CLI is run from the installed tarball. Under CI=true nothing is skipped.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixture, inCI, readJson, readPngRgb } from "./fixtures.ts";
+import { binary, bundle, chromiumPath, copyHarness, installScriptsAndNative, launchChromium, packAndInstall, parseResult, run, serve, ROOT, type Consumer } from "./runtimes/harness.ts";
+import { bunzip2 } from "../src/dlib/bzip2.ts";
+
+const IMAGE = "HiranoShow.png"; // 316×292 PNG, one face (HOG upsample 0)
+const TOL = 1e-4;
+
+interface Setup { tmp: string; c: Consumer; model: string; golden: any; landmarks: number[][]; goldenChipFnv: string }
+let setupP: Promise<Setup> | null = null;
+let tmpRoot: string | null = null;
+const results = new Map<string, any>();
+
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) { h ^= bytes[i]; h = Math.imul(h, 0x01000193) >>> 0; }
+  return h.toString(16).padStart(8, "0");
+}
+
+function fixturesPresent(): boolean {
+  const need = [fixture("images", IMAGE), fixture("golden", "HiranoShow.json"), fixture("models", "resnet_v1_faceapi_q8_affine.dat.bz2"), fixture("models", "frontal_face_detector.dat")];
+  const missing = need.filter((p) => !existsSync(p));
+  if (missing.length && inCI) throw new Error(`fixtures missing under CI: ${missing.join(", ")}`);
+  return missing.length === 0;
+}
+
+function setup(): Promise<Setup> {
+  if (!setupP) {
+    setupP = (async () => {
+      if (!existsSync(join(ROOT, "dist/entry/node.js")) || !existsSync(join(ROOT, "dist/kernels.wasm"))) {
+        throw new Error("dist/ is not built: run `npm run build` first (npm test does)");
+      }
+      const tmp = (tmpRoot = mkdtempSync(join(tmpdir(), "dlib-face-runtimes-")));
+      const c = await packAndInstall(tmp);
+      copyHarness(c.dir);
+      // the q8 ResNet (inference form), decompressed once: R2/KV/browser get raw weights (bzip2 in a Worker costs seconds)
+      const model = join(tmp, "resnet.dat");
+      writeFileSync(model, await bunzip2(readFileSync(fixture("models", "resnet_v1_faceapi_q8_affine.dat.bz2"))));
+      const golden = readJson(fixture("golden", "HiranoShow.json"));
+      const landmarks = golden.faces[0].landmarks68 as number[][];
+      const chip = await readPngRgb(fixture("golden", golden.faces[0].chip150.png));
+      return { tmp, c, model, golden, landmarks, goldenChipFnv: fnv1a(chip.data) };
+    })();
+  }
+  return setupP;
+}
+
+after(() => {
+  if (tmpRoot && !process.env.KEEP_RUNTIME_TMP) rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+/** Checks one runtime's result against the golden and (except for Node itself) against Node's bits. */
+function checkResult(s: Setup, r: any, t: { diagnostic(m: string): void }): void {
+  const gface = s.golden.faces[0];
+  const ghog = s.golden.hog.upsample0;
+  assert.equal(r.detections.length, ghog.length, `${r.runtime}: number of HOG detections`);
+  assert.deepEqual(r.detections[0].rect, ghog[0].rect, `${r.runtime}: detection rect`);
+  assert.ok(Math.abs(r.detections[0].confidence - ghog[0].confidence) < 1e-6, `${r.runtime}: confidence ${r.detections[0].confidence} vs ${ghog[0].confidence}`);
+  assert.equal(r.chip.fnv1a, s.goldenChipFnv, `${r.runtime}: 150x150 chip differs from dlib's`);
+  assert.equal(r.descriptor.length, 128);
+  let maxDiff = 0;
+  for (let i = 0; i < 128; i++) maxDiff = Math.max(maxDiff, Math.abs(r.descriptor[i] - gface.descriptor_resnet_q8[i]));
+  assert.ok(maxDiff <= TOL, `${r.runtime}: descriptor max |diff| vs golden ${maxDiff} > ${TOL}`);
+  assert.ok(r.repeatsIdentical, `${r.runtime}: repeated forward passes differ`);
+  const node = results.get("node");
+  if (r.runtime !== "node") {
+    assert.ok(node, "Node's result is needed for the bit-identity check (the node test failed)");
+    assert.equal(r.descriptorHex, node.descriptorHex, `${r.runtime}: descriptor bits differ from Node's`);
+  }
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+  t.diagnostic(`${r.runtime}: max|diff| vs golden ${maxDiff.toExponential(2)}, bit-identical to Node: ${r.runtime === "node" ? "(reference)" : "yes"}; ` +
+    `load ${ms(r.timings.load)} ms, detect ${ms(r.timings.detect)} ms, descriptor first ${ms(r.timings.descriptorFirst)} ms, median ${ms(r.timings.descriptorMedian)} ms; wasm memory ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
+}
+
+async function runCli(s: Setup, runtime: "node" | "deno" | "bun", modelAs: "bytes" | "path" | "url"): Promise<any> {
+  const cfg = { runtime, image: fixture("images", IMAGE), hog: fixture("models", "frontal_face_detector.dat"), model: s.model, modelAs, landmarks: s.landmarks };
+  const cfgPath = join(s.tmp, `cfg-${runtime}.json`);
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  const [cmd, args] = runtime === "node" ? [process.execPath, []]
+    : runtime === "deno" ? [binary("deno"), ["run", "--allow-read", "--allow-env", "--node-modules-dir=manual"]]
+    : [binary("bun"), ["run"]];
+  const r = await run(cmd, [...args, "run-cli.mjs", cfgPath], { cwd: s.c.dir, env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
+  assert.equal(r.code, 0, `${runtime} exited with ${r.code}:\n${r.stderr.slice(-3000)}`);
+  return parseResult(r.stdout);
+}
+
+before(() => { fixturesPresent(); });
+
+test("packed tarball: installs into an empty folder, no install scripts or native code, CLI runs", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  t.diagnostic(`npm pack: ${s.c.files} files, ${(s.c.packedBytes / 1024).toFixed(1)} kB packed, ${(s.c.unpackedBytes / 1024).toFixed(1)} kB unpacked`);
+  assert.ok(s.c.packedBytes < 2 * 1024 * 1024, `packed size ${s.c.packedBytes} ≥ 2 MB`);
+  const { scripts, native } = installScriptsAndNative(join(s.c.dir, "node_modules"));
+  assert.deepEqual(scripts, [], "install scripts in the runtime dependency tree");
+  assert.deepEqual(native, [], "native .node files in the runtime dependency tree");
+  const bin = join(s.c.dir, "node_modules/.bin/dlib-face");
+  const help = await run(bin, ["--help"], { cwd: s.c.dir });
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /Usage:/);
+  assert.match(help.stdout, /dlib-face info MODEL/);
+  const info = await run(bin, ["info", "node_modules/dlib-face-wasm/models/frontal_face_detector.dat"], { cwd: s.c.dir });
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /object_detector<scan_fhog_pyramid> \(HOG\)/);
+  assert.match(info.stdout, /detectors: 5/);
+  const infoNet = await run(bin, ["info", s.model], { cwd: s.c.dir });
+  assert.equal(infoNet.code, 0, infoNet.stderr);
+  t.diagnostic(`dlib-face info resnet.dat: ${infoNet.stdout.split("\n")[0]}`);
+});
+
+test("Node: q8 ResNet from bytes, HOG detector, detect → chip → descriptor", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const r = await runCli(s, "node", "bytes");
+  results.set("node", r);
+  checkResult(s, r, t);
+});
+
+test("Deno: same script, model from a path", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const r = await runCli(s, "deno", "path");
+  checkResult(s, r, t);
+});
+
+test("Bun: same script, model from a file URL", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const r = await runCli(s, "bun", "url");
+  checkResult(s, r, t);
+});
+
+test("workerd (miniflare): models from an R2 binding (network as a ReadableStream)", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const { Miniflare } = await import("miniflare");
+  const wk = join(s.tmp, "workerd");
+  mkdirSync(join(wk, "entry"), { recursive: true });
+  // bundled with the package's `workerd` condition; kernels.wasm stays a wasm module import ("../kernels.wasm")
+  await bundle(join(s.c.dir, "worker.mjs"), join(wk, "entry/worker.js"), "workerd");
+  const mf = new Miniflare({
+    compatibilityDate: "2026-04-01", cf: false, r2Buckets: ["MODELS"],
+    modules: [
+      { type: "ESModule", path: "entry/worker.js", contents: readFileSync(join(wk, "entry/worker.js"), "utf8") },
+      { type: "CompiledWasm", path: "kernels.wasm", contents: readFileSync(join(s.c.dir, "node_modules/dlib-face-wasm/dist/kernels.wasm")) },
+    ],
+  });
+  try {
+    await mf.ready;
+    const bucket = await mf.getR2Bucket("MODELS");
+    await bucket.put("resnet.dat", new Uint8Array(readFileSync(s.model)));
+    await bucket.put("frontal_face_detector.dat", new Uint8Array(readFileSync(fixture("models", "frontal_face_detector.dat"))));
+    const res = await mf.dispatchFetch("http://localhost/", {
+      method: "POST", body: new Uint8Array(readFileSync(fixture("images", IMAGE))), headers: { "x-landmarks": JSON.stringify(s.landmarks) },
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text.slice(0, 3000));
+    const r = JSON.parse(text);
+    // workerd's clock stands still while the worker computes: time descriptors from outside (5 minus 1 pass)
+    const time = async (reps: number) => {
+      const t0 = performance.now();
+      const q = await mf.dispatchFetch(`http://localhost/descriptor?reps=${reps}`);
+      const body = await q.text();
+      assert.equal(q.status, 200, body);
+      return performance.now() - t0;
+    };
+    await time(1);
+    const one = await time(1), six = await time(6);
+    r.timings.descriptorMedian = (six - one) / 5;
+    checkResult(s, r, t);
+    // Local workerd does not enforce the 128 MB isolate limit: keep the wasm part well below it.
+    assert.ok(r.wasmMemoryBytes <= 64 * 2 ** 20, `wasm memory ${r.wasmMemoryBytes} bytes > 64 MiB`);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("headless Chromium: bundled page, model from a URL", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  if (!chromiumPath()) {
+    if (inCI) throw new Error("chromium is not installed (apt-get install -y chromium)");
+    return t.skip("chromium not installed");
+  }
+  const s = await setup();
+  const www = join(s.tmp, "www");
+  mkdirSync(www, { recursive: true });
+  await bundle(join(s.c.dir, "browser.mjs"), join(www, "app.js"), "browser");
+  writeFileSync(join(www, "index.html"), `<!doctype html><meta charset="utf-8"><title>runtimes</title><link rel="icon" href="data:,"><script type="module" src="/app.js"></script>`);
+  writeFileSync(join(s.tmp, "landmarks.json"), JSON.stringify(s.landmarks));
+  const { url, server } = await serve(www, {
+    "/kernels.wasm": join(s.c.dir, "node_modules/dlib-face-wasm/dist/kernels.wasm"),
+    "/fixtures/image": fixture("images", IMAGE),
+    "/fixtures/hog.dat": fixture("models", "frontal_face_detector.dat"),
+    "/fixtures/resnet.dat": s.model,
+    "/fixtures/landmarks.json": join(s.tmp, "landmarks.json"),
+  });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(url + "/");
+    await page.waitForFunction(() => (window as any).__result || (window as any).__error, null, { timeout: 120_000 });
+    const out = await page.evaluate(() => ({ r: (window as any).__result, e: (window as any).__error }));
+    assert.equal(out.e, undefined, out.e);
+    assert.deepEqual(errors, []);
+    checkResult(s, out.r, t);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
