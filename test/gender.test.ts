@@ -249,3 +249,30 @@ test("dlib-face gender on the portraits prints Taguchi's program's lines (folder
   assert.deepEqual(Object.keys(json[0]), ["file", "label", "probability", "probabilities"]);
   assert.equal(json[0].probability, json[0].probabilities[json[0].label]);
 });
+
+test("dlib-face gender with dnn_gender_classifier_v1 prints dnn_gender_classifier_v1_ex's face lines", async (t) => {
+  const mp = needFixture(t, "models", "dnn_gender_classifier_v1.dat.bz2");
+  const gp = needFixture(t, "golden", "2009_004587.json");
+  const sp68 = process.env.DLIB_SP68 ?? "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
+  if (!mp || !gp) return;
+  if (!existsSync(sp68)) return t.skip(`${sp68} absent`);
+  const net = await loadNetwork(mp, { type: "dnn_gender_classifier_v1" });
+  const { cmdGender, formatFixed1 } = await import("../src/cli/gender.js");
+  const g = readJson(gp);
+  const file = fixture("images", "2009_004587.jpg");
+  const want = g.faces.map((f: any, i: number) => {
+    const male = f.gender_v1_softmax[0] < f.gender_v1_softmax[1];
+    const conf = Math.fround(Math.fround(f.gender_v1_softmax[male ? 1 : 0]) * 100);
+    return `face#${i} - detected gender: ${male ? "male" : "female"} [${formatFixed1(conf)}%]`;
+  });
+  assert.deepEqual(await captureLog(() => cmdGender([file, "--landmarks", sp68], { net })), want);
+  const json = JSON.parse((await captureLog(() => cmdGender([file, "--landmarks", sp68, "--json"], { net })))[0]);
+  assert.equal(json.length, 2);
+  json.forEach((e: any, i: number) => {
+    assert.deepEqual(e.face, g.faces[i].rect);
+    assert.ok(Math.abs(e.probabilities.female - g.faces[i].gender_v1_softmax[0]) < 1e-5);
+  });
+  assert.equal(formatFixed1(99.25), "99.2"); // printf's exact ties go to even
+  assert.equal(formatFixed1(99.75), "99.8");
+  assert.equal(formatFixed1(0.05), "0.1"); // 0.05 is slightly above the tie in binary
+});

@@ -30,7 +30,28 @@ export const GENDER_USAGE = `dlib-face gender PATH... [options]     gender of ea
   --test-folders FEMALE_DIR MALE_DIR   classify two labelled folders, print counts and accuracy
   --landmarks NAME|FILE      v1 only: shape predictor (default shape_predictor_5_face_landmarks)
   --detector hog|cnn, --detector-model NAME|FILE, --upsample N     v1 only: face detection
-  --json                     [{"file","label","probability","probabilities":{"female","male"}}] (v1 adds "face")`;
+  --json                     [{"file","label","probability","probabilities":{"female","male"}}] (v1 adds "face")
+Text output: ResNet-34: 'file:PATH P: LABEL' per image (GenderModelClassifier); v1: 'face#I - detected gender:
+LABEL [P%]' per face (dnn_gender_classifier_v1_ex; 'PATH: ' in front when several files are given).`;
+
+/**
+ * `x` as C++ prints it with std::fixed and setprecision(1): the exact binary value rounded to one decimal, exact
+ * ties to even (glibc printf).
+ */
+export function formatFixed1(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  const exact = Math.abs(x).toFixed(60); // exact decimal expansion for |x| < 1e21
+  const dot = exact.indexOf(".");
+  const rest = exact.slice(dot + 2);
+  if (/^50*$/.test(rest)) {
+    const intPart = exact.slice(0, dot), d = Number(exact[dot + 1]);
+    let tenths = BigInt(intPart) * 10n + BigInt(d);
+    if (d % 2 === 1) tenths += 1n; // tie: to even
+    const sgn = x < 0 ? "-" : "";
+    return `${sgn}${tenths / 10n}.${tenths % 10n}`;
+  }
+  return x.toFixed(1);
+}
 
 const IMAGE_EXT = new Set([".jpg", ".jpeg", ".png"]);
 
@@ -62,7 +83,7 @@ interface Entry {
 
 type Classifier = (file: string) => Promise<{ entries: Entry[]; lines: string[] }>;
 
-async function makeClassifier(v: Record<string, unknown>, preloaded?: Network): Promise<{ classify: Classifier; kind: "resnet34" | "v1"; net: Network }> {
+async function makeClassifier(v: Record<string, unknown>, preloaded?: Network, multi = true): Promise<{ classify: Classifier; kind: "resnet34" | "v1"; net: Network }> {
   let net: Network;
   if (preloaded) net = preloaded;
   else {
@@ -100,6 +121,7 @@ async function makeClassifier(v: Record<string, unknown>, preloaded?: Network): 
       const dm = await resolveModel(v["detector-model"] as string);
       hog = loadHogDetector(dm.bytes, dm.name);
     }
+    const prefix = (file: string) => (multi ? `${file}: ` : "");
     const classify: Classifier = async (file) => {
       const img = await loadImage(file);
       const faces = await detectFaces(img, { detector, upsample, cnn, hog });
@@ -108,9 +130,8 @@ async function makeClassifier(v: Record<string, unknown>, preloaded?: Network): 
         file, label: r.labelName, probability: r.probability, probabilities: r.probabilities,
         face: { left: faces[i].left, top: faces[i].top, right: faces[i].right, bottom: faces[i].bottom },
       }));
-      const lines = entries.length
-        ? entries.map((e, i) => `file:${file} face:${i} [${e.face!.left}, ${e.face!.top}, ${e.face!.right}, ${e.face!.bottom}] ${formatG6(e.probability)}: ${e.label}`)
-        : [`file:${file} no faces found`];
+      // dnn_gender_classifier_v1_ex's line; the path is put in front when several files are given
+      const lines = res.map((r, i) => `${prefix(file)}face#${i} - detected gender: ${r.labelName} [${formatFixed1(Math.fround(r.probability * 100))}%]`);
       return { entries, lines };
     };
     return { classify, kind: "v1", net };
@@ -156,22 +177,27 @@ export async function cmdGender(argv: string[], deps: { net?: Network } = {}): P
     const total = stats.female.total + stats.male.total, correct = stats.female.correct + stats.male.correct;
     if (v.json) {
       console.log(JSON.stringify({
+        female_examples: femaleFiles.length, male_examples: maleFiles.length,
         female: { ...stats.female, accuracy: acc(stats.female.correct, stats.female.total) },
         male: { ...stats.male, accuracy: acc(stats.male.correct, stats.male.total) },
-        total, correct, accuracy: acc(correct, total), no_face: noFace, results: entries,
+        num_right: correct, num_wrong: total - correct, accuracy: acc(correct, total), no_face: noFace, results: entries,
       }));
     } else {
-      for (const k of ["female", "male"] as const) {
-        console.log(`${k}: ${stats[k].correct} of ${stats[k].total} correct, accuracy: ${formatG6(acc(stats[k].correct, stats[k].total))}`);
-      }
-      console.log(`total: ${correct} of ${total} correct, accuracy: ${formatG6(acc(correct, total))}`);
+      // dnn_gender_classifier_v1_ex --test-folders prints these lines (its progress bars go to stderr here)
+      console.log(`female examples: ${femaleFiles.length}`);
+      console.log(`male examples: ${maleFiles.length}`);
+      console.log("");
+      console.log(`testing num_right: ${correct}`);
+      console.log(`testing num_wrong: ${total - correct}`);
+      console.log(`testing accuracy:  ${formatG6(correct / (total || NaN))}`);
+      for (const k of ["female", "male"] as const) console.log(`${k}: ${stats[k].correct} of ${stats[k].total} right (${formatG6(acc(stats[k].correct, stats[k].total))})`);
       if (kind === "v1") console.log(`images without a face: ${noFace}`);
     }
     return;
   }
   const files = await expandImagePaths(positionals);
   if (files.length === 0) throw new UsageError("gender needs at least one image or folder");
-  const { classify } = await makeClassifier(v, deps.net);
+  const { classify } = await makeClassifier(v, deps.net, files.length > 1);
   const bar = progress(files.length, "gender");
   const all: Entry[] = [];
   for (const f of files) {
