@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fixture, hasFixtures, readJson, readPngRgb, repoRoot } from "./fixtures.ts";
 import { loadNetwork, softmaxF32, type Network } from "../src/nn/network.ts";
 import { readSource } from "../src/dlib/source.ts";
+import { forwardPyramid, runMmod } from "../src/face/mmod.ts";
 import { parseNetDefinition } from "../src/dlib/netdef.ts";
 import type { NetType } from "../src/dlib/nettype.ts";
 
@@ -53,14 +54,11 @@ for (const f of traces) {
   const name = f.replace(/\.json$/, "");
   test(`trace ${name}`, async (t) => {
     const g = readJson(join(traceDir, f));
-    if (g.input.shape[2] !== 150 && g.input.shape[2] !== 32) {
-      t.skip("pyramid-input (MMOD) trace: checked by the detector tests");
-      return;
-    }
     const type = typeFor(name);
     const n = await net(modelPath(g.model), type);
     const img = await readPngRgb(fixture("golden", g.input_png));
-    const r = n.forwardSync([img], { trace: true });
+    // pyramid inputs (MMOD) run on dlib's tiled pyramid tensor
+    const r = n.input.type === "input_rgb_image_pyramid" ? forwardPyramid(n, img, { trace: true }).result : n.forwardSync([img], { trace: true });
     const tr = r.trace![0];
     const random = name.startsWith("gender_resnet34_random");
     // input tensor
@@ -88,6 +86,12 @@ for (const f of traces) {
       for (let i = 0; i < d.length; i++) m = Math.max(m, Math.abs(out[i] - d[i]));
       assert.ok(m <= 1e-4, `descriptor max |Δ| ${m}`);
       t.diagnostic(`worst layer rel diff ${worst.toExponential(2)}, descriptor max |Δ| ${m.toExponential(2)}`);
+    } else if (g.output.detections) {
+      const dets = runMmod(n, img);
+      assert.deepEqual(dets.map((d) => [d.rect, d.label]), g.output.detections.map((d: { rect: unknown; label: string }) => [d.rect, d.label]));
+      const dc = Math.max(0, ...dets.map((d, i) => Math.abs(d.confidence - g.output.detections[i].confidence)));
+      assert.ok(dc <= 1e-4, `confidence max |Δ| ${dc}`);
+      t.diagnostic(`worst layer rel diff ${worst.toExponential(2)}, ${dets.length} detections, confidence max |Δ| ${dc.toExponential(2)}`);
     } else if (g.output.label !== undefined) {
       const p = softmaxF32(out);
       let arg = 0;
