@@ -32,3 +32,31 @@ export function sp_accumulate_ref(shape: usize, leaves: usize, idx: usize, ntree
     }
   }
 }
+
+/**
+ * One cascade level after its feature pixels are known: for each tree t < ntrees walk from the root, going to
+ * the left child (2i+1) when feats[idx1[s]] − feats[idx2[s]] > thresh[s] (f32) and to the right child (2i+2)
+ * otherwise, until past the tree's splits; the leaf is leafOff[t] + (node − nsplits) (u32, in units of dim
+ * f32) and is written to idxOut[t]. Then all leaves are added to `shape` in tree order (sp_accumulate).
+ * Tree t's splits are s in [splitOff[t], splitOff[t+1]) (u32). Bit-identical to the scalar traversal +
+ * sp_accumulate. (Walking every tree first keeps the leaf loads back to back, which is faster than
+ * interleaving walks and adds.)
+ */
+export function sp_cascade(
+  feats: usize, idx1: usize, idx2: usize, thresh: usize, splitOff: usize, leafOff: usize, ntrees: i32,
+  leaves: usize, shape: usize, dim: i32, idxOut: usize,
+): void {
+  for (let t = 0; t < ntrees; t++) {
+    const base = load<u32>(splitOff + (<usize>t << 2));
+    const ns = load<u32>(splitOff + (<usize>(t + 1) << 2)) - base;
+    let n: u32 = 0;
+    while (n < ns) {
+      const k = <usize>(base + n) << 2;
+      const a = load<f32>(feats + (<usize>load<u32>(idx1 + k) << 2));
+      const b = load<f32>(feats + (<usize>load<u32>(idx2 + k) << 2));
+      n = 2 * n + 2 - <u32>(a - b > load<f32>(thresh + k));
+    }
+    store<u32>(idxOut + (<usize>t << 2), load<u32>(leafOff + (<usize>t << 2)) + n - ns);
+  }
+  sp_accumulate(shape, leaves, idxOut, ntrees, dim);
+}

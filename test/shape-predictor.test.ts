@@ -109,14 +109,21 @@ test("5-point toy model: every golden face, float within 1e-3 px, integers exact
   const p = needFixture(t, "models", "shape_predictor_5_toy.dat");
   if (!p) return;
   const sp = ShapePredictor.fromBytes(readFileSync(p), p);
-  const spw = await ShapePredictor.load(readFileSync(p), p, { kernels: await createKernels() });
-  assert.ok(spw.usesWasm);
+  const kernels = await createKernels();
+  assert.equal(typeof kernels.exports["sp_cascade"], "function", "kernels.wasm lacks sp_cascade: npm run build:wasm");
+  // a kernels object without sp_cascade exercises the sp_accumulate-only path
+  const noCascade = Object.create(kernels);
+  noCascade.exports = { ...kernels.exports, sp_cascade: undefined };
+  const spa = new ShapePredictor(readShapePredictor(readFileSync(p), p), { kernels: noCascade });
+  const spw = await ShapePredictor.load(readFileSync(p), p, { kernels });
+  assert.ok(spw.usesWasm && spa.usesWasm);
   const info = describeShapePredictor(sp);
   assert.deepEqual(
     [info.landmarks, info.cascades, info.treesPerCascade, info.treeDepth, info.featurePoolSize],
     [5, 6, 50, 4, 400],
   );
   const st = compareModel(sp, "landmarks5_toy", spw);
+  assert.deepEqual(compareModel(spa, "landmarks5_toy", spw), st);
   t.diagnostic(`5-point toy: ${st.faces} faces, max |diff| ${st.maxDiff.toExponential(3)} px, ${st.intMismatch} integer mismatches, ${st.not9digitEqual} points differing at 9 significant digits`);
   assert.ok(st.faces >= 100);
   assert.equal(st.intMismatch, 0);

@@ -10,8 +10,8 @@
  *   (float32); the point goes to image coordinates (double), is rounded with floor(v + 0.5), and the pixel's
  *   grey level ((r+g+b)/3, integer) is read, 0 outside the image;
  * - each tree compares float(pixel[idx1]) − float(pixel[idx2]) > thresh (true → left child) down to a leaf,
- *   whose float32 vector is added to the shape (float32 adds, in tree order; with the wasm kernels the adds
- *   run four lanes at a time in `sp_accumulate`, bit-identical);
+ *   whose float32 vector is added to the shape (float32 adds, in tree order; with the wasm kernels the trees
+ *   are walked and the adds run four lanes at a time in `sp_cascade`, bit-identical);
  * - finally every landmark is mapped to image coordinates (double); dlib's integer points are floor(v + 0.5).
  */
 import { DlibReader } from "../dlib/serialize.js";
@@ -439,13 +439,27 @@ export interface ShapePredictorOptions {
   releaseJsLeaves?: boolean;
 }
 
+interface WasmTrees {
+  idx1: number;
+  idx2: number;
+  thresh: number;
+  splitOff: number;
+  leafOff: number;
+}
+
 interface WasmState {
   kernels: Kernels;
   accumulate: (shape: number, leaves: number, idx: number, ntrees: number, dim: number) => void;
+  /** sp_cascade (traversal + accumulation in one call) when the module has it */
+  cascade: ((...args: number[]) => void) | null;
   leavesPtr: number;
   /** byte offset of each cascade's leaves */
   cascadePtr: number[];
+  treesPtr: number;
+  trees: WasmTrees[];
+  scratchPtr: number;
   shapePtr: number;
+  featsPtr: number;
   idxPtr: number;
   i32: Int32Array | null;
 }
@@ -476,37 +490,68 @@ export class ShapePredictor {
     this.feats = new Float32Array(maxFeats);
     this.leafIdx = new Int32Array(maxTrees);
     const k = opts.kernels;
-    if (k && typeof k.exports["sp_accumulate"] === "function") this.upload(k, maxTrees, opts.releaseJsLeaves ?? false);
+    if (k && typeof k.exports["sp_accumulate"] === "function") this.upload(k, maxTrees, maxFeats, opts.releaseJsLeaves ?? false);
   }
 
-  private upload(k: Kernels, maxTrees: number, release: boolean): void {
+  private upload(k: Kernels, maxTrees: number, maxFeats: number, release: boolean): void {
     const dim = this.model.initialShape.length;
+    const al = (bytes: number) => (bytes + 15) & ~15;
     let total = 0;
+    let treeBytes = 0;
     for (const c of this.model.cascades) {
       if (c.leafValues.length !== c.leafOffset[c.numTrees]! * dim) {
         throw new Error("ShapePredictor: the model's leaf values were released by another predictor");
       }
       total += c.leafValues.length;
+      treeBytes += 3 * al(c.splitIdx1.length * 4) + 2 * al((c.numTrees + 1) * 4);
     }
     const arena = k.arena;
     const leavesPtr = arena.allocF32(Math.max(1, total));
-    const shapePtr = arena.alloc(dim * 4 + maxTrees * 4);
-    const idxPtr = shapePtr + ((dim * 4 + 15) & ~15);
+    const treesPtr = arena.alloc(Math.max(16, treeBytes));
+    const scratchPtr = arena.alloc(al(dim * 4) + al(maxFeats * 4) + al(maxTrees * 4));
+    const shapePtr = scratchPtr;
+    const featsPtr = shapePtr + al(dim * 4);
+    const idxPtr = featsPtr + al(maxFeats * 4);
     const cascadePtr: number[] = [];
+    const trees: WasmTrees[] = [];
     let off = leavesPtr;
+    let toff = treesPtr;
     const F = arena.F32;
+    const U = new Uint32Array(F.buffer);
     for (const c of this.model.cascades) {
       cascadePtr.push(off);
       F.set(c.leafValues, off >> 2);
       off += c.leafValues.byteLength;
       if (release) c.leafValues = new Float32Array(0);
+      const ns = c.splitIdx1.length;
+      const tr: WasmTrees = { idx1: toff, idx2: 0, thresh: 0, splitOff: 0, leafOff: 0 };
+      U.set(c.splitIdx1, toff >> 2);
+      toff += al(ns * 4);
+      tr.idx2 = toff;
+      U.set(c.splitIdx2, toff >> 2);
+      toff += al(ns * 4);
+      tr.thresh = toff;
+      F.set(c.splitThresh, toff >> 2);
+      toff += al(ns * 4);
+      tr.splitOff = toff;
+      U.set(c.splitOffset, toff >> 2);
+      toff += al((c.numTrees + 1) * 4);
+      tr.leafOff = toff;
+      U.set(c.leafOffset, toff >> 2);
+      toff += al((c.numTrees + 1) * 4);
+      trees.push(tr);
     }
     this.wasm = {
       kernels: k,
       accumulate: k.fn("sp_accumulate"),
+      cascade: typeof k.exports["sp_cascade"] === "function" ? k.fn("sp_cascade") : null,
       leavesPtr,
       cascadePtr,
+      treesPtr,
+      trees,
+      scratchPtr,
       shapePtr,
+      featsPtr,
       idxPtr,
       i32: null,
     };
@@ -550,7 +595,8 @@ export class ShapePredictor {
     if (!w) return;
     this.wasm = null;
     w.kernels.arena.release(w.leavesPtr);
-    w.kernels.arena.release(w.shapePtr);
+    w.kernels.arena.release(w.treesPtr);
+    w.kernels.arena.release(w.scratchPtr);
     const dim = this.model.initialShape.length;
     if (this.model.cascades.some((c) => c.leafValues.length !== c.leafOffset[c.numTrees]! * dim)) this.disposed = true;
   }
@@ -567,26 +613,28 @@ export class ShapePredictor {
     const { width: W, height: H, data } = img;
     const model = this.model;
     const init = model.initialShape;
-    const cs = this.shape;
-    cs.set(init);
-    const fv = this.feats;
-    const tf = this.tform;
+    const dim = init.length;
     const leafIdx = this.leafIdx;
+    const tf = this.tform;
     const w = this.wasm;
-    let F: Float32Array | null = null;
+    // with wasm, the shape and the feature pixel values live in wasm memory (views are valid for this call:
+    // nothing allocates in between)
+    let cs = this.shape;
+    let fv = this.feats;
     let I: Int32Array | null = null;
     if (w) {
-      F = w.kernels.arena.F32;
+      const F = w.kernels.arena.F32;
       if (!w.i32 || w.i32.buffer !== F.buffer) w.i32 = new Int32Array(F.buffer);
       I = w.i32;
-      F.set(init, w.shapePtr >> 2);
+      cs = F.subarray(w.shapePtr >> 2, (w.shapePtr >> 2) + dim);
+      fv = F.subarray(w.featsPtr >> 2, (w.featsPtr >> 2) + this.feats.length);
     }
+    cs.set(init);
     // unnormalizing_tform(rect): (0,0) → top-left, (1,1) → bottom-right
     const left = rect.left;
     const top = rect.top;
     const sx = fround(rect.right) - fround(left);
     const sy = fround(rect.bottom) - fround(top);
-    const dim = cs.length;
     for (let ci = 0; ci < model.cascades.length; ++ci) {
       const c = model.cascades[ci]!;
       similarityTransform2x2(init, cs, tf);
@@ -613,12 +661,17 @@ export class ShapePredictor {
           fv[i] = 0;
         }
       }
+      const nt = c.numTrees;
+      if (w && w.cascade) {
+        const tr = w.trees[ci]!;
+        w.cascade(w.featsPtr, tr.idx1, tr.idx2, tr.thresh, tr.splitOff, tr.leafOff, nt, w.cascadePtr[ci]!, w.shapePtr, dim, w.idxPtr);
+        continue;
+      }
       const so = c.splitOffset;
       const lo = c.leafOffset;
       const i1 = c.splitIdx1;
       const i2 = c.splitIdx2;
       const th = c.splitThresh;
-      const nt = c.numTrees;
       for (let t = 0; t < nt; ++t) {
         const base = so[t]!;
         const ns = so[t + 1]! - base;
@@ -632,7 +685,6 @@ export class ShapePredictor {
       if (w) {
         I!.set(leafIdx.subarray(0, nt), w.idxPtr >> 2);
         w.accumulate(w.shapePtr, w.cascadePtr[ci]!, w.idxPtr, nt, dim);
-        cs.set(F!.subarray(w.shapePtr >> 2, (w.shapePtr >> 2) + dim));
       } else {
         const lv = c.leafValues;
         for (let t = 0; t < nt; ++t) {
