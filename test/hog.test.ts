@@ -194,6 +194,12 @@ for (const name of IMAGES) {
   });
 }
 
+test("loadFrontalFaceDetector (async) returns the cached default detector", async () => {
+  const a = await loadFrontalFaceDetector();
+  assert.equal(a, getFrontalFaceDetector());
+  assert.equal(a.filterbanks.length, 5);
+});
+
 test("loadHogDetector on bytes gives the same detector as the bundled default", () => {
   const bytes = new Uint8Array(readFileSync(`${repoRoot}/models/frontal_face_detector.dat`));
   const a = loadHogDetector(bytes);

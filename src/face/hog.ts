@@ -347,8 +347,9 @@ export function loadHogDetector(bytes: Uint8Array, file = "<bytes>", pyramidN = 
 let defaultDetector: HogDetector | null = null;
 
 /**
- * dlib's `get_frontal_face_detector()`, read from this package's `models/frontal_face_detector.dat` (Node only;
- * elsewhere load the file yourself and use `loadHogDetector`). Cached after the first call.
+ * dlib's `get_frontal_face_detector()`, read synchronously from this package's `models/frontal_face_detector.dat`
+ * (Node ≥ 20.16, which has `process.getBuiltinModule`; elsewhere use `loadFrontalFaceDetector()` or
+ * `loadHogDetector(bytes)`). Cached after the first call.
  */
 export function getFrontalFaceDetector(): HogDetector {
   if (defaultDetector) return defaultDetector;
@@ -357,6 +358,35 @@ export function getFrontalFaceDetector(): HogDetector {
   if (!fs) throw new Error("getFrontalFaceDetector: no file system here; pass a detector from loadHogDetector(bytes)");
   const url = new URL("../../models/frontal_face_detector.dat", import.meta.url);
   defaultDetector = loadHogDetector(new Uint8Array(fs.readFileSync(url)), "frontal_face_detector.dat");
+  return defaultDetector;
+}
+
+/**
+ * Async variant of `getFrontalFaceDetector` for any runtime: reads models/frontal_face_detector.dat with node:fs
+ * (file: URLs) or fetch, and also loads the wasm kernels (`initHogWasm`) when they are not loaded yet; without
+ * them detection falls back to the (slower, identical) JavaScript reference.
+ */
+export async function loadFrontalFaceDetector(): Promise<HogDetector> {
+  if (!defaultDetector) {
+    const url = new URL("../../models/frontal_face_detector.dat", import.meta.url);
+    let bytes: Uint8Array;
+    if (url.protocol === "file:") {
+      const fs = await import("node:fs/promises");
+      bytes = new Uint8Array(await fs.readFile(url));
+    } else {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`cannot fetch ${url}: ${res.status} ${res.statusText}`);
+      bytes = new Uint8Array(await res.arrayBuffer());
+    }
+    defaultDetector = loadHogDetector(bytes, "frontal_face_detector.dat");
+  }
+  if (!hogWasm) {
+    try {
+      await initHogWasm();
+    } catch {
+      // no kernels: the JavaScript reference is used
+    }
+  }
   return defaultDetector;
 }
 
