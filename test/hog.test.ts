@@ -17,6 +17,7 @@ import {
   getFrontalFaceDetector,
   extractFhogFeaturesWasm,
   hogWasmAvailable,
+  loadFrontalFaceDetector,
   loadHogDetector,
   resizeImageBilinearWasm,
   runHogDetector,
