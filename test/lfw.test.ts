@@ -23,7 +23,7 @@ import type { RgbImage } from "../src/image/types.js";
 // ---------- independent, brute-force versions of every number ----------
 
 function bfAccuracy(p: readonly ScoredPair[], t: number) {
-  const ok = (x: ScoredPair) => (x.same ? x.distance < t : x.distance >= t);
+  const ok = (x: ScoredPair) => (x.same ? x.distance < t : x.distance > t);
   const frac = (xs: readonly ScoredPair[]) => xs.filter(ok).length / xs.length;
   return { all: frac(p), pos: frac(p.filter((x) => x.same)), neg: frac(p.filter((x) => !x.same)) };
 }
@@ -94,7 +94,7 @@ test("metrics equal brute-force computations (random distances with ties)", () =
     }
     if (!pairs.some((p) => p.same) || pairs.every((p) => p.same)) continue;
     const same = pairs.filter((p) => p.same).map((p) => p.distance), diff = pairs.filter((p) => !p.same).map((p) => p.distance);
-    for (const t of [0.5, 0.6, 0.64, 0.7]) {
+    for (const t of [0.5, 0.6, 0.64, 0.7, 0.62]) { // 0.62 is one of the quantised distances: ties at the threshold
       const a = accuracyAt(pairs, t), b = bfAccuracy(pairs, t);
       assert.equal(a.accuracy, b.all);
       assert.equal(a.pos, b.pos);
@@ -127,7 +127,9 @@ test("nearest detection to the centre; fallback box", () => {
   assert.equal(nearestToCentre([r(0, 0, 50), r(60, 60, 100), r(150, 150, 50)], 250, 250), 1);
   assert.equal(nearestToCentre([r(90, 100, 50), r(110, 100, 50)], 250, 250), 0); // tie: the first
   assert.equal(nearestToCentre([], 250, 250), -1);
-  assert.deepEqual(fallbackFaceRect(250, 250), { left: 71, top: 71, right: 178, bottom: 178 });
+  // dlib: centered_rect(get_rect(250x250 img), 100, 100) = [75, 75, 174, 174]
+  assert.deepEqual(fallbackFaceRect(250, 250), { left: 75, top: 75, right: 174, bottom: 174 });
+  assert.deepEqual(fallbackFaceRect(251, 300), { left: 75, top: 100, right: 174, bottom: 199 });
 });
 
 /** A square crop of `img` (black outside) of side s whose top-left is (x0, y0). */

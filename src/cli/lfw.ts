@@ -27,17 +27,20 @@ export const LFW_USAGE = `dlib-face lfw --pairs pairs.txt --images DIR [options]
   --model NAME|FILE          descriptor network (default dlib_face_recognition_resnet_model_v1)
   --landmarks NAME|FILE      shape predictor (default shape_predictor_5_face_landmarks)
   --jitter N                 jittered descriptors (dlib's jitter_image, N copies; default 0)
-  --threshold T              distance threshold (default 0.6): a pair is "same" when distance < T
+  --threshold T              distance threshold (default 0.6): same pairs count as right when distance < T,
+                             different pairs when distance > T (as dlib's LFW tool)
   --margin M                 printed as 'margin: M' like dlib's tool, followed by the share of pairs whose
                              distance lies within ±M of the threshold (default 0.04)
   --detector hog|cnn, --detector-model NAME|FILE, --upsample N    face detection (default hog, 0)
+  --detect-threshold T       detector adjust_threshold (default 0; dlib's LFW tool uses -0.9)
   --threads N                worker threads (default: number of CPUs, at most 8)
   --report FILE              HTML page: ROC curve and the chips of the hardest pairs
   --json                     {"threshold","margin","accuracy","pos_accuracy","neg_accuracy","fold_accuracies",
                               "mean","stddev","eer_threshold","eer_accuracy","auc","tar_at_far_1e3","no_face",
                               "pairs":[{"fold","same","a","b","distance"}]}
-One face per image: the detection nearest the image centre; with no detection, a centred square box of 0.43 of
-the shorter side is given to the shape predictor instead (counted as no_face).`;
+One face per image: the detection nearest the image centre; with no detection, a centred square box of 0.4 of
+the shorter side (100x100 on LFW's 250x250 images, dlib's tool's box) is given to the shape predictor instead
+(counted as no_face). Folds are pairs.txt's folds. Each image is embedded once.`;
 
 /** The text lines dlib's LFW tool prints, in its order, then our additions. */
 export function lfwTextLines(s: LfwSummary, noFace: number, images: number): string[] {
@@ -175,6 +178,7 @@ export async function cmdLfw(argv: string[]): Promise<void> {
     pairs: { type: "string" }, images: { type: "string" }, model: { type: "string" }, landmarks: { type: "string" },
     jitter: { type: "string" }, threshold: { type: "string" }, margin: { type: "string" }, report: { type: "string" },
     detector: { type: "string" }, "detector-model": { type: "string" }, upsample: { type: "string" }, threads: { type: "string" },
+    "detect-threshold": { type: "string" },
     worst: { type: "string" },
   });
   if (v.help) {
@@ -190,6 +194,7 @@ export async function cmdLfw(argv: string[]): Promise<void> {
     landmarks: (v.landmarks as string) ?? "shape_predictor_5_face_landmarks",
     detector, detectorModel: v["detector-model"] as string | undefined,
     upsample: num(v.upsample, "upsample", 0, { int: true, min: 0, max: 4 }),
+    detectThreshold: num(v["detect-threshold"], "detect-threshold", 0),
     jitter: num(v.jitter, "jitter", 0, { int: true, min: 0, max: 1000 }),
   };
   const threshold = num(v.threshold, "threshold", 0.6, { min: 0 });

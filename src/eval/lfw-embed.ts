@@ -1,8 +1,10 @@
 /**
  * One descriptor per LFW image: HOG (or CNN) detection, the face nearest the image centre, landmarks, the aligned
  * 150×150 chip (get_face_chip_details(shape, 150, 0.25)) and the network's descriptor (optionally jittered as dlib).
- * When no face is found the fallback is a centred square box (FALLBACK_BOX_SCALE of the shorter side) given to the
- * shape predictor as if it had been detected; such images are counted (`noFace`).
+ * When no face is found the fallback is a centred square box (FALLBACK_BOX_SCALE of the shorter side: dlib's LFW
+ * tool's 100×100 box on 250×250 images) given to the shape predictor as if it had been detected; such images are
+ * counted (`noFace`). (dlib's LFW tool instead takes the detection overlapping a given face box best, with the
+ * detector's adjust_threshold at −0.9; `detectThreshold` allows the same threshold here.)
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -16,15 +18,19 @@ import { detectFaces, faceChips, faceDescriptors, faceLandmarks, type DetectorKi
 import { lfwImageStem, type LfwImageRef } from "./lfw.js";
 
 /**
- * Side of the fallback box as a fraction of min(width, height): 0.43 gives 107 px on LFW's 250×250 images, about the
- * size of dlib's HOG detections there (LFW images are centred on the face).
+ * Side of the fallback box as a fraction of min(width, height): 0.4 gives the 100×100 box of dlib's LFW test tool
+ * (`centered_rect(get_rect(img), 100, 100)`) on LFW's 250×250 images, which are centred on the face.
  */
-export const FALLBACK_BOX_SCALE = 0.43;
+export const FALLBACK_BOX_SCALE = 0.4;
 
-/** Centred square fallback box for an image without a detection (inclusive rect). */
+/**
+ * The fallback box for an image without a detection: dlib's centered_rect(get_rect(img), s, s) with
+ * s = round(0.4·min(width, height)): centre ((w−1+1)/2, (h−1+1)/2) in integer division, left = cx − s/2.
+ */
 export function fallbackFaceRect(width: number, height: number): Rect {
   const side = Math.max(1, Math.round(Math.min(width, height) * FALLBACK_BOX_SCALE));
-  const left = Math.floor((width - side) / 2), top = Math.floor((height - side) / 2);
+  const cx = Math.floor(width / 2), cy = Math.floor(height / 2);
+  const left = cx - Math.floor(side / 2), top = cy - Math.floor(side / 2);
   return { left, top, right: left + side - 1, bottom: top + side - 1 };
 }
 
@@ -59,6 +65,8 @@ export interface LfwEmbedOptions {
   upsample?: number;
   hog?: HogDetector;
   cnn?: Network;
+  /** detector adjust_threshold (default 0; dlib's LFW tool uses −0.9) */
+  detectThreshold?: number;
   /** dlib jitter count (default 0: none) */
   jitter?: number;
 }
@@ -77,7 +85,7 @@ export interface LfwEmbedding {
 
 /** The descriptor of one decoded image (see the module comment). */
 export async function embedLfwImage(img: RgbImage, o: LfwEmbedOptions): Promise<LfwEmbedding> {
-  const faces = await detectFaces(img, { detector: o.detector, upsample: o.upsample, hog: o.hog, cnn: o.cnn });
+  const faces = await detectFaces(img, { detector: o.detector, upsample: o.upsample, hog: o.hog, cnn: o.cnn, threshold: o.detectThreshold ?? 0 });
   const i = nearestToCentre(faces, img.width, img.height);
   const rect = i >= 0 ? { left: faces[i].left, top: faces[i].top, right: faces[i].right, bottom: faces[i].bottom } : fallbackFaceRect(img.width, img.height);
   const [shape] = faceLandmarks(img, [rect], o.sp);

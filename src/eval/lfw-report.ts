@@ -77,7 +77,7 @@ export function lfwReportHtml(
   const marks = [{ ...at(s.threshold), label: `t=${s.threshold}` }, { ...at(s.eerThreshold), label: `EER t=${formatG6(s.eerThreshold)}` }];
   const row = (k: string, v: string) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
   const chip = (img: RgbImage | undefined, title: string) => (img ? `<img src="${imageDataUrl(img)}" title="${esc(title)}" width="120" height="120">` : `<span class="nochip">no chip</span>`);
-  const wrong = (p: ReportPair) => (p.same ? p.distance >= s.threshold : p.distance < s.threshold);
+  const wrong = (p: ReportPair) => (p.same ? p.distance >= s.threshold : p.distance <= s.threshold);
   const pairBlock = (p: ReportPair) => `<div class="pair${wrong(p) ? " wrong" : ""}"><div>${chip(p.chipA, p.a)}${chip(p.chipB, p.b)}</div><div class="cap">d = ${p.distance.toFixed(4)} (fold ${p.fold + 1}) ${wrong(p) ? "<b>wrong</b>" : "right"}<br>${esc(p.a)}<br>${esc(p.b)}</div></div>`;
   const parts: string[] = [];
   parts.push(`<!doctype html><html><head><meta charset="utf-8"><title>dlib-face LFW evaluation</title><style>
@@ -104,7 +104,7 @@ table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left;border-bot
   parts.push(row("images without a detected face (centred fallback box)", String(meta.noFace)));
   parts.push(`</table>`);
   parts.push(`<h2>ROC</h2><div class="rocs">${rocSvg(same, diff, { mark: marks })}${rocSvg(same, diff, { log: true, mark: marks })}</div>`);
-  parts.push(`<h2>Hardest different-person pairs (smallest distances; below the threshold = false match, red)</h2><div class="pairs">${worst.falseMatches.map(pairBlock).join("") || "none"}</div>`);
+  parts.push(`<h2>Hardest different-person pairs (smallest distances; at or below the threshold = false match, red)</h2><div class="pairs">${worst.falseMatches.map(pairBlock).join("") || "none"}</div>`);
   parts.push(`<h2>Hardest same-person pairs (largest distances; at or above the threshold = false non-match, red)</h2><div class="pairs">${worst.falseNonMatches.map(pairBlock).join("") || "none"}</div>`);
   parts.push(`</body></html>`);
   return parts.join("\n");

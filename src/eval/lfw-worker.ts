@@ -15,6 +15,8 @@ export interface LfwWorkerConfig {
   detector: "hog" | "cnn";
   detectorModel?: string;
   upsample: number;
+  /** detector adjust_threshold (default 0) */
+  detectThreshold?: number;
   jitter: number;
 }
 
@@ -32,7 +34,7 @@ export async function loadLfwModels(c: LfwWorkerConfig): Promise<LfwEmbedOptions
     const d = await resolveModel(c.detectorModel);
     hog = loadHogDetector(d.bytes, d.name);
   }
-  return { net, sp, detector: c.detector, upsample: c.upsample, hog, cnn, jitter: c.jitter };
+  return { net, sp, detector: c.detector, upsample: c.upsample, detectThreshold: c.detectThreshold ?? 0, hog, cnn, jitter: c.jitter };
 }
 
 if (parentPort && workerData?.lfwWorker) {

@@ -1,7 +1,8 @@
 /**
  * LFW face verification protocol (Labeled Faces in the Wild, `pairs.txt`) and the numbers dlib's LFW test tool
  * prints (`dlib_face_recognition_resnet_model_v1_lfw_test`), as pure functions of the pair distances:
- * accuracy at a distance threshold (a pair is called "same" when distance < threshold), per-fold accuracy, mean and
+ * accuracy at a distance threshold (same pairs right when distance < threshold, different pairs when distance >
+ * threshold), per-fold accuracy, mean and
  * sample standard deviation over folds (dlib's running_stats), the equal-error-rate threshold (dlib's
  * equal_error_rate) and its accuracy; plus ROC AUC, TAR at FAR 1e-3 and the share of pairs near the threshold.
  */
@@ -106,11 +107,14 @@ export interface ScoredPair {
   distance: number;
 }
 
-/** Accuracy at `threshold`: same pairs correct when distance < threshold, different pairs when >= threshold. */
+/**
+ * Accuracy at `threshold` as dlib's LFW tool counts it: a same pair is right when distance < threshold, a different
+ * pair when distance > threshold (a distance exactly at the threshold is wrong either way). Means of 0/1 values.
+ */
 export function accuracyAt(pairs: readonly ScoredPair[], threshold: number): { accuracy: number; pos: number; neg: number } {
   const all = new RunningStats(), pos = new RunningStats(), neg = new RunningStats();
   for (const p of pairs) {
-    const ok = p.same ? p.distance < threshold : p.distance >= threshold;
+    const ok = p.same ? p.distance < threshold : p.distance > threshold;
     all.add(ok ? 1 : 0);
     (p.same ? pos : neg).add(ok ? 1 : 0);
   }
