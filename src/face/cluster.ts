@@ -100,29 +100,32 @@ export function chineseWhispers(edges: readonly Edge[], numNodes?: number, opts:
   const labels = new Array<number>(n);
   for (let i = 0; i < n; ++i) labels[i] = i;
 
-  const candLabel: number[] = [];
-  const candSum: number[] = [];
+  // per-label vote sums (dlib: a std::map<label, double> starting at 0.0, summed in edge order)
+  const sums = new Float64Array(n);
+  const stamp = new Float64Array(n).fill(-1);
+  const touched = new Int32Array(n);
   const total = n * iterations;
   for (let it = 0; it < total; ++it) {
     const idx = rng.getRandom64bitNumberMod(n);
-    candLabel.length = 0;
-    candSum.length = 0;
+    let nt = 0;
     for (let e = begin[idx]!; e < end[idx]!; ++e) {
       const l = labels[dst[e]!]!;
-      const k = candLabel.indexOf(l);
-      if (k < 0) { candLabel.push(l); candSum.push(w[e]!); }
-      else candSum[k] = candSum[k]! + w[e]!;
+      if (stamp[l] !== it) {
+        stamp[l] = it;
+        sums[l] = 0;
+        touched[nt++] = l;
+      }
+      sums[l] = sums[l]! + w[e]!;
     }
+    // largest sum wins; scanning labels in increasing order with a strict '>', ties go to the smallest label
     let bestScore = -Infinity;
     let bestLabel = labels[idx]!;
-    let bestKey = Infinity; // smallest label among equal best sums
-    for (let k = 0; k < candLabel.length; ++k) {
-      const s = candSum[k]!;
-      const l = candLabel[k]!;
-      if (s > bestScore || (s === bestScore && s !== -Infinity && l < bestKey)) {
-        bestScore = s;
+    for (let k = 0; k < nt; ++k) {
+      const l = touched[k]!;
+      const sc = sums[l]!;
+      if (sc > bestScore || (sc === bestScore && sc !== -Infinity && l < bestLabel)) {
+        bestScore = sc;
         bestLabel = l;
-        bestKey = l;
       }
     }
     labels[idx] = bestLabel;
