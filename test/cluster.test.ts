@@ -132,3 +132,19 @@ test("faceDistance is dlib's float32 length; compareFaces; FaceIndex", () => {
   assert.deepEqual([...idx.descriptor(3)], [1, 1]);
   assert.equal(new FaceIndex().identify([1]).label, null);
 });
+
+test("FaceIndex.query distances equal faceDistance exactly (128-d)", () => {
+  const r = new DlibRand("index");
+  const idx = new FaceIndex();
+  const descs: Float32Array[] = [];
+  for (let i = 0; i < 200; ++i) {
+    const d = Float32Array.from({ length: 128 }, () => r.getRandomGaussian() * 0.1);
+    descs.push(d);
+    idx.add(d, `p${i % 17}`);
+  }
+  const q = Float32Array.from({ length: 128 }, () => r.getRandomGaussian() * 0.1);
+  const all = idx.query(q, 200);
+  const want = descs.map((d, i) => ({ i, d: faceDistance(d, q) })).sort((a, b) => a.d - b.d || a.i - b.i);
+  assert.deepEqual(all.map((m) => [m.index, m.distance]), want.map((w) => [w.i, w.d]));
+  assert.deepEqual(idx.query(q, 5), all.slice(0, 5));
+});

@@ -124,8 +124,15 @@ export class FaceIndex {
     const kk = Math.max(0, Math.min(k | 0, n));
     const best: FaceMatch[] = [];
     const q = this.dim;
+    const data = this.data;
     for (let i = 0; i < n; ++i) {
-      const d = faceDistance(this.data.subarray(i * q, (i + 1) * q), descriptor);
+      // faceDistance(entry i, descriptor), inlined over the flat storage
+      let acc = 0;
+      for (let j = 0, o = i * q; j < q; ++j, ++o) {
+        const dd = fround(data[o]! - descriptor[j]!);
+        acc = fround(acc + fround(dd * dd));
+      }
+      const d = fround(Math.sqrt(acc));
       if (best.length === kk && !(d < best[kk - 1]!.distance)) continue;
       let pos = best.length;
       while (pos > 0 && d < best[pos - 1]!.distance) pos--;
