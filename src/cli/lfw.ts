@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import { parse, num, progress, UsageError } from "./args.js";
 import { parseLfwPairs, summarizeLfw, lfwImageStem, type LfwImageRef, type LfwSummary } from "../eval/lfw.js";
 import { lfwImagePath, embedLfwFile, type LfwEmbedding } from "../eval/lfw-embed.js";
-import { loadLfwModels, type LfwWorkerConfig } from "../eval/lfw-worker.js";
+import { loadLfwModels, resolveLfwModels, type LfwWorkerConfig } from "../eval/lfw-worker.js";
 import { lfwReportHtml, type ReportPair } from "../eval/lfw-report.js";
 import { formatG6 } from "../face/gender.js";
 import { faceDistance } from "../face/distance.js";
@@ -88,6 +88,8 @@ async function embedAll(files: string[], config: LfwWorkerConfig, threads: numbe
   const here = fileURLToPath(import.meta.url);
   const workerUrl = new URL(`../eval/lfw-worker${extname(here)}`, import.meta.url);
   const n = Math.min(threads, files.length);
+  // read and decompress the models once; the workers get copies of the bytes
+  config = await resolveLfwModels(config);
   let next = 0;
   const workers: Worker[] = [];
   try {

@@ -18,13 +18,28 @@ export interface LfwWorkerConfig {
   /** detector adjust_threshold (default 0) */
   detectThreshold?: number;
   jitter: number;
+  /** Already resolved (decompressed) model files, so each worker does not read and decompress them again. */
+  resolved?: { model?: ResolvedModel; landmarks?: ResolvedModel };
+}
+
+export interface ResolvedModel {
+  bytes: Uint8Array;
+  name: string;
+  type?: string;
+}
+
+/** Resolve (read, decompress) the descriptor network and the shape predictor of a config once. */
+export async function resolveLfwModels(c: LfwWorkerConfig): Promise<LfwWorkerConfig> {
+  const m = await resolveModel(c.model);
+  const s = await resolveModel(c.landmarks);
+  return { ...c, resolved: { model: { bytes: m.bytes, name: m.name, type: m.entry?.type }, landmarks: { bytes: s.bytes, name: s.name } } };
 }
 
 /** Load the models of a worker config (also used in-process when running on one thread). */
 export async function loadLfwModels(c: LfwWorkerConfig): Promise<LfwEmbedOptions> {
-  const m = await resolveModel(c.model);
-  const net = await loadNetwork(m.bytes, { name: m.name, type: m.entry?.type });
-  const s = await resolveModel(c.landmarks);
+  const r = c.resolved?.model && c.resolved.landmarks ? c.resolved : (await resolveLfwModels(c)).resolved!;
+  const m = r.model!, s = r.landmarks!;
+  const net = await loadNetwork(m.bytes, { name: m.name, type: m.type });
   const sp = ShapePredictor.fromBytes(s.bytes, s.name);
   let cnn: Network | undefined, hog: HogDetector | undefined;
   if (c.detector === "cnn") {
