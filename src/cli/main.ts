@@ -88,7 +88,7 @@ async function commonDetect(v: Record<string, unknown>, thresholdIsDetection = t
 
 async function loadLandmarks(v: Record<string, unknown>): Promise<ShapePredictor> {
   const m = await resolveModel((v.landmarks as string) ?? "shape_predictor_5_face_landmarks");
-  return ShapePredictor.fromBytes(m.bytes, m.name);
+  return ShapePredictor.load(m.bytes, m.name);
 }
 
 async function loadDescriptorNet(v: Record<string, unknown>): Promise<Network> {
