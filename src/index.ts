@@ -34,3 +34,8 @@ export { jitterImage, applyRandomColorOffset } from "./face/augment.js";
 export { REGISTRY, registryEntry, resolveModel, fetchModel, gitBlobSha1, ModelNotFoundError, ModelIntegrityError } from "./face/models.js";
 
 export { DlibFormatError, ImageDecodeError, DecompressError, NetDefinitionError, WrongNetworkError, LimitError } from "./errors.js";
+
+export { detectFacesCnn, runMmod } from "./face/mmod.js";
+export type { MmodDetection } from "./face/mmod.js";
+export { classifyGender, classifyGenderSync, classifyGenderV1, classifyGenderV1Chips, genderV1Chips, GENDER_LABELS } from "./face/gender.js";
+export type { GenderResult, GenderLabel, ClassifyGenderOptions, GenderV1Face } from "./face/gender.js";
