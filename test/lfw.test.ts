@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture, needFixture, readJson, readPngRgb } from "./fixtures.js";
@@ -149,7 +149,7 @@ test("dlib-face lfw on a small LFW-format set: every number recomputed from the 
   // the 68-point model (what the golden chips used) when installed, else the fixture's toy 5-point model
   const sp68 = process.env.DLIB_SP68 ?? "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
   const sp = existsSync(sp68) ? sp68 : needFixture(t, "models", "shape_predictor_5_toy.dat");
-  const dogs = needFixture(t, "golden", "decoded", "dogs.png");
+  const dogs = needFixture(t, "images", "dogs.jpg");
   if (!gp || !model || !sp || !dogs) return;
   const g = readJson(gp);
   const src = await readPngRgb(fixture("golden", "decoded", "bald_guys.png"));
@@ -171,8 +171,8 @@ test("dlib-face lfw on a small LFW-format set: every number recomputed from the 
     });
   });
   mkdirSync(join(dir, "images", "Dog"), { recursive: true });
-  const dogImg = await readPngRgb(dogs);
-  writeFileSync(join(dir, "images", "Dog", "Dog_0001.png"), encodePng(crop(dogImg, 0, 0, 250)));
+  // LFW's own layout: a .jpg (the fixture JPEG as is)
+  copyFileSync(dogs, join(dir, "images", "Dog", "Dog_0001.jpg"));
   // 2 folds x 8 pairs: matched pairs within a person, mismatched across people (+ the dog)
   const m = (k: number, i: number, j: number) => `${names[k]} ${i} ${j}`;
   const x = (k: number, i: number, l: number, j: number) => `${names[k]} ${i} ${names[l]} ${j}`;
@@ -192,6 +192,7 @@ test("dlib-face lfw on a small LFW-format set: every number recomputed from the 
   const ms = performance.now() - t0;
   assert.equal(run.files.length, 24 + 1, "each image embedded once");
   assert.equal(run.noFace, 1, "only the dog image has no face");
+  assert.ok(run.files.some((f) => f.endsWith("Dog/Dog_0001.jpg")));
   assert.ok(run.embeddings[run.files.findIndex((f) => f.includes("Dog_0001"))].noFace);
   assert.equal(run.pairs.length, 32);
 
