@@ -45,7 +45,7 @@ console.log(`load: ResNet-34 (84.6 MB, bz2) ${loadMs.toFixed(0)} ms, v1 ${loadV1
 
 const rng = new DlibRand();
 const quick = process.argv.includes("--quick");
-/** conv multiply-adds of one 150×150 crop, in G: Σ out_k·out_nr·out_nc·kh·kw·in_k over the 36 con layers of the
+/** conv multiply-adds of one 150×150 crop, in G: Σ out_k·out_nr·out_nc·kh·kw·in_k over the 33 con layers of the
  *  golden layer trace golden/traces/gender_resnet34_random.json (conv 7×7/2 → 72², then 35², 17², 8², 4²). */
 const GMAC_PER_CROP = 1.256288256;
 const bench = new Bench({ time: 1, iterations: quick ? 1 : 3, warmupIterations: 1 });
