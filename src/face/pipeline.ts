@@ -7,7 +7,7 @@
 import type { Point, Rect, RgbImage } from "../image/types.js";
 import { detectFacesHog, type HogDetector } from "./hog.js";
 import type { ShapePredictor, FullObjectDetection } from "./shape-predictor.js";
-import { chipDims, extractImageChips, getFaceChipDetails, type ChipDetails } from "../image/chip.js";
+import { chipDims, extractImageChip, getFaceChipDetails, type ChipDetails } from "../image/chip.js";
 import { jitterImage } from "./augment.js";
 import { DlibRand } from "./rand.js";
 import { clusterDescriptors } from "./cluster.js";
@@ -73,10 +73,14 @@ export function faceChipDetails(shapes: readonly (FullObjectDetection | readonly
   return shapes.map((s) => getFaceChipDetails("parts" in s ? s.parts : s, opts.size ?? 150, opts.padding ?? 0.25));
 }
 
-/** Aligned face chips (extract_image_chips with dlib's bilinear interpolation and pyramid step). */
+/**
+ * Aligned face chips, one `extract_image_chip` per face as dnn_face_recognition_ex does (and as Python's
+ * compute_face_descriptor does for one face). Note dlib's batched `extract_image_chips` builds its
+ * pyramid_down<2> levels over the union of all chips, so for large faces it can differ from per-face
+ * extraction; use `extractImageChips` directly for that behaviour.
+ */
 export function faceChips(img: RgbImage, shapes: readonly (FullObjectDetection | readonly Point[])[], opts: ChipOptions = {}): RgbImage[] {
-  if (shapes.length === 0) return [];
-  return extractImageChips(img, faceChipDetails(shapes, opts));
+  return faceChipDetails(shapes, opts).map((d) => extractImageChip(img, d));
 }
 
 export interface DescriptorOptions {
