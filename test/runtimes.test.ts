@@ -11,8 +11,9 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture, inCI, readJson, readPngRgb } from "./fixtures.ts";
-import { binary, bundle, chromiumPath, copyHarness, installScriptsAndNative, launchChromium, packAndInstall, parseResult, run, serve, ROOT, type Consumer } from "./runtimes/harness.ts";
+import { binary, bundle, chromiumPath, copyExample, copyHarness, freePort, installScriptsAndNative, launchChromium, packAndInstall, parseResult, run, serve, startServer, ROOT, type Consumer } from "./runtimes/harness.ts";
 import { bunzip2 } from "../src/dlib/bzip2.ts";
+import { pathToFileURL } from "node:url";
 
 const IMAGE = "HiranoShow.png"; // 316×292 PNG, one face (HOG upsample 0)
 const TOL = 1e-4;
@@ -219,5 +220,163 @@ test("headless Chromium: bundled page, model from a URL", async (t) => {
   } finally {
     await browser.close();
     server.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// examples/: each is copied to a temp folder, the packed tarball installed into it, and run as its README says.
+// Landmarks there come from the 5-point toy predictor (fixtures; dlib's real 5-point model is not a fixture),
+// so the expected numbers are computed here in Node, in-process, with the same installed package and models.
+
+interface Expected { rects: number[][]; descriptors: Float32Array[] }
+async function nodeExpected(s: Setup, imagePaths: string[]): Promise<{ perImage: Expected[]; labels: number[]; numClusters: number }> {
+  const modelPath = s.model;
+  const { clusterFaces, decodeImage, detectFaces, faceChips, faceDescriptors, loadHogDetector, loadNetwork, loadShapePredictor } =
+    await import(pathToFileURL(join(s.c.dir, "node_modules/dlib-face-wasm/dist/entry/node.js")).href);
+  const hog = loadHogDetector(readFileSync(fixture("models", "frontal_face_detector.dat")));
+  const predictor = await loadShapePredictor(readFileSync(fixture("models", "shape_predictor_5_toy.dat")));
+  const net = await loadNetwork(new Uint8Array(readFileSync(modelPath)));
+  const perImage: Expected[] = [];
+  for (const p of imagePaths) {
+    const img = decodeImage(readFileSync(p));
+    const faces: any[] = await detectFaces(img, { hog });
+    const shapes = faces.map((f) => predictor.predict(img, f));
+    perImage.push({ rects: faces.map((f) => [f.left, f.top, f.right, f.bottom]), descriptors: await faceDescriptors(net, faceChips(img, shapes)) });
+  }
+  const { labels, numClusters } = clusterFaces(perImage.flatMap((e) => e.descriptors));
+  // the reference itself must still be dlib's: golden chip through the same network, after all of the above
+  const [g] = await net.forward(faceChips(decodeImage(readFileSync(fixture("images", IMAGE))), [s.landmarks.map(([x, y]) => ({ x, y }))]));
+  const gd = s.golden.faces[0].descriptor_resnet_q8 as number[];
+  const md = Math.max(...gd.map((v, i) => Math.abs(v - g[i])));
+  assert.ok(md <= TOL, `Node reference network drifted from the golden after loading the shape predictor: ${md}`);
+  return { perImage, labels, numClusters };
+}
+
+function checkFacesJson(json: any, exp: Expected, what: string): void {
+  assert.equal(json.faces.length, exp.rects.length, `${what}: number of faces`);
+  json.faces.forEach((f: any, i: number) => {
+    assert.deepEqual([f.rect.left, f.rect.top, f.rect.right, f.rect.bottom], exp.rects[i], `${what}: face ${i} rect`);
+    assert.equal(f.descriptor.length, 128);
+    // JSON numbers of float32 values round-trip exactly
+    assert.deepEqual(Float32Array.from(f.descriptor), exp.descriptors[i], `${what}: face ${i} descriptor bits differ from Node's`);
+  });
+}
+
+async function installExample(s: Setup, name: string): Promise<string> {
+  const dir = copyExample(name, join(s.tmp, "examples", name));
+  // the example's own dependencies, with dlib-face-wasm from the packed tarball
+  const r = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", s.c.tarball], { cwd: dir, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, `npm install in examples/${name}: ${r.stderr.slice(-3000)}`);
+  return dir;
+}
+
+test("examples/cloudflare-worker: wrangler dev with models in local R2; POST an image → faces + descriptors", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const dir = await installExample(s, "cloudflare-worker");
+  const wrangler = join(ROOT, "node_modules/.bin/wrangler"); // the example pins the same wrangler 4.86.0
+  const env = { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+  const persist = join(dir, ".wrangler/state");
+  const put = async (key: string, file: string) => {
+    const r = await run(wrangler, ["r2", "object", "put", `dlib-face-models/${key}`, "--file", file, "--local", "--persist-to", persist], { cwd: dir, env, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `wrangler r2 object put ${key}: ${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
+  };
+  await put("frontal_face_detector.dat", fixture("models", "frontal_face_detector.dat"));
+  await put("shape_predictor_5_face_landmarks.dat", fixture("models", "shape_predictor_5_toy.dat"));
+  await put("dlib_face_recognition_resnet_model_v1.dat", s.model);
+  const [port, inspector] = [await freePort(), await freePort()];
+  const srv = startServer(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", persist], { cwd: dir, env });
+  try {
+    await srv.waitFor(`http://127.0.0.1:${port}/`, 90_000);
+    const images = [fixture("images", IMAGE), fixture("images", "2009_004587.jpg")];
+    const exp = await nodeExpected(s, images);
+    for (const [i, p] of images.entries()) {
+      const t0 = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: readFileSync(p) });
+      const json: any = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(json));
+      checkFacesJson(json, exp.perImage[i], `worker ${p}`);
+      t.diagnostic(`cloudflare-worker ${p.split("/").pop()}: ${json.faces.length} faces, ${(performance.now() - t0).toFixed(0)} ms${i === 0 ? " (cold: models from R2)" : ""}`);
+    }
+    const bad = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "not an image" });
+    assert.equal(bad.status, 400);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("examples/deno: deno serve endpoint; POST an image → faces + descriptors", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const s = await setup();
+  const dir = await installExample(s, "deno");
+  const models = join(dir, "models");
+  mkdirSync(models, { recursive: true });
+  copyFileSync(fixture("models", "shape_predictor_5_toy.dat"), join(models, "shape_predictor_5_face_landmarks.dat"));
+  copyFileSync(s.model, join(models, "dlib_face_recognition_resnet_model_v1.dat"));
+  const port = await freePort();
+  const srv = startServer(binary("deno"), ["serve", "--allow-read", "--allow-env", "--allow-net", "--host", "127.0.0.1", "--port", String(port), "main.ts"], { cwd: dir, env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
+  try {
+    await srv.waitFor(`http://127.0.0.1:${port}/`, 60_000);
+    const images = [fixture("images", IMAGE), fixture("images", "2009_004587.jpg")];
+    const exp = await nodeExpected(s, images);
+    for (const [i, p] of images.entries()) {
+      const t0 = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: readFileSync(p) });
+      const json: any = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(json));
+      checkFacesJson(json, exp.perImage[i], `deno ${p}`);
+      t.diagnostic(`deno serve ${p.split("/").pop()}: ${json.faces.length} faces, ${(performance.now() - t0).toFixed(0)} ms${i === 0 ? " (cold: models from files)" : ""}`);
+    }
+  } finally {
+    await srv.stop();
+  }
+});
+
+test("examples/browser: drop photos → faces clustered in the page (Chromium, screenshot)", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  if (!chromiumPath()) {
+    if (inCI) throw new Error("chromium is not installed (apt-get install -y chromium)");
+    return t.skip("chromium not installed");
+  }
+  const s = await setup();
+  const dir = await installExample(s, "browser");
+  const b = await run(process.execPath, ["build.mjs"], { cwd: dir });
+  assert.equal(b.code, 0, b.stderr);
+  copyFileSync(fixture("models", "shape_predictor_5_toy.dat"), join(dir, "models/shape_predictor_5_face_landmarks.dat"));
+  copyFileSync(s.model, join(dir, "models/dlib_face_recognition_resnet_model_v1.dat"));
+  const port = await freePort();
+  const srv = startServer(process.execPath, ["serve.mjs"], { cwd: dir, env: { PORT: String(port) } });
+  const photos = ["HiranoShow.png", "KamioFuju.png", "KitamutaTakumi.png", "MinakamiKouji.png", "NakagawaTaishi.png", "2009_004587.jpg", "bald_guys.jpg"].map((f) => fixture("images", f));
+  const browser = await launchChromium();
+  try {
+    await srv.waitFor(`http://127.0.0.1:${port}/`);
+    const exp = await nodeExpected(s, photos);
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(`${r.method()} ${r.url()}`));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => document.body.dataset.state === "ready" || document.body.dataset.state === "error", null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), "ready", await page.textContent("#status") ?? "");
+    const t0 = performance.now();
+    await page.setInputFiles("#files", photos);
+    await page.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: 180_000 });
+    const ms = performance.now() - t0;
+    const got: any = await page.evaluate(() => (window as any).__clusters);
+    assert.deepEqual(errors, []);
+    assert.equal(got.faces.length, exp.labels.length, "number of faces found in the page");
+    assert.equal(got.numClusters, exp.numClusters, "number of clusters");
+    assert.deepEqual(got.labels, exp.labels, "cluster labels differ from Node's");
+    assert.equal(await page.locator(".cluster").count(), exp.numClusters);
+    assert.equal(await page.locator(".cluster canvas").count(), exp.labels.length);
+    // nothing uploaded: only GETs of the page's own files and models
+    assert.deepEqual(requests.filter((r) => !r.startsWith("GET ") || !r.includes(`127.0.0.1:${port}/`)), []);
+    const shot = process.env.BROWSER_EXAMPLE_SCREENSHOT ?? join(s.tmp, "browser-example.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    t.diagnostic(`browser example: ${got.faces.length} faces in ${photos.length} photos, ${got.numClusters} clusters, ${(ms / 1000).toFixed(1)} s in the page; screenshot ${shot}`);
+  } finally {
+    await browser.close();
+    await srv.stop();
   }
 });

@@ -138,3 +138,61 @@ export async function launchChromium() {
 }
 
 export { spawnSync };
+
+/** A free TCP port on 127.0.0.1 (bound and released; good enough for a test). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/**
+ * Starts a long-running command in its own process group; `stop()` signals that group only.
+ * `waitFor(url)` polls until the URL answers (any HTTP status) or the process exits.
+ */
+export function startServer(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let log = "";
+  child.stdout!.on("data", (d) => (log += d));
+  child.stderr!.on("data", (d) => (log += d));
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  return {
+    log: () => log,
+    async waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+      const t0 = Date.now();
+      for (;;) {
+        if (exited) throw new Error(`${cmd} exited before serving:\n${log.slice(-3000)}`);
+        try { await fetch(url); return; } catch { /* not up yet */ }
+        if (Date.now() - t0 > timeoutMs) throw new Error(`${cmd} did not serve ${url} within ${timeoutMs} ms:\n${log.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async stop(): Promise<void> {
+      if (exited || child.pid === undefined) return;
+      const done = new Promise<void>((r) => child.once("exit", () => r()));
+      try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ }
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, 5000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Copies an example folder (without node_modules/dist/models/.wrangler) into `dest`. */
+export function copyExample(name: string, dest: string): string {
+  const src = join(ROOT, "examples", name);
+  const skip = new Set(["node_modules", "dist", "models", ".wrangler", "out"]);
+  const walk = (from: string, to: string) => {
+    mkdirSync(to, { recursive: true });
+    for (const e of readdirSync(from, { withFileTypes: true })) {
+      if (skip.has(e.name)) continue;
+      if (e.isDirectory()) walk(join(from, e.name), join(to, e.name));
+      else copyFileSync(join(from, e.name), join(to, e.name));
+    }
+  };
+  walk(src, dest);
+  return dest;
+}
