@@ -80,12 +80,19 @@ function checkResult(s: Setup, r: any, t: { diagnostic(m: string): void }): void
     assert.equal(r.descriptorHex, node.descriptorHex, `${r.runtime}: descriptor bits differ from Node's`);
   }
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+  if (r.runtime !== "workerd") { // Workers have no threads; everywhere else the pool must give the same bits
+    assert.ok(r.pool, `${r.runtime}: no DescriptorPool result`);
+    assert.equal(r.pool.n, 8);
+    assert.equal(r.pool.size, 2);
+    assert.ok(r.pool.identical, `${r.runtime}: DescriptorPool outputs differ from the calling thread's`);
+    t.diagnostic(`${r.runtime}: DescriptorPool(2) start-up ${ms(r.pool.startupMs)} ms, 8 descriptors ${ms(r.pool.forwardMs)} ms, bit-identical`);
+  }
   t.diagnostic(`${r.runtime}: max|diff| vs golden ${maxDiff.toExponential(2)}, bit-identical to Node: ${r.runtime === "node" ? "(reference)" : "yes"}; ` +
     `load ${ms(r.timings.load)} ms, detect ${ms(r.timings.detect)} ms, descriptor first ${ms(r.timings.descriptorFirst)} ms, median ${ms(r.timings.descriptorMedian)} ms; wasm memory ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB`);
 }
 
 async function runCli(s: Setup, runtime: "node" | "deno" | "bun", modelAs: "bytes" | "path" | "url"): Promise<any> {
-  const cfg = { runtime, image: fixture("images", IMAGE), hog: fixture("models", "frontal_face_detector.dat"), model: s.model, modelAs, landmarks: s.landmarks };
+  const cfg = { runtime, image: fixture("images", IMAGE), hog: fixture("models", "frontal_face_detector.dat"), model: s.model, modelAs, landmarks: s.landmarks, pool: true };
   const cfgPath = join(s.tmp, `cfg-${runtime}.json`);
   writeFileSync(cfgPath, JSON.stringify(cfg));
   const [cmd, args] = runtime === "node" ? [process.execPath, []]
@@ -197,6 +204,8 @@ test("headless Chromium: bundled page, model from a URL", async (t) => {
   const www = join(s.tmp, "www");
   mkdirSync(www, { recursive: true });
   await bundle(join(s.c.dir, "browser.mjs"), join(www, "app.js"), "browser");
+  writeFileSync(join(s.c.dir, "pool-worker-entry.mjs"), `import "dlib-face-wasm/pool-worker.js";\n`);
+  await bundle(join(s.c.dir, "pool-worker-entry.mjs"), join(www, "pool-worker.js"), "browser");
   writeFileSync(join(www, "index.html"), `<!doctype html><meta charset="utf-8"><title>runtimes</title><link rel="icon" href="data:,"><script type="module" src="/app.js"></script>`);
   writeFileSync(join(s.tmp, "landmarks.json"), JSON.stringify(s.landmarks));
   const { url, server } = await serve(www, {
@@ -216,6 +225,7 @@ test("headless Chromium: bundled page, model from a URL", async (t) => {
     const out = await page.evaluate(() => ({ r: (window as any).__result, e: (window as any).__error }));
     assert.equal(out.e, undefined, out.e);
     assert.deepEqual(errors, []);
+    assert.ok(out.r.crossOriginIsolated, "page not cross-origin isolated (COOP/COEP): the pool could not share the weights");
     checkResult(s, out.r, t);
   } finally {
     await browser.close();

@@ -78,3 +78,21 @@ export async function runPipeline(lib, input) {
   Object.defineProperty(result, "keptChip", { value: chips[0], enumerable: false });
   return result;
 }
+
+/**
+ * DescriptorPool of 2 workers on `n` copies of the chip: every output must be bit-identical to `refHex`
+ * (the calling thread's descriptor). Returns { n, identical, startupMs, forwardMs, size }.
+ */
+export async function runPool(lib, { model, chip, refHex, workerUrl, n = 8 }) {
+  let t0 = now();
+  const pool = await lib.DescriptorPool.create(model, { size: 2, workerUrl });
+  const startupMs = now() - t0;
+  try {
+    t0 = now();
+    const outs = await pool.forward(Array.from({ length: n }, () => chip));
+    const forwardMs = now() - t0;
+    return { n: outs.length, identical: outs.every((o) => f32hex(o) === refHex), startupMs, forwardMs, size: pool.size };
+  } finally {
+    await pool.close();
+  }
+}

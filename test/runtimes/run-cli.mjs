@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import * as lib from "dlib-face-wasm";
-import { runPipeline } from "./pipeline.mjs";
+import { runPipeline, runPool } from "./pipeline.mjs";
 
 const args = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
 const cfg = JSON.parse(await readFile(args[0], "utf8"));
@@ -16,4 +16,6 @@ const res = await runPipeline(lib, {
   model,
   landmarks: cfg.landmarks,
 });
+// worker pool: worker_threads in Node and Bun, Web Workers in Deno
+if (cfg.pool) res.pool = await runPool(lib, { model, chip: res.keptChip, refHex: res.descriptorHex });
 console.log("RESULT " + JSON.stringify(res));
