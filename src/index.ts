@@ -39,3 +39,4 @@ export { detectFacesCnn, runMmod } from "./face/mmod.js";
 export type { MmodDetection } from "./face/mmod.js";
 export { classifyGender, classifyGenderSync, classifyGenderV1, classifyGenderV1Chips, genderV1Chips, GENDER_LABELS } from "./face/gender.js";
 export type { GenderResult, GenderLabel, ClassifyGenderOptions, GenderV1Face } from "./face/gender.js";
+export { parseLfwPairs, accuracyAt, foldAccuracies, RunningStats, equalErrorRate, rocAuc, tarAtFar, marginShare, summarizeLfw } from "./eval/lfw.js";

@@ -87,3 +87,38 @@ test("errors: one line on stderr, non-zero exit; stack only with --debug", () =>
   const x = cli(["nonsense"]);
   assert.equal(x.code, 2);
 });
+
+test("detect: face_recognition's text lines (clipped css) and JSON with dlib rects, HOG and CNN", (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  const img = fixture("images", "2009_004587.jpg");
+  const g = readJson(fixture("golden", "2009_004587.json"));
+  const r = cli(["detect", img]);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n");
+  assert.equal(lines.length, g.hog.upsample0.length);
+  const d0 = g.hog.upsample0[0].rect;
+  assert.equal(lines[0], `${img},${Math.max(d0.top, 0)},${Math.min(d0.right, g.width)},${Math.min(d0.bottom, g.height)},${Math.max(d0.left, 0)}`);
+  const cnn = cli(["detect", img, "--detector", "cnn", "--json"]);
+  assert.equal(cnn.code, 0, cnn.err);
+  const j = JSON.parse(cnn.out)[0];
+  assert.deepEqual(j.faces.map((f: { left: number; top: number; right: number; bottom: number }) => ({ left: f.left, top: f.top, right: f.right, bottom: f.bottom })),
+    g.mmod.detections.map((d: { rect: unknown }) => d.rect));
+  assert.ok(j.faces.every((f: { detector: string }) => f.detector === "cnn"));
+});
+
+test("compare: face_recognition's output lines", (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  if (!have68) return void t.skip("68-point model not installed");
+  const dir = mkdtempSync(join(tmpdir(), "known-"));
+  const known = join(dir, "known");
+  spawnSync("mkdir", ["-p", known]);
+  spawnSync("cp", [fixture("images", "HiranoShow.png"), join(known, "hirano.png")]);
+  spawnSync("cp", [fixture("images", "dogs.jpg"), join(known, "dogs.jpg")]);
+  const r = cli(["compare", known, fixture("images", "HiranoShow.png"), fixture("images", "dogs.jpg"), "--model", "resnet_v1_faceapi_q8.dat.bz2",
+    "--landmarks", "shape_predictor_68_face_landmarks", "--tolerance", "0.3", "--show-distance", "true"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /WARNING: No faces found in .*dogs\.jpg\. Ignoring file\./);
+  const lines = r.out.trim().split("\n");
+  assert.equal(lines[0], `${fixture("images", "HiranoShow.png")},hirano,0`);
+  assert.equal(lines[1], `${fixture("images", "dogs.jpg")},no_persons_found,None`);
+});

@@ -4,7 +4,7 @@
  * a stack trace only with --debug.
  */
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { join, extname, basename } from "node:path";
+import { join, basename } from "node:path";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parse, num, progress, UsageError } from "./args.js";
@@ -27,7 +27,9 @@ Usage:
   dlib-face detect IMAGE...                                          face boxes (path,top,right,bottom,left)
   dlib-face landmarks IMAGE...                                       boxes + landmark points
   dlib-face embed IMAGE... [--jitter N] [--chip]                     128-d descriptors
-  dlib-face compare KNOWN_DIR UNKNOWN... [--tolerance 0.6] [--show-distance]
+  dlib-face compare KNOWN_DIR UNKNOWN... [--tolerance 0.6] [--show-distance true]   (face_recognition's CLI)
+  dlib-face gender PATH... [--model FILE|NAME] [--crops 16] [--seed S] [--deterministic]
+  dlib-face lfw --pairs pairs.txt --images DIR [--report out.html]  dlib's LFW accuracy test
   dlib-face info MODEL [--type FILE]                                 describe a dlib model file
   dlib-face forward MODEL IMAGE... [--type FILE] [--trace]           raw network output
   dlib-face models list|fetch NAME...|verify                         the model registry
@@ -41,7 +43,8 @@ Common options:
   --json                       JSON output;  --debug: stack traces on errors
 Models are looked up in $DLIB_FACE_MODELS, the cache (~/.cache/dlib-face-wasm) and downloaded on first use.`;
 
-const IMAGE_EXT = new Set([".jpg", ".jpeg", ".png"]);
+/** face_recognition's file filter: `re.match(r'.*\.(jpg|jpeg|png)', name, re.I)` (unanchored at the end). */
+const IMAGE_NAME = /^.*\.(jpg|jpeg|png)/i;
 
 async function expandImages(paths: string[]): Promise<string[]> {
   const out: string[] = [];
@@ -49,7 +52,7 @@ async function expandImages(paths: string[]): Promise<string[]> {
     const s = await stat(p).catch(() => null);
     if (!s) throw new UsageError(`no such file or folder: ${p}`);
     if (s.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).sort();
+      const names = (await readdir(p)).filter((n) => IMAGE_NAME.test(n)).sort();
       out.push(...names.map((n) => join(p, n)));
     } else out.push(p);
   }
@@ -138,7 +141,8 @@ async function cmdDetect(argv: string[], mode: "detect" | "landmarks" | "embed")
     if (!v.json) {
       for (let i = 0; i < faces.length; i++) {
         const fa = faces[i];
-        let line = `${f},${fa.top},${fa.right},${fa.bottom},${fa.left}`;
+        // face_recognition's _trim_css_to_bounds: (max(top,0), min(right,w), min(bottom,h), max(left,0))
+        let line = `${f},${Math.max(fa.top, 0)},${Math.min(fa.right, img.width)},${Math.min(fa.bottom, img.height)},${Math.max(fa.left, 0)}`;
         if (sp) line += `,${shapes[i].parts.map((p) => `${p.x} ${p.y}`).join(";")}`;
         if (net) line += `,${Array.from(descs[i], (x) => x.toPrecision(9)).join(" ")}`;
         console.log(line);
@@ -189,7 +193,18 @@ async function cmdCluster(argv: string[]) {
 
 /** face_recognition's `face_recognition` command, same output lines. */
 async function cmdCompare(argv: string[]) {
-  const { values: v, positionals } = parse(argv, { ...detectOpts, landmarks: { type: "string" }, model: { type: "string" }, tolerance: { type: "string" }, "show-distance": { type: "boolean" }, cpus: { type: "string" } });
+  // click-style `--show-distance true|false` as face_recognition takes it, or a bare flag
+  const sd = argv.indexOf("--show-distance");
+  let showDistance = false;
+  if (sd >= 0) {
+    const next = argv[sd + 1]?.toLowerCase();
+    const explicit = next === "true" || next === "false" || next === "1" || next === "0";
+    showDistance = explicit ? next === "true" || next === "1" : true;
+    argv = [...argv.slice(0, sd), ...argv.slice(sd + (explicit ? 2 : 1))];
+  }
+  const { values: v, positionals } = parse(argv, { ...detectOpts, landmarks: { type: "string" }, model: { type: "string" }, tolerance: { type: "string" }, cpus: { type: "string" } });
+  // face_recognition encodes with number_of_times_to_upsample=1 by default
+  if (v.upsample === undefined) v.upsample = "1";
   if (positionals.length < 2) throw new UsageError("compare needs KNOWN_DIR and at least one unknown image or folder");
   const tolerance = num(v.tolerance, "tolerance", 0.6, { min: 0 });
   num(v.cpus, "cpus", 1, { int: true, min: -1 });
@@ -218,7 +233,7 @@ async function cmdCompare(argv: string[]) {
     }
     const dets = await detectFaces(img, c);
     if (dets.length === 0) {
-      console.log(`${f},no_persons_found`);
+      console.log(showDistance ? `${f},no_persons_found,None` : `${f},no_persons_found`);
       continue;
     }
     const descs = await faceDescriptors(net, faceChips(img, faceLandmarks(img, dets, sp)));
@@ -228,10 +243,10 @@ async function cmdCompare(argv: string[]) {
         const dist = faceDistance(k.d, d);
         if (dist <= tolerance) {
           any = true;
-          console.log(v["show-distance"] ? `${f},${k.name},${dist}` : `${f},${k.name}`);
+          console.log(showDistance ? `${f},${k.name},${dist}` : `${f},${k.name}`);
         }
       }
-      if (!any) console.log(v["show-distance"] ? `${f},unknown_person,None` : `${f},unknown_person`);
+      if (!any) console.log(showDistance ? `${f},unknown_person,None` : `${f},unknown_person`);
     }
   }
 }
@@ -362,7 +377,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(USAGE);
+    if (cmd === "gender") console.log((await import("./gender.js")).GENDER_USAGE);
+    else if (cmd === "lfw") console.log((await import("./lfw.js")).LFW_USAGE);
+    else console.log(USAGE);
     return 0;
   }
   try {
