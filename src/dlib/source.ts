@@ -3,7 +3,7 @@
  * ReadableStream (R2, KV, fetch bodies). `.bz2` content (magic "BZh") is decompressed transparently.
  */
 import { DecompressError } from "../errors.js";
-import { bunzip2 } from "./bzip2-loader.js";
+import { bunzip2 } from "./bzip2.js";
 
 export type ModelSource = Uint8Array | ArrayBuffer | string | URL | ReadableStream<Uint8Array> | Response;
 

@@ -7,7 +7,7 @@
 import { REGISTRY_JSON } from "./registry-data.js";
 import { readSource } from "../dlib/source.js";
 import { isBzip2 } from "../dlib/source.js";
-import { bunzip2 } from "../dlib/bzip2-loader.js";
+import { bunzip2 } from "../dlib/bzip2.js";
 
 export interface RegistryEntry {
   name: string;
