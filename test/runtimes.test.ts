@@ -122,6 +122,10 @@ test("packed tarball: installs into an empty folder, no install scripts or nativ
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, /object_detector<scan_fhog_pyramid> \(HOG\)/);
   assert.match(info.stdout, /detectors: 5/);
+  // CommonJS consumers: require(esm) of the node entry (no top-level await anywhere in the graph)
+  const cjs = await run(process.execPath, ["-e", `const l = require("dlib-face-wasm"); console.log(typeof l.loadNetwork, typeof l.DescriptorPool)`], { cwd: s.c.dir });
+  assert.equal(cjs.code, 0, cjs.stderr);
+  assert.match(cjs.stdout, /^function function/);
   const infoNet = await run(bin, ["info", s.model], { cwd: s.c.dir });
   assert.equal(infoNet.code, 0, infoNet.stderr);
   t.diagnostic(`dlib-face info resnet.dat: ${infoNet.stdout.split("\n")[0]}`);
@@ -291,6 +295,7 @@ test("examples/cloudflare-worker: wrangler dev with models in local R2; POST an 
     const r = await run(wrangler, ["r2", "object", "put", `dlib-face-models/${key}`, "--file", file, "--local", "--persist-to", persist], { cwd: dir, env, timeoutMs: 120_000 });
     assert.equal(r.code, 0, `wrangler r2 object put ${key}: ${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
   };
+  // one after the other: the local R2 store is one SQLite database (parallel puts get SQLITE_BUSY)
   await put("frontal_face_detector.dat", fixture("models", "frontal_face_detector.dat"));
   await put("shape_predictor_5_face_landmarks.dat", fixture("models", "shape_predictor_5_toy.dat"));
   await put("dlib_face_recognition_resnet_model_v1.dat", s.model);
