@@ -101,3 +101,20 @@ for (const f of traces) {
     }
   });
 }
+
+test("the two stored forms of resnet_v1_faceapi_q8 (bn_con training form, affine form) give the same descriptors", async (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  const a = await net(modelPath("resnet_v1_faceapi_q8.dat"));
+  const b = await net(modelPath("resnet_v1_faceapi_q8_affine.dat"));
+  const g = readJson(fixture("golden", "bald_guys.json"));
+  const chips = [];
+  for (let i = 0; i < 6; i++) chips.push(await readPngRgb(fixture("golden", "chips", `bald_guys_${i}.png`)));
+  const da = a.forwardSync(chips).outputs;
+  const db = b.forwardSync(chips).outputs;
+  for (let i = 0; i < chips.length; i++) {
+    assert.deepEqual(Array.from(da[i]), Array.from(db[i]), `face ${i}: bit-identical`);
+    let m = 0;
+    for (let j = 0; j < 128; j++) m = Math.max(m, Math.abs(da[i][j] - g.faces[i].descriptor_resnet_q8[j]));
+    assert.ok(m <= 1e-4, `face ${i} vs dlib: ${m}`);
+  }
+});
