@@ -395,3 +395,21 @@ test("examples/browser: drop photos → faces clustered in the page (Chromium, s
     await srv.stop();
   }
 });
+
+test("DescriptorPool (sources, worker_threads): a bad model rejects create(); a closed pool rejects forward()", async (t) => {
+  if (!fixturesPresent()) return t.skip("fixtures not found");
+  const { DescriptorPool } = await import("../src/nn/pool.ts");
+  await assert.rejects(DescriptorPool.create(new Uint8Array(1000), { size: 2 }), /pool worker: .+/);
+  const s = await setup();
+  const pool = await DescriptorPool.create(s.model, { size: 2, taskSize: 1 });
+  assert.equal(pool.size, 2);
+  const img = { width: 150, height: 150, data: new Uint8Array(150 * 150 * 3).fill(7) };
+  const outs = await pool.forward([img, img, img]);
+  assert.equal(outs.length, 3);
+  assert.deepEqual(outs[1], outs[0]);
+  assert.deepEqual(outs[2], outs[0]);
+  assert.equal(outs[0].length, 128);
+  assert.deepEqual(await pool.forward([]), []);
+  await pool.close();
+  await assert.rejects(pool.forward([img]), /closed/);
+});
