@@ -167,6 +167,9 @@ export class Bunzip2Stream {
   decodeInto(ptr: number, cap: number): number {
     if (this.closed) throw new Error("Bunzip2Stream is closed");
     if (this._done) return 0;
+    if (!(ptr >= 0 && cap >= 0 && ptr + cap <= this.kernels.exports.memory.buffer.byteLength)) {
+      throw new RangeError(`Bunzip2Stream.decodeInto: [${ptr}, ${ptr + cap}) is outside the wasm memory`);
+    }
     let made = 0;
     for (let guard = 0; ; guard++) {
       this.fillWindow();
