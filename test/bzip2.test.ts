@@ -151,6 +151,34 @@ test("streaming: random input chunks and random output windows, straight into wa
   assert.equal(k.arena.liveBytes, live0, "no arena leak");
 });
 
+test("Bunzip2Stream.read into a JS array, and bunzip2Chunks over an array of chunks", async () => {
+  const data = synthetic(300_000, 8);
+  const c = CJ.compressFile(data, null, 2);
+  const s = await Bunzip2Stream.create({ file: "syn" });
+  const dest = new Uint8Array(data.length + 10);
+  let n = 0;
+  let i = 0;
+  while (!s.done) {
+    n += s.read(dest.subarray(n, Math.min(dest.length, n + 70_000)));
+    if (s.needsInput) {
+      if (i >= c.length) s.end();
+      else s.push(c.subarray(i, (i += 9_999)));
+    }
+  }
+  s.close();
+  assert.equal(n, data.length);
+  assert.equal(sha256(dest.subarray(0, n)), sha256(data));
+  const parts = [c.subarray(0, 10), c.subarray(10, 5000), c.subarray(5000)];
+  let m = 0;
+  const h = createHash("sha256");
+  for await (const chunk of bunzip2Chunks(parts, { chunkBytes: 65536 })) {
+    h.update(chunk);
+    m += chunk.length;
+  }
+  assert.equal(m, data.length);
+  assert.equal(h.digest("hex"), sha256(data));
+});
+
 test("bunzip2Chunks over a ReadableStream", async (t) => {
   const p = needFixture(t, "models", "mmod_human_face_detector.dat.bz2");
   if (!p) return;
