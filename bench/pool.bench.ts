@@ -23,6 +23,16 @@ import type { RgbImage } from "../src/image/types.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = resolve(process.env.DLIB_FACE_FIXTURES ?? join(here, "..", "..", "shared", "fixtures"));
 
+/** How many cores this process gets right now: 2 worker threads spin for `ms`; process CPU / wall. */
+async function coresAvailable(ms = 1000): Promise<number> {
+  const { Worker } = await import("node:worker_threads");
+  const code = `const { parentPort } = require("node:worker_threads"); const t = Date.now(); let x = 0; while (Date.now() - t < ${ms}) x++; parentPort.postMessage(x);`;
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  await Promise.all([0, 1].map(() => new Promise((r) => { const w = new Worker(code, { eval: true }); w.once("message", () => { void w.terminate(); r(null); }); })));
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / (performance.now() - t0);
+}
+
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 export interface PoolBenchResult {
@@ -41,6 +51,13 @@ export interface PoolBenchResult {
   bit_identical: boolean;
   loadavg_before: number[];
   loadavg_after: number[];
+  /**
+   * Concurrency of the pool rounds: sum over tasks of (finish − start) / wall span of all tasks (2.0 = both
+   * workers computing the whole time, concurrently), median over rounds
+   */
+  pool2_concurrency: number;
+  /** cores the process got from 2 spinning threads, before and after the rounds (2.0 = machine free) */
+  cores_available: number[];
   cores: number;
 }
 
@@ -56,6 +73,7 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
   const net = await loadNetwork(bytes);
   const one = (): Float32Array[] => { const outs: Float32Array[] = []; for (let i = 0; i < n; i += 16) outs.push(...net.forwardSync(chips.slice(i, i + 16)).outputs); return outs; };
   const loadBefore = loadavg();
+  const coresBefore = await coresAvailable();
   let t0 = performance.now();
   const pool = await DescriptorPool.create(bytes, { size: 2 });
   const startup = performance.now() - t0;
@@ -63,6 +81,7 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
   let identical = true;
   const cmp = (outs: Float32Array[]) => { for (let i = 0; i < outs.length; i++) for (let j = 0; j < ref[i].length; j++) if (!Object.is(outs[i][j], ref[i][j])) identical = false; };
   cmp(await pool.forward(chips.slice(0, 16))); // warm-up of the workers (first 16 only)
+  const conc: number[] = [];
   const r = { one_thread_ms: [] as number[], pool2_ms: [] as number[], one_thread_cpu_ms: [] as number[], pool2_cpu_ms: [] as number[] };
   try {
     for (let k = 0; k < rounds; k++) {
@@ -75,6 +94,9 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
       r.pool2_ms.push(performance.now() - t0);
       c = process.cpuUsage(c0); r.pool2_cpu_ms.push((c.user + c.system) / 1000);
       cmp(outs);
+      const tt = pool.lastTimings();
+      const span = Math.max(...tt.map((x) => x.finishedAt)) - Math.min(...tt.map((x) => x.startedAt));
+      conc.push(tt.reduce((a, x) => a + (x.finishedAt - x.startedAt), 0) / span);
     }
   } finally {
     await pool.close();
@@ -82,10 +104,12 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
   return {
     pool2_speedup: median(r.one_thread_ms) / median(r.pool2_ms),
     pool2_speedup_best: Math.min(...r.one_thread_ms) / Math.min(...r.pool2_ms),
+    pool2_concurrency: median(conc),
     pool2_cpu_ratio: median(r.one_thread_cpu_ms) / median(r.pool2_cpu_ms),
     pool2_cores_used: median(r.pool2_cpu_ms.map((c, i) => c / r.pool2_ms[i])),
     ...r, pool2_startup_ms: startup, descriptors: n, bit_identical: identical,
     loadavg_before: loadBefore, loadavg_after: loadavg(), cores: availableParallelism(),
+    cores_available: [coresBefore, await coresAvailable()],
   };
 }
 
@@ -99,6 +123,8 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     console.log(`  1 thread : wall ${f(res.one_thread_ms)} ms; process CPU ${f(res.one_thread_cpu_ms)} ms`);
     console.log(`  pool of 2: wall ${f(res.pool2_ms)} ms; process CPU ${f(res.pool2_cpu_ms)} ms (start-up ${res.pool2_startup_ms.toFixed(0)} ms, not included)`);
     console.log(`  pool2_speedup ${res.pool2_speedup.toFixed(2)}x (median), ${res.pool2_speedup_best.toFixed(2)}x (best rounds); bit-identical: ${res.bit_identical}`);
+    console.log(`  cores available to this process (2 spinning threads): before ${res.cores_available[0].toFixed(2)}, after ${res.cores_available[1].toFixed(2)}`);
+    console.log(`  concurrency of the 2 workers (busy time / span) ${res.pool2_concurrency.toFixed(2)}`);
     console.log(`  CPU ratio 1-thread/pool ${res.pool2_cpu_ratio.toFixed(2)}; cores actually obtained during pool rounds ${res.pool2_cores_used.toFixed(2)} of 2`);
   }
 }

@@ -42,9 +42,11 @@ void connect(async (m, send) => {
   if (m.type === "forward") {
     try {
       if (!net) throw new Error("worker has no network loaded");
+      const startedAt = performance.timeOrigin + performance.now();
       const outputs = net.forwardSync(m.images).outputs;
+      const finishedAt = performance.timeOrigin + performance.now();
       const buffers = [...new Set(outputs.map((o) => o.buffer as ArrayBuffer))];
-      send({ type: "result", id: m.id, outputs }, buffers);
+      send({ type: "result", id: m.id, outputs, startedAt, finishedAt }, buffers);
     } catch (e) {
       send({ type: "error", id: m.id, message: (e as Error)?.message ?? String(e) });
     }

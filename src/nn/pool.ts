@@ -31,7 +31,7 @@ export type PoolRequest =
   | { type: "forward"; id: number; images: RgbImage[] };
 export type PoolResponse =
   | { type: "ready" }
-  | { type: "result"; id: number; outputs: Float32Array[] }
+  | { type: "result"; id: number; outputs: Float32Array[]; startedAt: number; finishedAt: number }
   | { type: "error"; id?: number; message: string };
 
 interface Port {
@@ -83,7 +83,10 @@ function defaultSize(): Promise<number> | number {
   return 1;
 }
 
-interface Slot { port: Port; busy: boolean; dead: Error | null }
+interface Slot { port: Port; busy: boolean; dead: Error | null; index: number }
+
+/** One task of the last `forward` call: which worker ran it, when (epoch ms, from the worker's clock), how many images. */
+export interface PoolTaskTiming { worker: number; images: number; startedAt: number; finishedAt: number }
 interface Task { id: number; images: RgbImage[]; resolve: (o: Float32Array[]) => void; reject: (e: Error) => void }
 
 /**
@@ -95,6 +98,7 @@ export class DescriptorPool {
   private running = new Map<number, { task: Task; slot: Slot }>();
   private nextId = 1;
   private closed = false;
+  private timings: PoolTaskTiming[] = [];
 
   private constructor(private readonly slots: Slot[], private readonly taskSize: number) {
     for (const s of slots) {
@@ -137,7 +141,7 @@ export class DescriptorPool {
       await Promise.all(ports.map((p) => p.terminate().catch(() => undefined)));
       throw e;
     }
-    return new DescriptorPool(ports.map((port) => ({ port, busy: false, dead: null })), Math.max(1, opts.taskSize ?? 8));
+    return new DescriptorPool(ports.map((port, index) => ({ port, busy: false, dead: null, index })), Math.max(1, opts.taskSize ?? 8));
   }
 
   /** Number of workers. */
@@ -149,12 +153,21 @@ export class DescriptorPool {
   async forward(images: readonly RgbImage[]): Promise<Float32Array[]> {
     if (this.closed) throw new Error("DescriptorPool is closed");
     const parts: Promise<Float32Array[]>[] = [];
+    this.timings = [];
     for (let i = 0; i < images.length; i += this.taskSize) {
       const chunk = images.slice(i, i + this.taskSize).map((im) => ({ width: im.width, height: im.height, data: im.data }));
       parts.push(new Promise((resolve, reject) => this.queue.push({ id: this.nextId++, images: chunk, resolve, reject })));
     }
     this.pump();
     return (await Promise.all(parts)).flat();
+  }
+
+  /**
+   * Per-task timings of the tasks finished since the last `forward` started (diagnostics: two workers whose
+   * intervals overlap ran concurrently, whatever CPU time the machine granted them).
+   */
+  lastTimings(): PoolTaskTiming[] {
+    return [...this.timings];
   }
 
   /** Stops all workers; pending calls reject. */
@@ -191,7 +204,10 @@ export class DescriptorPool {
     if (!r) return;
     this.running.delete(m.id);
     slot.busy = false;
-    if (m.type === "result") r.task.resolve(m.outputs);
+    if (m.type === "result") {
+      this.timings.push({ worker: slot.index, images: r.task.images.length, startedAt: m.startedAt, finishedAt: m.finishedAt });
+      r.task.resolve(m.outputs);
+    }
     else r.task.reject(new Error(`pool worker: ${m.message}`));
     this.pump();
   }
