@@ -1,7 +1,7 @@
 // bzip2 decompressor as a resumable state machine.
 //
 // The TypeScript side owns all memory: it allocates one state block of `bz_state_size(maxLevel)` bytes
-// (tables + the BWT vector tt of maxLevel*100000 u32), calls `bz_init`, then repeatedly calls `bz_decode`
+// (tables, then per block byte: forward links tt u32, backward links lf u32, inverted block u8, i.e. 9 bytes x maxLevel*100000), calls `bz_init`, then repeatedly calls `bz_decode`
 // with whatever compressed bytes it has and an output region. Every call reports how many input bytes
 // it consumed (`bz_in_used`) and how many output bytes it wrote (`bz_out_made`); bytes not consumed must be
 // presented again, first, in the next call. Nothing here allocates; all loops are bounded by the input
