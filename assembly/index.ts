@@ -14,3 +14,4 @@ export * from "./pool";
 export * from "./bzip2";
 export * from "./shape_predictor";
 export * from "./hog";
+export * from "./winograd";

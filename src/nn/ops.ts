@@ -15,6 +15,11 @@ function f(k: Kernels, name: string): Fn {
   return fn;
 }
 
+/** The module's export `name` (cached per kernel instance), for callers that bind their arguments once. */
+export function fnOf(k: Kernels, name: string): Fn {
+  return f(k, name);
+}
+
 export interface ConGeometry {
   n: number; k: number; nr: number; nc: number;
   numFilters: number; fnr: number; fnc: number;
@@ -38,6 +43,20 @@ export function conForward(
     a.x, a.n, a.k, a.nr, a.nc, a.filters, a.numFilters, a.fnr, a.fnc, a.strideY, a.strideX, a.padY, a.padX,
     a.biases, a.gamma ?? 0, a.beta ?? 0, a.relu ? 1 : 0, a.out, a.scratch,
   );
+}
+
+/**
+ * conForward with every argument fixed now: returns a closure that runs the convolution with no allocation
+ * and no argument objects (the runtime's plans bind each step once, after buffers are assigned).
+ */
+export function conForwardBound(
+  k: Kernels,
+  a: ConGeometry & { x: number; filters: number; biases: number; out: number; scratch: number; gamma?: number; beta?: number; relu?: boolean },
+): () => void {
+  const fn = f(k, "con_affine_forward");
+  const { x, n, k: ch, nr, nc, filters, numFilters, fnr, fnc, strideY, strideX, padY, padX, biases, out, scratch } = a;
+  const gamma = a.gamma ?? 0, beta = a.beta ?? 0, relu = a.relu ? 1 : 0;
+  return () => void fn(x, n, ch, nr, nc, filters, numFilters, fnr, fnc, strideY, strideX, padY, padX, biases, gamma, beta, relu, out, scratch);
 }
 
 /** fc_: out[s][o] = sum_i x[s][i] W[i][o] (+ b[o]). */

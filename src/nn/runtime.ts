@@ -28,8 +28,11 @@ export interface Step {
   out: number;
   /** value ids read */
   ins: number[];
-  /** execute (null for aliases: input, tag, skip) */
-  op: ((ptrOf: (v: number) => number) => void) | null;
+  /**
+   * Binder of the step's kernel call (null for aliases: input, tag, skip): given the final buffer
+   * addresses it returns a closure with every argument fixed, so a forward pass allocates nothing.
+   */
+  op: ((ptrOf: (v: number) => number) => () => void) | null;
   /** may write its output over its first input */
   inplace: boolean;
 }
@@ -55,6 +58,8 @@ export class Plan {
   scratchFloats = 0;
   scratchPtr = 0;
   private blocks: number[] = [];
+  /** Releases of shared per-network data (Winograd weights) this plan holds a reference to. */
+  readonly onDispose: (() => void)[] = [];
 
   constructor(readonly kernels: Kernels) {}
 
@@ -127,17 +132,69 @@ export class Plan {
 
   ptrOf = (v: number): number => this.values[this.root(v)].ptr || this.values[v].ptr;
 
+  private runners: (() => void)[] | null = null;
+  private runnerSteps: Step[] = [];
+
+  /** The bound kernel calls, in plan order (built once, after `allocate`). */
+  private bound(): (() => void)[] {
+    if (!this.runners) {
+      const rs: (() => void)[] = [];
+      const ss: Step[] = [];
+      for (const s of this.steps) {
+        if (!s.op) continue;
+        rs.push(s.op(this.ptrOf));
+        ss.push(s);
+      }
+      this.runners = rs;
+      this.runnerSteps = ss;
+    }
+    return this.runners;
+  }
+
   /** Run every step (the input tensor must already be filled). `after` sees each step's output. */
   run(after?: (step: Step, value: Value) => void): void {
-    for (const s of this.steps) {
-      if (s.op) s.op(this.ptrOf);
-      if (after) after(s, { ...this.values[s.out], ptr: this.ptrOf(s.out) });
+    const rs = this.bound();
+    if (!after) {
+      for (let i = 0; i < rs.length; i++) rs[i]();
+      return;
     }
+    const bySteps = new Map<Step, () => void>();
+    this.runnerSteps.forEach((s, i) => bySteps.set(s, rs[i]));
+    for (const s of this.steps) {
+      const r = bySteps.get(s);
+      if (r) r();
+      after(s, { ...this.values[s.out], ptr: this.ptrOf(s.out) });
+    }
+  }
+
+  /**
+   * Time each kernel step: runs the whole plan `reps` times and returns, per step with a kernel, its median
+   * wall time (performance.now) and its mean CPU time of this process (`cpuTime()`, µs resolution: robust
+   * when other processes share the cores), in ms. The input must be filled.
+   */
+  profile(reps: number, cpuTime?: () => number): { step: Step; shape: Shape; inShape: Shape | null; ms: number; cpuMs: number }[] {
+    const rs = this.bound();
+    const times = rs.map(() => [] as number[]);
+    const cpu = rs.map(() => 0);
+    for (let r = 0; r < reps; r++) {
+      for (let i = 0; i < rs.length; i++) {
+        const c0 = cpuTime ? cpuTime() : 0;
+        const t0 = performance.now();
+        rs[i]();
+        times[i].push(performance.now() - t0);
+        if (cpuTime) cpu[i] += cpuTime() - c0;
+      }
+    }
+    return this.runnerSteps.map((s, i) => {
+      const t = times[i].sort((a, b) => a - b);
+      return { step: s, shape: this.values[s.out].shape, inShape: s.ins.length ? this.values[s.ins[0]].shape : null, ms: t[t.length >> 1], cpuMs: cpu[i] / reps };
+    });
   }
 
   dispose(): void {
     for (const b of this.blocks) this.kernels.arena.release(b);
     this.blocks = [];
+    for (const f of this.onDispose.splice(0)) f();
   }
 }
 
@@ -227,6 +284,53 @@ function outShape(d: LayerDetails, s: Shape, index: number, second?: Shape[]): S
     default:
       return s;
   }
+}
+
+/** Convolution algorithms the compiler may choose (tests and benchmarks switch them). */
+export const convOptions = {
+  /** Winograd F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions on planes of at least 4x4 (on 3x3 planes the direct path measured as fast). */
+  winograd: true,
+};
+
+/** Per-network Winograd-transformed filters, keyed by the con layer's filter ParamRef, shared by plans. */
+const winoCache = new WeakMap<object, { ptr: number; refs: number }>();
+
+function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
+  // At least 16 tiles in the batch: below that the products are too narrow to reuse the transformed
+  // filters (16/9 the bytes of the originals) and the layer is bound by reading them (256-channel 4x4
+  // planes, one sample: 0.69 ms Winograd vs 0.50 ms direct).
+  const tiles = s.n * Math.ceil(s.nr / 2) * Math.ceil(s.nc / 2);
+  return convOptions.winograd && fnr === 3 && fnc === 3 && sy === 1 && sx === 1 && py === 1 && px === 1 && s.nr >= 4 && s.nc >= 4 && tiles >= 16;
+}
+
+/**
+ * Bind a Winograd convolution: transforms the filters once (cached per layer, released with the last plan
+ * using them) and returns the step's binder. `gamma`/`beta` 0 = no affine.
+ */
+function winoOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, nf: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+  const k = plan.kernels;
+  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
+  let e = winoCache.get(filters);
+  if (!e) {
+    const ptr = k.arena.allocF32(16 * nf * s.k);
+    K.fnOf(k, "wino2_weights")(filters.ptr, nf, s.k, ptr);
+    e = { ptr, refs: 0 };
+    winoCache.set(filters, e);
+  }
+  const entry = e;
+  entry.refs++;
+  plan.onDispose.push(() => {
+    if (--entry.refs === 0) {
+      k.arena.release(entry.ptr);
+      winoCache.delete(filters);
+    }
+  });
+  const fn = K.fnOf(k, "wino2_con");
+  const r = relu ? 1 : 0;
+  return (p) => {
+    const a = p(x), b = p(out), sc = plan.scratchPtr;
+    return () => void fn(a, s.n, s.k, s.nr, s.nc, entry.ptr, nf, biases, gamma, beta, r, b, sc);
+  };
 }
 
 /**
@@ -324,8 +428,12 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const v = plan.addValue(shape);
     const step: Step = { index: conIndex, type: "con", desc: describeLayer(cd), out: v, ins: [x], op: null, inplace: false };
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
-    plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(kernels, g));
-    step.op = (p) => K.conForward(kernels, { ...g, x: p(x), filters: cd.filters.ptr, biases: cd.biases ? cd.biases.ptr : 0, gamma: ad.gamma.ptr, beta: ad.beta.ptr, relu: !!relu, out: p(v), scratch: plan.scratchPtr });
+    if (winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+      step.op = winoOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
+    } else {
+      plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(kernels, g));
+      step.op = (p) => K.conForwardBound(kernels, { ...g, x: p(x), filters: cd.filters.ptr, biases: cd.biases ? cd.biases.ptr : 0, gamma: ad.gamma.ptr, beta: ad.beta.ptr, relu: !!relu, out: p(v), scratch: plan.scratchPtr });
+    }
     plan.steps.push(step);
     const a1 = plan.addValue(shape, v);
     plan.steps.push({ index: conIndex - 1, type: "affine", desc: "affine", out: a1, ins: [v], op: null, inplace: false });
@@ -353,79 +461,107 @@ export function countModelLayers(b: ModelNode): number {
   return c;
 }
 
-/** Attach the kernel call for one layer. */
+/** Attach the kernel call for one layer (a binder: arguments are fixed once the buffers are assigned). */
 function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape): void {
   const k = plan.kernels;
   const s = ins[0];
   const [x] = step.ins;
   const out = step.out;
+  const fn = (name: string) => K.fnOf(k, name);
+  const len = sizeOf(o);
   switch (d.type) {
     case "con": {
-      const scratch = K.conScratchFloats(k, { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX });
-      plan.scratchFloats = Math.max(plan.scratchFloats, scratch);
+      const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
+      if (winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+        const conv = winoOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, 0, 0, d.useRelu, x, out);
+        step.op = conv;
+        return;
+      }
+      plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(k, g));
       step.op = (p) => {
-        K.conForward(k, {
-          x: p(x), n: s.n, k: s.k, nr: s.nr, nc: s.nc,
-          filters: d.filters.ptr, biases: d.biases ? d.biases.ptr : 0,
-          numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX,
-          out: p(out), scratch: plan.scratchPtr,
-        });
-        if (d.useRelu) K.relu(k, p(out), sizeOf(o), p(out));
+        const conv = K.conForwardBound(k, { ...g, x: p(x), filters: d.filters.ptr, biases: d.biases ? d.biases.ptr : 0, out: p(out), scratch: plan.scratchPtr });
+        if (!d.useRelu) return conv;
+        const relu = fn("relu"), po = p(out);
+        return () => { conv(); relu(po, len, po); };
       };
       return;
     }
-    case "fc":
-      step.op = (p) => K.fcForward(k, { x: p(x), n: s.n, numInputs: d.numInputs, weights: d.weights.ptr, numOutputs: d.numOutputs, biases: d.biases ? d.biases.ptr : 0, out: p(out) });
+    case "fc": {
+      const fc = fn("fc_forward");
+      step.op = (p) => { const a = p(x), b = p(out), w = d.weights.ptr, bias = d.biases ? d.biases.ptr : 0; return () => void fc(a, s.n, d.numInputs, w, d.numOutputs, bias, b); };
       return;
-    case "relu":
+    }
+    case "relu": {
       step.inplace = true;
-      step.op = d.disabled ? (p) => K.copy(k, p(x), sizeOf(o), p(out)) : (p) => K.relu(k, p(x), sizeOf(o), p(out));
+      const r = fn(d.disabled ? "copy" : "relu");
+      step.op = (p) => { const a = p(x), b = p(out); return () => void r(a, len, b); };
       return;
-    case "multiply":
+    }
+    case "multiply": {
       step.inplace = true;
-      step.op = (p) => K.multiply(k, p(x), sizeOf(o), d.val, p(out));
+      const m = fn("multiply");
+      step.op = (p) => { const a = p(x), b = p(out); return () => void m(a, len, d.val, b); };
       return;
-    case "affine":
+    }
+    case "affine": {
       step.inplace = true;
-      if (d.disabled) step.op = (p) => K.copy(k, p(x), sizeOf(o), p(out));
-      else if (d.mode === 0) step.op = (p) => K.affineConv(k, p(x), s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, p(out));
-      else step.op = (p) => K.affineFc(k, p(x), s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, p(out));
+      if (d.disabled) {
+        const c = fn("copy");
+        step.op = (p) => { const a = p(x), b = p(out); return () => void c(a, len, b); };
+      } else if (d.mode === 0) {
+        const af = fn("affine_conv");
+        step.op = (p) => { const a = p(x), b = p(out); return () => void af(a, s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, b); };
+      } else {
+        const af = fn("affine_fc");
+        step.op = (p) => { const a = p(x), b = p(out); return () => void af(a, s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, b); };
+      }
       return;
-    case "bn_con":
+    }
+    case "bn_con": {
       step.inplace = true;
-      step.op = (p) => K.bnInferenceConv(k, p(x), s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, p(out));
+      const bn = fn("bn_inference_conv");
+      step.op = (p) => { const a = p(x), b = p(out); return () => void bn(a, s.n, s.k, s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, b); };
       return;
-    case "bn_fc":
+    }
+    case "bn_fc": {
       step.inplace = true;
-      step.op = (p) => K.bnInferenceFc(k, p(x), s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, p(out));
+      const bn = fn("bn_inference_fc");
+      step.op = (p) => { const a = p(x), b = p(out); return () => void bn(a, s.n, s.k * s.nr * s.nc, d.gamma.ptr, d.beta.ptr, d.runningMeans.ptr, d.runningVariances.ptr, d.eps, b); };
       return;
+    }
     case "max_pool":
     case "avg_pool": {
       const wr = d.nr === 0 ? s.nr : d.nr;
       const wc = d.nc === 0 ? s.nc : d.nc;
-      const fn = d.type === "max_pool" ? K.maxPool : K.avgPool;
-      step.op = (p) => fn(k, { x: p(x), n: s.n, k: s.k, nr: s.nr, nc: s.nc, winR: wr, winC: wc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX, out: p(out) });
+      const pf = fn(d.type);
+      step.op = (p) => { const a = p(x), b = p(out); return () => void pf(a, s.n, s.k, s.nr, s.nc, wr, wc, d.strideY, d.strideX, d.paddingY, d.paddingX, b); };
       return;
     }
     case "add_prev": {
       const t = ins[1];
       const y = step.ins[1];
-      step.op = (p) => K.addPrev(k, p(x), s, p(y), t, p(out));
+      const ap = fn("add_prev");
+      step.op = (p) => { const a = p(x), b = p(y), c = p(out); return () => void ap(a, s.n, s.k, s.nr, s.nc, b, t.n, t.k, t.nr, t.nc, c); };
       return;
     }
     case "concat": {
       step.op = (p) => {
+        const parts: (() => void)[] = [];
         let off = 0;
         step.ins.forEach((v, i) => {
-          K.concatChannels(k, p(v), ins[i].n, ins[i].k, ins[i].nr * ins[i].nc, p(out), o.k, off);
+          const src = p(v), dst = p(out), sh = ins[i], at = off;
+          parts.push(() => K.concatChannels(k, src, sh.n, sh.k, sh.nr * sh.nc, dst, o.k, at));
           off += ins[i].k;
         });
+        return () => { for (const f of parts) f(); };
       };
       return;
     }
-    case "softmax":
-      step.op = (p) => K.softmax(k, p(x), s.n, s.k, s.nr * s.nc, p(out));
+    case "softmax": {
+      const sm = fn("softmax");
+      step.op = (p) => { const a = p(x), b = p(out); return () => void sm(a, s.n, s.k, s.nr * s.nc, b); };
       return;
+    }
   }
 }
 

@@ -1,0 +1,62 @@
+import { con_affine_forward_ref } from "../conv";
+import { wino2_weights, wino2_con, wino2_scratch_floats } from "../winograd";
+
+let seed: u32 = 777;
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >> 8) / <f32>16777216.0 * 2.0 - 1.0;
+}
+function randBuf(n: i32): usize {
+  const p = heap.alloc(<usize>max(n, 1) << 2);
+  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd());
+  return p;
+}
+
+// Winograd F(2x2,3x3) vs the scalar direct convolution (3x3, stride 1, pad 1): same values up to the
+// rounding of the transforms, relative to the size of the sum of |products|.
+function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffine: bool, relu: i32): void {
+  const x = randBuf(n * k * nr * nc);
+  const w = randBuf(nf * k * 9);
+  const bias = useBias ? randBuf(nf) : 0;
+  const gamma = useAffine ? randBuf(nf) : 0;
+  const beta = useAffine ? randBuf(nf) : 0;
+  const len = n * nf * nr * nc;
+  const a = heap.alloc(<usize>len << 2);
+  const b = heap.alloc(<usize>len << 2);
+  const U = heap.alloc(<usize>(16 * nf * k) << 2);
+  const scratch = heap.alloc(<usize>wino2_scratch_floats(n, k, nr, nc, nf) << 2);
+  wino2_weights(w, nf, k, U);
+  wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  con_affine_forward_ref(x, n, k, nr, nc, w, nf, 3, 3, 1, 1, 1, 1, bias, gamma, beta, relu, b);
+  let worst: f32 = 0;
+  const scale = Mathf.sqrt(<f32>(k * 9)); // typical magnitude of a sum of 9k products of U(-1,1) values
+  for (let i = 0; i < len; i++) {
+    const va = load<f32>(a + (<usize>i << 2)), vb = load<f32>(b + (<usize>i << 2));
+    const e = Mathf.abs(va - vb) / scale;
+    if (!(e <= worst)) worst = e;
+    if (relu != 0) expect(va >= 0).toBe(true);
+  }
+  expect(worst).toBeLessThanOrEqual(<f32>2e-6);
+  heap.free(x); heap.free(w); heap.free(a); heap.free(b); heap.free(U); heap.free(scratch);
+  if (bias) heap.free(bias);
+  if (gamma) { heap.free(gamma); heap.free(beta); }
+}
+
+describe("wino2_con vs con_affine_forward_ref (3x3, stride 1, pad 1)", () => {
+  it("even and odd sizes, one sample", () => {
+    checkWino(1, 3, 8, 8, 5, true, false, 0);
+    checkWino(1, 4, 7, 9, 6, false, false, 0);
+    checkWino(1, 12, 35, 35, 8, true, true, 1);
+  });
+  it("tiny planes: 1x1, 2x3, 3x3, 4x4 (edge tiles only)", () => {
+    checkWino(1, 5, 1, 1, 4, true, false, 0);
+    checkWino(2, 6, 2, 3, 7, false, true, 1);
+    checkWino(3, 16, 3, 3, 8, true, true, 0);
+    checkWino(2, 12, 4, 4, 9, true, false, 1);
+  });
+  it("batches whose tile panels straddle samples, several chunks", () => {
+    checkWino(5, 7, 17, 17, 10, true, true, 1);
+    checkWino(9, 96, 8, 8, 40, false, true, 1); // 4 chunks of at most 40 tiles
+    checkWino(2, 100, 9, 11, 12, true, false, 0);
+  });
+});

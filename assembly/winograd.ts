@@ -1,0 +1,356 @@
+// Winograd F(2x2, 3x3) convolution for dlib con_ layers with 3x3 filters, stride 1 and padding 1
+// (output size = input size). Each 2x2 block of output pixels ("tile") is computed from the 4x4 input
+// patch around it with 16 products per (filter, channel) instead of 36:
+//   U = G g G^T (per filter f, channel c: 4x4, done once per network: `wino2_weights`)
+//   V = B^T d B (per tile, channel: 4x4)
+//   M[xi] = U[xi] * V[xi]   (16 matrix products [nf][k] x [k][tiles], the SIMD `gemm_packed`)
+//   Y = A^T M A (per tile, filter: 2x2), then the conv epilogue (+bias, gamma*v + beta, relu)
+// with G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+// A^T = [1 1 1 0; 0 1 -1 -1]. The sums are in a different order than the direct convolution, so
+// results differ from it by float rounding only (a few ulp of the largest partial sums).
+//
+// Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
+// of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
+import { gemm_packed } from "./gemm";
+
+/** Tiles along an axis of n output pixels. */
+@inline function tiles_of(n: i32): i32 {
+  return (n + 1) >> 1;
+}
+
+/**
+ * Weight transform: U[xi][f][c] = (G g[f][c] G^T)[xi] for filters [nf][k][3][3] (dlib's layout).
+ * dst: 16*nf*k floats ([16][nf][k], the row-major A matrices of the 16 products). Computed in f64, rounded once.
+ */
+export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  for (let f = 0; f < nf; f++) {
+    for (let c = 0; c < k; c++) {
+      const g = filters + (<usize>((f * k + c) * 9) << 2);
+      const o = dst + (<usize>(f * k + c) << 2);
+      // rows of G g (4 x 3)
+      for (let i = 0; i < 4; i++) {
+        let t0: f64, t1: f64, t2: f64;
+        const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
+        const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
+        const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
+        if (i == 0) { t0 = a0; t1 = a1; t2 = a2; }
+        else if (i == 1) { t0 = (a0 + b0 + c0) * 0.5; t1 = (a1 + b1 + c1) * 0.5; t2 = (a2 + b2 + c2) * 0.5; }
+        else if (i == 2) { t0 = (a0 - b0 + c0) * 0.5; t1 = (a1 - b1 + c1) * 0.5; t2 = (a2 - b2 + c2) * 0.5; }
+        else { t0 = c0; t1 = c1; t2 = c2; }
+        const r = o + <usize>(i * 4) * plane;
+        store<f32>(r, <f32>t0);
+        store<f32>(r + plane, <f32>((t0 + t1 + t2) * 0.5));
+        store<f32>(r + 2 * plane, <f32>((t0 - t1 + t2) * 0.5));
+        store<f32>(r + 3 * plane, <f32>t2);
+      }
+    }
+  }
+}
+
+/** Tiles per chunk: a multiple of 8 with 16*chunk*(k + nf) floats around 384 KiB, at least 32 (or all tiles). */
+export function wino2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const T = n * tiles_of(nr) * tiles_of(nc);
+  let tc = (98304 / (16 * (k + nf))) & ~7;
+  if (tc < 32) tc = 32;
+  const all = (T + 7) & ~7;
+  return min(tc, all);
+}
+
+@inline function pad_floats(k: i32, nr: i32, nc: i32): i32 {
+  const Hp = 2 * tiles_of(nr) + 2, Wp = 2 * tiles_of(nc) + 2;
+  return (k * Hp * Wp + 16 + 3) & ~3;
+}
+
+/** Scratch floats of `wino2_con` for this geometry (n samples of k x nr x nc, nf filters). */
+export function wino2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const tc = wino2_chunk_tiles(n, k, nr, nc, nf);
+  return pad_floats(k, nr, nc) + 16 * (tc * k + 16) + 16 * (nf * tc + 16) + 2 * tc + 64;
+}
+
+const tmp: usize = memory.data(512, 16); // 16 vectors of 4 lanes (gather / scatter of edge tiles)
+
+// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp]: xp[c][iy + 1][ix + 1] = x[c][iy][ix]
+function pad_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
+  const Hp = 2 * tiles_of(nr) + 2, Wp = 2 * tiles_of(nc) + 2;
+  const total = pad_floats(k, nr, nc);
+  const z = f32x4.splat(0);
+  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
+  for (let c = 0; c < k; c++) {
+    for (let iy = 0; iy < nr; iy++) {
+      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
+      const s = x + (<usize>((c * nr + iy) * nc) << 2);
+      let ix = 0;
+      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
+      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
+    }
+  }
+}
+
+// V = B^T d B for 4 tiles (lanes), d row i = (di0, di1, di2, di3); stores V[xi] at dst + xi*xs.
+@inline function in_tf(
+  d00: v128, d01: v128, d02: v128, d03: v128, d10: v128, d11: v128, d12: v128, d13: v128,
+  d20: v128, d21: v128, d22: v128, d23: v128, d30: v128, d31: v128, d32: v128, d33: v128,
+  dst: usize, xs: usize,
+): void {
+  // columns: e0 = d0 - d2, e1 = d1 + d2, e2 = d2 - d1, e3 = d1 - d3
+  const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
+  const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
+  const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
+  const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
+  let p = dst;
+  v128.store(p, f32x4.sub(e00, e02)); p += xs;
+  v128.store(p, f32x4.add(e01, e02)); p += xs;
+  v128.store(p, f32x4.sub(e02, e01)); p += xs;
+  v128.store(p, f32x4.sub(e01, e03)); p += xs;
+  v128.store(p, f32x4.sub(e10, e12)); p += xs;
+  v128.store(p, f32x4.add(e11, e12)); p += xs;
+  v128.store(p, f32x4.sub(e12, e11)); p += xs;
+  v128.store(p, f32x4.sub(e11, e13)); p += xs;
+  v128.store(p, f32x4.sub(e20, e22)); p += xs;
+  v128.store(p, f32x4.add(e21, e22)); p += xs;
+  v128.store(p, f32x4.sub(e22, e21)); p += xs;
+  v128.store(p, f32x4.sub(e21, e23)); p += xs;
+  v128.store(p, f32x4.sub(e30, e32)); p += xs;
+  v128.store(p, f32x4.add(e31, e32)); p += xs;
+  v128.store(p, f32x4.sub(e32, e31)); p += xs;
+  v128.store(p, f32x4.sub(e31, e33));
+}
+
+// fast input transform: 4 horizontally adjacent tiles whose patches start at q (padded copy, row stride wb bytes)
+@inline function in_row(q: usize, j: i32): v128 {
+  // element j of the 4 patches: q[2l + j], l = 0..3
+  if (j == 0) return v128.shuffle<f32>(v128.load(q), v128.load(q, 16), 0, 2, 4, 6);
+  if (j == 1) return v128.shuffle<f32>(v128.load(q), v128.load(q, 16), 1, 3, 5, 7);
+  if (j == 2) return v128.shuffle<f32>(v128.load(q, 8), v128.load(q, 24), 0, 2, 4, 6);
+  return v128.shuffle<f32>(v128.load(q, 8), v128.load(q, 24), 1, 3, 5, 7);
+}
+
+function in_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q = q0;
+  let d = dst;
+  for (let c = 0; c < k; c++) {
+    const q1 = q + wb, q2 = q1 + wb, q3 = q2 + wb;
+    in_tf(
+      in_row(q, 0), in_row(q, 1), in_row(q, 2), in_row(q, 3),
+      in_row(q1, 0), in_row(q1, 1), in_row(q1, 2), in_row(q1, 3),
+      in_row(q2, 0), in_row(q2, 1), in_row(q2, 2), in_row(q2, 3),
+      in_row(q3, 0), in_row(q3, 1), in_row(q3, 2), in_row(q3, 3),
+      d, xs,
+    );
+    q += cb;
+    d += cs;
+  }
+}
+
+// input transform of 4 tiles of one sample whose patches start at padded offsets o0..o3 (bytes from xp)
+function in_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q0 = xp + o0, q1 = xp + o1, q2 = xp + o2, q3 = xp + o3;
+  let d = dst;
+  const m = tmp;
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < 4; i++) {
+      const r = <usize>i * wb;
+      for (let j = 0; j < 4; j++) {
+        const e = r + (<usize>j << 2);
+        let v = v128.load32_zero(q0 + e);
+        v = v128.load32_lane(q1 + e, v, 1);
+        v = v128.load32_lane(q2 + e, v, 2);
+        v = v128.load32_lane(q3 + e, v, 3);
+        v128.store(m + (<usize>(i * 4 + j) << 4), v);
+      }
+    }
+    in_tf(
+      v128.load(m), v128.load(m, 16), v128.load(m, 32), v128.load(m, 48),
+      v128.load(m, 64), v128.load(m, 80), v128.load(m, 96), v128.load(m, 112),
+      v128.load(m, 128), v128.load(m, 144), v128.load(m, 160), v128.load(m, 176),
+      v128.load(m, 192), v128.load(m, 208), v128.load(m, 224), v128.load(m, 240),
+      d, xs,
+    );
+    q0 += cb; q1 += cb; q2 += cb; q3 += cb;
+    d += cs;
+  }
+}
+
+// general input transform of 4 tiles tg..tg+3 (tiles >= tEnd give zeros), read from x with bounds checks
+function in_gather(
+  x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize,
+): void {
+  const plane = nr * nc;
+  let d = dst;
+  for (let c = 0; c < k; c++) {
+    for (let l = 0; l < 4; l++) {
+      const t = tg + l;
+      let s = 0, oy = 0, ox = 0;
+      const ok = t < tEnd;
+      if (ok) {
+        s = t / tps;
+        const loc = t - s * tps;
+        const ty = loc / tx;
+        oy = 2 * ty - 1;
+        ox = 2 * (loc - ty * tx) - 1;
+      }
+      const base = x + (<usize>((s * k + c) * plane) << 2);
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          const iy = oy + i, ix = ox + j;
+          let v: f32 = 0;
+          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+          store<f32>(tmp + (<usize>((i * 4 + j) * 4 + l) << 2), v);
+        }
+      }
+    }
+    const m = tmp;
+    in_tf(
+      v128.load(m), v128.load(m, 16), v128.load(m, 32), v128.load(m, 48),
+      v128.load(m, 64), v128.load(m, 80), v128.load(m, 96), v128.load(m, 112),
+      v128.load(m, 128), v128.load(m, 144), v128.load(m, 160), v128.load(m, 176),
+      v128.load(m, 192), v128.load(m, 208), v128.load(m, 224), v128.load(m, 240),
+      d, xs,
+    );
+    d += cs;
+  }
+}
+
+@inline function epi(v: v128, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, relu: bool): v128 {
+  if (hasBias) v = f32x4.add(v, bv);
+  if (hasGamma) v = f32x4.add(f32x4.mul(gv, v), ev);
+  if (relu) v = v128.and(v, f32x4.ge(v, f32x4.splat(0)));
+  return v;
+}
+
+/**
+ * 3x3 stride-1 pad-1 convolution by Winograd F(2x2,3x3) with the fused epilogue of con_affine_forward:
+ * out[s][f] = [relu](gamma[f] * (conv + bias[f]) + beta[f]) (bias/gamma 0 = absent; relu != 0 applies it).
+ * x [n][k][nr][nc], U = wino2_weights of the filters ([16][nf][k]), out [n][nf][nr][nc] (must not alias x
+ * or scratch), scratch: wino2_scratch_floats(n, k, nr, nc, nf) floats.
+ */
+export function wino2_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  const tx = tiles_of(nc), ty = tiles_of(nr);
+  const tps = tx * ty;
+  const T = n * tps;
+  const Tc = wino2_chunk_tiles(n, k, nr, nc, nf);
+  const Hp = 2 * ty + 2, Wp = 2 * tx + 2;
+  const xp = scratch;
+  const Vp = xp + (<usize>pad_floats(k, nr, nc) << 2);
+  // bytes per xi of V (panels of [k][8]) and of M; 64 bytes of skew so that the 16 blocks do not all sit
+  // at the same address modulo 4 KiB (which made the transforms' 16 strided accesses collide in L1)
+  const xs = (<usize>(Tc * k) << 2) + 64;
+  const Mb = Vp + 16 * xs;
+  const ms = (<usize>(nf * Tc) << 2) + 64;
+  const tab = Mb + 16 * ms; // 2 i32 per tile of a chunk
+  const wb = <usize>Wp << 2;
+  const cb = <usize>(Hp * Wp) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const plane = nr * nc;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  const uxs = <usize>(nf * k) << 2;
+  let prepared = -1;
+  for (let t0 = 0; t0 < T; t0 += Tc) {
+    const tc = min(Tc, T - t0);
+    const tEnd = t0 + tc;
+    const panels = (tc + 7) >> 3;
+    // 1. input transform, 4 tiles at a time, into panels: V[xi][panel][c][8]
+    for (let h = 0; h < panels * 2; h++) {
+      const tg = t0 + 4 * h;
+      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
+      const s = tg / tps;
+      const loc = tg - s * tps;
+      const tyy = loc / tx, txx = loc - tyy * tx;
+      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+        if (prepared != s) {
+          pad_sample(x + <usize>s * inStride, k, nr, nc, xp);
+          prepared = s;
+        }
+        if (txx + 4 <= tx) {
+          in_fast(xp + (<usize>(2 * tyy * Wp + 2 * txx) << 2), wb, cb, k, dst, 32, xs);
+        } else {
+          // the 4 tiles wrap to the next tile row(s)
+          let yy = tyy, xx = txx;
+          const o0 = <usize>(2 * yy * Wp + 2 * xx) << 2;
+          if (++xx == tx) { xx = 0; yy++; }
+          const o1 = <usize>(2 * yy * Wp + 2 * xx) << 2;
+          if (++xx == tx) { xx = 0; yy++; }
+          const o2 = <usize>(2 * yy * Wp + 2 * xx) << 2;
+          if (++xx == tx) { xx = 0; yy++; }
+          const o3 = <usize>(2 * yy * Wp + 2 * xx) << 2;
+          in_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+        }
+      } else {
+        in_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      }
+    }
+    // 2. the 16 products M[xi] = U[xi] V[xi]  ([nf][tc], row stride Tc)
+    for (let xi = 0; xi < 16; xi++) {
+      gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    }
+    // 3. output transform + epilogue, 4 tiles at a time. Table per tile of the chunk: byte offset of its
+    // top-left output pixel (filter 0) and which of its right column / bottom row exist.
+    for (let t = 0; t < tc; t++) {
+      const tt = t0 + t;
+      const s = tt / tps;
+      const loc = tt - s * tps;
+      const yy = loc / tx;
+      const py = 2 * yy, px = 2 * (loc - yy * tx);
+      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
+      store<i32>(tab + (<usize>t << 3), (px + 1 < nc ? 1 : 0) | (py + 1 < nr ? 2 : 0), 4);
+    }
+    for (let f = 0; f < nf; f++) {
+      const fo = <usize>f << 2;
+      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+      const mrow = Mb + (<usize>(f * Tc) << 2);
+      for (let q = 0; q < tc; q += 4) {
+        const m = mrow + (<usize>q << 2);
+        // rows of A^T m: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (m row i = xi 4i..4i+3)
+        const m00 = v128.load(m), m01 = v128.load(m + ms), m02 = v128.load(m + 2 * ms), m03 = v128.load(m + 3 * ms);
+        const m10 = v128.load(m + 4 * ms), m11 = v128.load(m + 5 * ms), m12 = v128.load(m + 6 * ms), m13 = v128.load(m + 7 * ms);
+        const m20 = v128.load(m + 8 * ms), m21 = v128.load(m + 9 * ms), m22 = v128.load(m + 10 * ms), m23 = v128.load(m + 11 * ms);
+        const m30 = v128.load(m + 12 * ms), m31 = v128.load(m + 13 * ms), m32 = v128.load(m + 14 * ms), m33 = v128.load(m + 15 * ms);
+        const a00 = f32x4.add(f32x4.add(m00, m10), m20), a01 = f32x4.add(f32x4.add(m01, m11), m21);
+        const a02 = f32x4.add(f32x4.add(m02, m12), m22), a03 = f32x4.add(f32x4.add(m03, m13), m23);
+        const a10 = f32x4.sub(f32x4.sub(m10, m20), m30), a11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+        const a12 = f32x4.sub(f32x4.sub(m12, m22), m32), a13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+        const y00 = epi(f32x4.add(f32x4.add(a00, a01), a02), bv, gv, ev, hasBias, hasGamma, doRelu);
+        const y01 = epi(f32x4.sub(f32x4.sub(a01, a02), a03), bv, gv, ev, hasBias, hasGamma, doRelu);
+        const y10 = epi(f32x4.add(f32x4.add(a10, a11), a12), bv, gv, ev, hasBias, hasGamma, doRelu);
+        const y11 = epi(f32x4.sub(f32x4.sub(a11, a12), a13), bv, gv, ev, hasBias, hasGamma, doRelu);
+        const tg = t0 + q;
+        const te0 = tab + (<usize>q << 3);
+        const fb = out + (<usize>(f * plane) << 2);
+        const orow = fb + <usize>load<i32>(te0);
+        // 4 whole tiles side by side in one row: two vector stores per output row
+        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 24 && load<i32>(te0, 28) == 3) {
+          v128.store(orow, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
+          v128.store(orow, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
+          const r1 = orow + (<usize>nc << 2);
+          v128.store(r1, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
+          v128.store(r1, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), 16);
+        } else {
+          v128.store(tmp, y00);
+          v128.store(tmp, y01, 16);
+          v128.store(tmp, y10, 32);
+          v128.store(tmp, y11, 48);
+          const lanes = min(4, tEnd - tg);
+          for (let l = 0; l < lanes; l++) {
+            const te = tab + (<usize>(q + l) << 3);
+            const o = fb + <usize>load<i32>(te);
+            const fl = load<i32>(te, 4);
+            const lo = <usize>l << 2;
+            store<f32>(o, load<f32>(tmp + lo));
+            if (fl & 1) store<f32>(o, load<f32>(tmp + lo, 16), 4);
+            if (fl & 2) {
+              const o1 = o + (<usize>nc << 2);
+              store<f32>(o1, load<f32>(tmp + lo, 32));
+              if (fl & 1) store<f32>(o1, load<f32>(tmp + lo, 48), 4);
+            }
+          }
+        }
+      }
+    }
+  }
+}
