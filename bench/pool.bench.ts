@@ -3,8 +3,8 @@
  * thread vs a DescriptorPool of 2 workers (worker_threads).
  *   npx tsx bench/pool.bench.ts [--rounds N] [--json]
  * How it measures: the model is decompressed once; the one-thread side is `Network.forwardSync` in batches
- * of 16 on the main thread; the pool side is `pool.forward(64 chips)` (tasks of 8 images, idle workers take
- * the next). Pool start-up (2 workers loading weights) is timed separately, not in the speed-up. Rounds
+ * of 16 on the main thread; the pool side is `pool.forward(64 chips)` (tasks of 16 images, idle workers take
+ * the next; the same batches as the one-thread side, so the outputs must be bit-identical). Pool start-up (2 workers loading weights) is timed separately, not in the speed-up. Rounds
  * alternate 1-thread / pool; wall time is `performance.now()`, process CPU time is `process.cpuUsage()`
  * (user+system of every thread of the process). `pool2_speedup` = median 1-thread wall / median pool wall;
  * `pool2_speedup_best` uses the best round of each. The pool outputs are checked bit-identical to the
@@ -75,7 +75,7 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
   const loadBefore = loadavg();
   const coresBefore = await coresAvailable();
   let t0 = performance.now();
-  const pool = await DescriptorPool.create(bytes, { size: 2 });
+  const pool = await DescriptorPool.create(bytes, { size: 2, taskSize: 16 });
   const startup = performance.now() - t0;
   const ref = one(); // warm-up of the main thread
   let identical = true;

@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixture, inCI, readJson, readPngRgb } from "./fixtures.ts";
 import { binary, bundle, chromiumPath, copyExample, copyHarness, freePort, installScriptsAndNative, launchChromium, packAndInstall, parseResult, run, serve, startServer, ROOT, type Consumer } from "./runtimes/harness.ts";
-import { bunzip2 } from "../src/dlib/bzip2.ts";
 import { pathToFileURL } from "node:url";
 
 const IMAGE = "HiranoShow.png"; // 316×292 PNG, one face (HOG upsample 0)
@@ -47,6 +46,7 @@ function setup(): Promise<Setup> {
       copyHarness(c.dir);
       // the q8 ResNet (inference form), decompressed once: R2/KV/browser get raw weights (bzip2 in a Worker costs seconds)
       const model = join(tmp, "resnet.dat");
+      const { bunzip2 } = await import(pathToFileURL(join(c.dir, "node_modules/dlib-face-wasm/dist/entry/node.js")).href);
       writeFileSync(model, await bunzip2(readFileSync(fixture("models", "resnet_v1_faceapi_q8_affine.dat.bz2"))));
       const golden = readJson(fixture("golden", "HiranoShow.json"));
       const landmarks = golden.faces[0].landmarks68 as number[][];
@@ -84,7 +84,7 @@ function checkResult(s: Setup, r: any, t: { diagnostic(m: string): void }): void
     assert.ok(r.pool, `${r.runtime}: no DescriptorPool result`);
     assert.equal(r.pool.n, 8);
     assert.equal(r.pool.size, 2);
-    assert.ok(r.pool.identical, `${r.runtime}: DescriptorPool outputs differ from the calling thread's`);
+    assert.ok(r.pool.identical, `${r.runtime}: DescriptorPool outputs differ from the calling thread's (same batch of 8)`);
     t.diagnostic(`${r.runtime}: DescriptorPool(2) start-up ${ms(r.pool.startupMs)} ms, 8 descriptors ${ms(r.pool.forwardMs)} ms, bit-identical`);
   }
   t.diagnostic(`${r.runtime}: max|diff| vs golden ${maxDiff.toExponential(2)}, bit-identical to Node: ${r.runtime === "node" ? "(reference)" : "yes"}; ` +
@@ -179,7 +179,7 @@ test("workerd (miniflare): models from an R2 binding (network as a ReadableStrea
     const text = await res.text();
     assert.equal(res.status, 200, text.slice(0, 3000));
     const r = JSON.parse(text);
-    // workerd's clock stands still while the worker computes: time descriptors from outside (5 minus 1 pass)
+    // time descriptors from outside the worker (deployed workerd freezes its clock while the worker computes)
     const time = async (reps: number) => {
       const t0 = performance.now();
       const q = await mf.dispatchFetch(`http://localhost/descriptor?reps=${reps}`);
@@ -188,8 +188,9 @@ test("workerd (miniflare): models from an R2 binding (network as a ReadableStrea
       return performance.now() - t0;
     };
     await time(1);
-    const one = await time(1), six = await time(6);
-    r.timings.descriptorMedian = (six - one) / 5;
+    const one = Math.min(await time(1), await time(1)), eleven = await time(11);
+    r.timings.descriptorMedian = (eleven - one) / 10; // mean of 10, measured from outside
+    r.timings.descriptorFirst = NaN;
     checkResult(s, r, t);
     // Local workerd does not enforce the 128 MB isolate limit: keep the wasm part well below it.
     assert.ok(r.wasmMemoryBytes <= 64 * 2 ** 20, `wasm memory ${r.wasmMemoryBytes} bytes > 64 MiB`);

@@ -4,7 +4,9 @@
  * here and posted to every worker (a `WebAssembly.Module` is cloneable); the model file is read and
  * decompressed once here, shared with the workers through a SharedArrayBuffer when the runtime has one
  * (else copied once per worker), and each worker loads its weights once into its own wasm memory.
- * Results are identical to `Network.forward` on the main thread (same kernels, same order of operations).
+ * Results are bit-identical to `Network.forward` on the main thread for the same batches: images go to the
+ * workers in tasks of `taskSize` images, each task is one forward batch (the engine may pick kernels by batch
+ * size, so a different batching can change the last bits).
  */
 import type { RgbImage } from "../image/types.js";
 import { readSource, type ModelSource } from "../dlib/source.js";
@@ -19,7 +21,7 @@ export interface DescriptorPoolOptions {
   name?: string;
   /** Largest decompressed model size accepted, bytes (default 1 GiB). */
   maxBytes?: number;
-  /** Images per task sent to a worker (default 8); idle workers take the next task. */
+  /** Images per task sent to a worker, = the forward batch size in the worker (default 8); idle workers take the next task. */
   taskSize?: number;
   /** Worker script (default: `pool-worker.js` next to this module). */
   workerUrl?: string | URL;

@@ -13,7 +13,7 @@ const bytes = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
     model: new URL("/fixtures/resnet.dat", location.href), landmarks,
   });
   // Web Workers: the pool's worker script is bundled separately and served as /pool-worker.js
-  res.pool = await runPool(lib, { model: new URL("/fixtures/resnet.dat", location.href), chip: res.keptChip, refHex: res.descriptorHex, workerUrl: new URL("/pool-worker.js", location.href) });
+  res.pool = await runPool(lib, { model: new URL("/fixtures/resnet.dat", location.href), net: res.keptNet, chip: res.keptChip, workerUrl: new URL("/pool-worker.js", location.href) });
   res.crossOriginIsolated = globalThis.crossOriginIsolated === true;
   window.__result = res;
 })().catch((e) => { window.__error = String(e && e.stack || e); });

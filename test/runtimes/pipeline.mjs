@@ -80,18 +80,21 @@ export async function runPipeline(lib, input) {
 }
 
 /**
- * DescriptorPool of 2 workers on `n` copies of the chip: every output must be bit-identical to `refHex`
- * (the calling thread's descriptor). Returns { n, identical, startupMs, forwardMs, size }.
+ * DescriptorPool of 2 workers on `n` copies of the chip, in tasks of `n` images: the outputs must be bit-identical
+ * to `net.forward` of the same batch on the calling thread (the engine may pick kernels by batch size, so the
+ * reference uses the same batch). Returns { n, identical, startupMs, forwardMs, size }.
  */
-export async function runPool(lib, { model, chip, refHex, workerUrl, n = 8 }) {
+export async function runPool(lib, { model, net, chip, workerUrl, n = 8 }) {
+  const images = Array.from({ length: n }, () => chip);
+  const ref = (await net.forward(images)).map(f32hex);
   let t0 = now();
-  const pool = await lib.DescriptorPool.create(model, { size: 2, workerUrl });
+  const pool = await lib.DescriptorPool.create(model, { size: 2, workerUrl, taskSize: n });
   const startupMs = now() - t0;
   try {
     t0 = now();
-    const outs = await pool.forward(Array.from({ length: n }, () => chip));
+    const outs = await pool.forward(images);
     const forwardMs = now() - t0;
-    return { n: outs.length, identical: outs.every((o) => f32hex(o) === refHex), startupMs, forwardMs, size: pool.size };
+    return { n: outs.length, identical: outs.every((o, i) => f32hex(o) === ref[i]), startupMs, forwardMs, size: pool.size };
   } finally {
     await pool.close();
   }

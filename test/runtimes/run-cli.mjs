@@ -17,5 +17,5 @@ const res = await runPipeline(lib, {
   landmarks: cfg.landmarks,
 });
 // worker pool: worker_threads in Node and Bun, Web Workers in Deno
-if (cfg.pool) res.pool = await runPool(lib, { model, chip: res.keptChip, refHex: res.descriptorHex });
+if (cfg.pool) res.pool = await runPool(lib, { model, net: res.keptNet, chip: res.keptChip });
 console.log("RESULT " + JSON.stringify(res));
