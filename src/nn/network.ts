@@ -10,7 +10,7 @@ import { readSource, type ModelSource } from "../dlib/source.js";
 import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
-import { defaultKernels, type Kernels } from "./wasm.js";
+import { createKernels, defaultKernels, type Kernels } from "./wasm.js";
 import { compile, countModelLayers, describeLayer, fillRgbInput, fmt, Plan, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
@@ -25,6 +25,12 @@ export interface LoadNetworkOptions {
   kernels?: Kernels;
   /** Largest decompressed model size accepted, bytes (default 1 GiB). */
   maxBytes?: number;
+  /**
+   * Total wasm memory limit in bytes. Without `kernels`, the network gets its own kernel instance with this
+   * limit (instead of the shared one); with `kernels`, that instance's limit is lowered to it. Loading or
+   * running past it throws WasmOutOfMemoryError (a LimitError).
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface TraceEntry {
@@ -96,7 +102,12 @@ class TrackingSink implements ParamSink {
 export async function loadNetwork(source: ModelSource, opts: LoadNetworkOptions = {}): Promise<Network> {
   const { bytes, name } = await readSource(source, { name: opts.name, maxBytes: opts.maxBytes });
   const type = opts.type !== undefined ? resolveNetType(opts.type) : detectNetType(bytes, name);
-  const kernels = opts.kernels ?? (await defaultKernels());
+  let kernels = opts.kernels;
+  if (opts.maxMemoryBytes !== undefined) {
+    if (kernels) kernels.arena.maxBytes = Math.min(kernels.arena.maxBytes, opts.maxMemoryBytes);
+    else kernels = await createKernels({ maxMemoryBytes: opts.maxMemoryBytes });
+  }
+  kernels ??= await defaultKernels();
   return Network.fromBytes(bytes, type, kernels, name);
 }
 

@@ -6,6 +6,7 @@
  * detaches old `ArrayBuffer` views, so always take a fresh view (`f32`, `u8`) after any call that can
  * allocate.
  */
+import { LimitError } from "../errors.js";
 
 /** Raw exports of `dist/kernels.wasm` (see `assembly/index.ts`). */
 export interface KernelExports {
@@ -14,7 +15,8 @@ export interface KernelExports {
   [name: string]: unknown;
 }
 
-export class WasmOutOfMemoryError extends Error {
+/** The wasm memory limit (`maxMemoryBytes` / `Arena.maxBytes`) or the engine's memory was exhausted. A LimitError. */
+export class WasmOutOfMemoryError extends LimitError {
   override name = "WasmOutOfMemoryError";
 }
 
@@ -138,9 +140,9 @@ export class Arena {
 export class Kernels {
   readonly exports: KernelExports;
   readonly arena: Arena;
-  constructor(instance: WebAssembly.Instance) {
+  constructor(instance: WebAssembly.Instance, opts: KernelOptions = {}) {
     this.exports = instance.exports as unknown as KernelExports;
-    this.arena = new Arena(this.exports.memory, this.exports.heap_base());
+    this.arena = new Arena(this.exports.memory, this.exports.heap_base(), opts.maxMemoryBytes);
   }
   /** Look up a kernel export by name; throws if the module does not have it. */
   fn<T extends (...args: number[]) => unknown>(name: string): T {
@@ -196,11 +198,19 @@ async function defaultModuleSource(): Promise<WebAssembly.Module> {
   throw new Error(`cannot load kernels.wasm: ${(lastErr as Error)?.message ?? lastErr}`);
 }
 
+export interface KernelOptions {
+  /**
+   * Upper bound of this instance's total wasm memory in bytes (parameters, activations, decompression
+   * buffers). Allocations past it throw WasmOutOfMemoryError (a LimitError). Default 4 GiB - 64 KiB.
+   */
+  maxMemoryBytes?: number;
+}
+
 /** A new kernel instance with its own memory and arena. */
-export async function createKernels(): Promise<Kernels> {
+export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
   const mod = await kernelModule();
   const inst = await WebAssembly.instantiate(mod, {});
-  return new Kernels(inst);
+  return new Kernels(inst, opts);
 }
 
 let shared: Promise<Kernels> | null = null;
