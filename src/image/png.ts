@@ -14,6 +14,20 @@
 import { decode, encode } from "fast-png";
 import { ImageDecodeError } from "../errors.js";
 import type { RgbImage } from "./types.js";
+import { zlibInflatedSize } from "./zlib-size.js";
+
+/** Inflated image data beyond what the header's size needs that is still accepted (libpng ignores extra data). */
+export const PNG_EXTRA_INFLATE_BYTES = 1 << 20;
+
+/** Bytes of filtered scanlines a PNG of this header needs (Adam7: the seven passes). */
+function rawImageBytes(width: number, height: number, channels: number, bitDepth: number, interlaced: boolean): number {
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * channels * bitDepth) / 8)) : 0);
+  if (!interlaced) return rows(width, height);
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+  let n = 0;
+  for (const [x0, y0, dx, dy] of passes) n += rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy));
+  return n;
+}
 
 export interface PngDecodeOptions {
   /** Name used in error messages. */
@@ -83,11 +97,17 @@ export function decodePng(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbIm
   const rowBytes = 1 + Math.ceil((width * channels * info.bitDepth) / 8);
   let idat = 0;
   let sawIend = false;
+  const idatParts: Uint8Array[] = [];
+  const iccp: [number, number][] = [];
   for (let p = 8; p + 8 <= bytes.length; ) {
     const len = u32(bytes, p);
     const type = String.fromCharCode(bytes[p + 4]!, bytes[p + 5]!, bytes[p + 6]!, bytes[p + 7]!);
     if (p + 12 + len > bytes.length) throw new ImageDecodeError(`truncated PNG: chunk ${JSON.stringify(type)} cut off`, file);
-    if (type === "IDAT") idat += len;
+    if (type === "IDAT") {
+      idat += len;
+      idatParts.push(bytes.subarray(p + 8, p + 8 + len));
+    }
+    if (type === "iCCP") iccp.push([p, p + 12 + len]);
     if (type === "IEND") {
       sawIend = true;
       break;
@@ -104,9 +124,29 @@ export function decodePng(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbIm
   if (info.interlaced && info.bitDepth < 8)
     throw new ImageDecodeError(`unsupported PNG: interlaced with ${info.bitDepth}-bit samples`, file);
 
+  // Decompression bombs: the zlib stream must not inflate to (much) more than the header's size needs. The
+  // decoder below inflates all of it into memory, so count first (no output is produced while counting).
+  const needBytes = rawImageBytes(width, height, channels, info.bitDepth, info.interlaced);
+  const idatAll = idatParts.length === 1 ? idatParts[0]! : concat(idatParts, idat);
+  const counted = zlibInflatedSize(idatAll, needBytes + PNG_EXTRA_INFLATE_BYTES);
+  if (counted.over)
+    throw new ImageDecodeError(
+      `PNG image data inflates to more than ${needBytes + PNG_EXTRA_INFLATE_BYTES} bytes, but a ${width}x${height} image needs ${needBytes} (decompression bomb?)`,
+      file,
+    );
+  // dlib (libpng) makes no use of an ICC profile, and the decoder would inflate it without a bound: drop it.
+  let input = bytes;
+  if (iccp.length) {
+    const keep: Uint8Array[] = [];
+    let at = 0;
+    for (const [a, b] of iccp) { keep.push(bytes.subarray(at, a)); at = b; }
+    keep.push(bytes.subarray(at));
+    input = concat(keep, keep.reduce((s, k) => s + k.length, 0));
+  }
+
   let png;
   try {
-    png = decode(bytes, { checkCrc: true });
+    png = decode(input, { checkCrc: true });
   } catch (e) {
     throw new ImageDecodeError(`corrupt PNG: ${(e as Error).message}`, file);
   }
@@ -198,6 +238,13 @@ export function decodePng(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbIm
     return { width, height, data: rgb };
   }
   throw new ImageDecodeError(`unsupported PNG: ${ch} channels`, file);
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
 }
 
 /** dlib's assign_pixel(rgb_pixel, rgb_alpha_pixel) for one channel onto a destination that is 0. */
