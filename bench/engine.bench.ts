@@ -1,90 +1,208 @@
 /**
- * Engine benchmark (tinybench): model load, the face ResNet descriptor (1 and a batch of 16), the ResNet-34
- * gender net (1 crop and 16), HOG on bald_guys.jpg. Reports the median wall time and the best per-call process
- * CPU time (robust when other processes share the 2 cores), GFLOP/s, and peak RSS of a fresh process that loads
- * the ResNet and computes one descriptor.
- *   npx tsx bench/engine.bench.ts [--quick] [--json]
+ * Engine benchmark: model load, the face ResNet descriptor (1 and a batch of 16), a per-layer profile of the
+ * ResNet, the ResNet-34 gender net (16 crops), HOG on bald_guys.jpg, peak RSS / start-up of a fresh process,
+ * the worker pool (bench/pool.bench.ts), and the peers in the same run: native dlib (bench/native.ts, when
+ * built) and face-api + tfjs-wasm (bench/peers, when installed), with ratios ours / peer.
+ *   npx tsx bench/engine.bench.ts [--quick] [--json] [--no-native] [--no-peers] [--no-pool]
+ * Every timing is taken per call: wall time (performance.now) and this process's CPU time (process.cpuUsage,
+ * user + system); medians of both are reported. The box may be shared: CPU-time ratios are the robust ones.
  * Writes bench/results/latest.json. Fixtures are found as the tests find them (../shared/fixtures or
  * $DLIB_FACE_FIXTURES).
  */
-import { Bench } from "tinybench";
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadNetwork, type Network } from "../src/nn/network.ts";
+import { convOptions, type Plan } from "../src/nn/runtime.ts";
 import { readSource } from "../src/dlib/source.ts";
 import { decodeImage } from "../src/image/decode.ts";
 import { detectFacesHog } from "../src/face/hog.ts";
 import type { RgbImage } from "../src/image/types.ts";
+import { runNativeBench, nativeStat, type NativeResult } from "./native.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = resolve(process.env.DLIB_FACE_FIXTURES ?? join(here, "..", "..", "shared", "fixtures"));
-const quick = process.argv.includes("--quick");
-const asJson = process.argv.includes("--json");
+const root = join(here, "..");
+const fixtures = resolve(process.env.DLIB_FACE_FIXTURES ?? join(root, "..", "shared", "fixtures"));
+const argv = process.argv;
+const quick = argv.includes("--quick");
+const asJson = argv.includes("--json");
 const log = (...a: unknown[]) => { if (!asJson) console.log(...a); };
 
 const RESNET_MACS = 270.9e6;
 const RESNET34_MACS = 1.256e9;
 
-function cpuBest(fn: () => void, reps: number): number {
-  let best = Infinity;
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    fn();
-    const c = process.cpuUsage(c0);
-    best = Math.min(best, (c.user + c.system) / 1000);
-  }
-  return best;
-}
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); const n = s.length; return n % 2 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
-async function measure(name: string, fn: () => unknown, reps = quick ? 3 : 10) {
-  const b = new Bench({ time: quick ? 200 : 1500, warmupTime: quick ? 50 : 200, iterations: reps });
-  b.add(name, fn as () => void);
-  await b.run();
-  const t = b.tasks[0].result as unknown as { latency?: { p50?: number }; median?: number; p50?: number };
-  const median = t?.latency?.p50 ?? t?.p50 ?? t?.median ?? NaN;
-  const cpu = cpuBest(fn as () => void, Math.max(3, Math.min(reps, 8)));
-  return { median_ms: median, cpu_best_ms: cpu };
+export interface Timing { median_ms: number; cpu_median_ms: number; cpu_best_ms: number; runs: number }
+
+/** Warm up, then time `reps` calls (at least `minMs` of wall in total): medians of wall and process CPU. */
+export function timeCalls(fn: () => unknown, reps: number, warm = 2, minMs = 0): Timing {
+  for (let i = 0; i < warm; i++) fn();
+  const wall: number[] = [], cpu: number[] = [];
+  const start = performance.now();
+  while (wall.length < reps || performance.now() - start < minMs) {
+    const c0 = cpuNow(), t0 = performance.now();
+    fn();
+    wall.push(performance.now() - t0);
+    cpu.push(cpuNow() - c0);
+    if (wall.length >= reps * 4) break;
+  }
+  return { median_ms: median(wall), cpu_median_ms: median(cpu), cpu_best_ms: Math.min(...cpu), runs: wall.length };
 }
 
 function chip(name: string): RgbImage {
   return decodeImage(new Uint8Array(readFileSync(join(fixtures, "golden", "chips", name))));
 }
 
+/** The plan a network runs for n images of 150x150 (bench-only access to the private plan cache). */
+function planOf(net: Network, n: number): Plan {
+  return (net as unknown as { plan(n: number, nr: number, nc: number, keepAll: boolean): Plan }).plan(n, 150, 150, false);
+}
+
+export interface LayerProfile { index: number; type: string; in: string; out: string; filter: string; cpu_ms: number; wall_ms: number; gflops: number; algo: string }
+
+/** Per conv layer: CPU time (mean over reps) and effective direct-equivalent GFLOP/s (2*n*k*nr*nc*kin*fnr*fnc). */
+function profileLayers(net: Network, images: RgbImage[], reps: number): { layers: LayerProfile[]; total_cpu_ms: number; conv_cpu_ms: number } {
+  net.forwardSync(images);
+  const plan = planOf(net, images.length);
+  const prof = plan.profile(reps, cpuNow);
+  const layers: LayerProfile[] = [];
+  let total = 0, conv = 0;
+  for (const p of prof) {
+    total += p.cpuMs;
+    if (p.step.type !== "con" || !p.inShape) continue;
+    conv += p.cpuMs;
+    const m = /nr=(\d+), nc=(\d+), stride_y=(\d+), stride_x=(\d+), padding_y=(\d+)/.exec(p.step.desc)!;
+    const [fnr, fnc, sy, , py] = m.slice(1).map(Number);
+    const s = p.shape, i = p.inShape;
+    const macs = s.n * s.k * s.nr * s.nc * i.k * fnr * fnc;
+    const tiles = i.n * Math.ceil(i.nr / 2) * Math.ceil(i.nc / 2);
+    const wino = convOptions.winograd && fnr === 3 && fnc === 3 && sy === 1 && py === 1 && i.nr >= 4 && i.nc >= 4 && tiles >= 16;
+    const single = i.nr === 1 && i.nc === 1 && s.nr === 1 && s.nc === 1 && fnr > 1;
+    layers.push({
+      index: p.step.index, type: p.step.type, in: `${i.k}x${i.nr}x${i.nc}`, out: `${s.k}x${s.nr}x${s.nc}`, filter: `${fnr}x${fnc}/${sy}`,
+      cpu_ms: p.cpuMs, wall_ms: p.ms, gflops: (2 * macs) / (p.cpuMs * 1e6), algo: wino ? "winograd F(2x2,3x3)" : single ? "single tap" : "im2col+gemm",
+    });
+  }
+  return { layers, total_cpu_ms: total, conv_cpu_ms: conv };
+}
+
+/** Fresh process: start -> load the 22 MB ResNet .dat -> one descriptor; peak RSS. Uses the built dist/ JS when present. */
+function rssProbe(datPath: string, pngPath: string): { rss_mb: number; first_descriptor_ms: number; via: string } | null {
+  const dist = join(root, "dist", "nn", "network.js");
+  const useDist = existsSync(dist) && existsSync(join(root, "dist", "image", "decode.js"));
+  const src = useDist ? join(root, "dist") : join(root, "src");
+  const ext = useDist ? "js" : "ts";
+  const code = `
+const t0 = performance.now();
+const { readFileSync } = await import("node:fs");
+const { loadNetwork } = await import(${JSON.stringify(join(src, "nn", `network.${ext}`))});
+const { decodeImage } = await import(${JSON.stringify(join(src, "image", `decode.${ext}`))});
+const net = await loadNetwork(new Uint8Array(readFileSync(${JSON.stringify(datPath)})), { type: "dlib_face_recognition_resnet_model_v1" });
+const img = decodeImage(new Uint8Array(readFileSync(${JSON.stringify(pngPath)})));
+await net.forward([img]);
+const first = performance.now() - t0;
+console.log(JSON.stringify({ rss_mb: process.resourceUsage().maxRSS / 1024, first_descriptor_ms: first + performance.timeOrigin - ${"${START}"} }));`;
+  const runs: { rss_mb: number; first_descriptor_ms: number }[] = [];
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const start = Date.now();
+    const args = useDist ? ["--input-type=module", "-e", code.replace("${START}", String(start))] : ["--import", "tsx", "--input-type=module", "-e", code.replace("${START}", String(start))];
+    const r = spawnSync(process.execPath, args, { encoding: "utf8", cwd: root });
+    try {
+      runs.push(JSON.parse(r.stdout.trim().split("\n").pop()!));
+    } catch {
+      log(`rss probe failed: ${r.stderr.slice(0, 500)}`);
+      return null;
+    }
+  }
+  return { rss_mb: median(runs.map((r) => r.rss_mb)), first_descriptor_ms: median(runs.map((r) => r.first_descriptor_ms)), via: useDist ? "dist/ (built JS)" : "src/ via tsx" };
+}
+
+function runFaceApi(c: RgbImage): Record<string, number | string> | null {
+  const script = join(here, "peers", "faceapi.mjs");
+  if (!existsSync(join(here, "peers", "node_modules", "@vladmandic", "face-api"))) return null;
+  const tmp = join(here, "results", "chip.rgb");
+  writeFileSync(tmp, c.data);
+  const r = spawnSync(process.execPath, [script, tmp, String(c.width), String(c.height), quick ? "5" : "15"], { encoding: "utf8", cwd: join(here, "peers") });
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop()!);
+  } catch {
+    log(`face-api peer failed: ${r.stderr.slice(0, 500)}`);
+    return null;
+  }
+}
+
 export async function runEngineBench() {
   const out: Record<string, unknown> = {};
+  mkdirSync(join(here, "results"), { recursive: true });
   const resnetBz2 = join(fixtures, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
   const raw = (await readSource(resnetBz2)).bytes;
+  out.date = new Date().toISOString();
+  out.node = process.version;
+
   // load: .dat bytes already in memory -> ready network (what dlib's deserialize measures)
   let net: Network | null = null;
-  const loadTimes: number[] = [];
-  for (let i = 0; i < (quick ? 3 : 8); i++) {
-    const t0 = performance.now();
+  const loadWall: number[] = [], loadCpu: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 9); i++) {
+    const c0 = cpuNow(), t0 = performance.now();
     const n = await loadNetwork(raw, { type: "dlib_face_recognition_resnet_model_v1" });
-    loadTimes.push(performance.now() - t0);
+    loadWall.push(performance.now() - t0);
+    loadCpu.push(cpuNow() - c0);
     if (net) net.dispose();
     net = n;
   }
-  loadTimes.sort((a, b) => a - b);
-  out.load_ms = loadTimes[loadTimes.length >> 1];
-  log(`load 22 MB ResNet (.dat bytes -> ready): ${(out.load_ms as number).toFixed(1)} ms median`);
-  const t0 = performance.now();
-  await readSource(resnetBz2);
-  out.load_bz2_decompress_ms = performance.now() - t0;
-  log(`decompress the .bz2 (22 MB out): ${(out.load_bz2_decompress_ms as number).toFixed(0)} ms`);
+  out.load_ms = median(loadWall);
+  out.load_cpu_ms = median(loadCpu);
+  log(`load 22 MB ResNet (.dat bytes -> ready): median ${(out.load_ms as number).toFixed(1)} ms, CPU ${(out.load_cpu_ms as number).toFixed(1)} ms`);
 
   const c = chip("bald_guys_0.png");
-  const one = await measure("descriptor x1", () => net!.forwardSync([c]));
+  const one = timeCalls(() => net!.forwardSync([c]), quick ? 15 : 60, 5, quick ? 300 : 1500);
   out.descriptor_ms = one.median_ms;
-  out.descriptor_cpu_ms = one.cpu_best_ms;
-  out.descriptor_gflops = (2 * RESNET_MACS) / (one.cpu_best_ms * 1e6);
-  log(`descriptor, 1 chip: median ${one.median_ms.toFixed(2)} ms, best CPU ${one.cpu_best_ms.toFixed(2)} ms, ${(out.descriptor_gflops as number).toFixed(1)} GFLOP/s`);
+  out.descriptor_cpu_ms = one.cpu_median_ms;
+  out.descriptor_cpu_best_ms = one.cpu_best_ms;
+  out.descriptor_gflops = (2 * RESNET_MACS) / (one.cpu_median_ms * 1e6);
+  log(`descriptor, 1 chip: median ${one.median_ms.toFixed(2)} ms, CPU median ${one.cpu_median_ms.toFixed(2)} ms (best ${one.cpu_best_ms.toFixed(2)}), ${(out.descriptor_gflops as number).toFixed(1)} direct-equivalent GFLOP/s`);
   const batch = Array.from({ length: 16 }, () => c);
-  const b16 = await measure("descriptor x16", () => net!.forwardSync(batch), quick ? 2 : 5);
+  const b16 = timeCalls(() => net!.forwardSync(batch), quick ? 3 : 8, 1);
   out.descriptor_batch16_ms_per_face = b16.median_ms / 16;
-  out.descriptor_batch16_cpu_ms_per_face = b16.cpu_best_ms / 16;
-  log(`descriptor, batch of 16: median ${(b16.median_ms / 16).toFixed(2)} ms/face, best CPU ${(b16.cpu_best_ms / 16).toFixed(2)} ms/face`);
+  out.descriptor_batch16_cpu_ms_per_face = b16.cpu_median_ms / 16;
+  log(`descriptor, batch of 16: median ${(b16.median_ms / 16).toFixed(2)} ms/face, CPU median ${(b16.cpu_median_ms / 16).toFixed(2)} ms/face`);
+
+  // numerics of the fast paths: descriptor with Winograd vs the direct im2col path, and vs dlib's golden
+  const fast = net!.forwardSync([c]).outputs[0];
+  convOptions.winograd = false;
+  const plain = await loadNetwork(raw, { type: "dlib_face_recognition_resnet_model_v1" });
+  const direct = plain.forwardSync([c]).outputs[0];
+  plain.dispose();
+  convOptions.winograd = true;
+  let dd = 0;
+  for (let i = 0; i < fast.length; i++) dd = Math.max(dd, Math.abs(fast[i] - direct[i]));
+  out.descriptor_winograd_vs_direct_max_abs = dd;
+  const goldenPath = join(fixtures, "golden", "bald_guys.json");
+  if (existsSync(goldenPath)) {
+    try {
+      const g = JSON.parse(readFileSync(goldenPath, "utf8")) as { faces: { descriptor_resnet_q8?: number[] }[] };
+      const want = g.faces[0]?.descriptor_resnet_q8;
+      if (want) {
+        let m = 0;
+        for (let i = 0; i < 128; i++) m = Math.max(m, Math.abs(fast[i] - want[i]));
+        out.descriptor_vs_dlib_max_abs = m;
+      }
+    } catch { /* golden layout differs: skip */ }
+  }
+  log(`descriptor numerics: Winograd vs direct max |Δ| ${dd.toExponential(2)}${out.descriptor_vs_dlib_max_abs !== undefined ? `, vs dlib golden max |Δ| ${(out.descriptor_vs_dlib_max_abs as number).toExponential(2)}` : ""}`);
+
+  // per-layer profile of the face ResNet (one chip)
+  const prof = profileLayers(net!, [c], quick ? 30 : 100);
+  out.profile = prof;
+  log(`\nper-layer profile, face ResNet, 1 chip (CPU ms, mean of ${quick ? 30 : 100} runs; GFLOP/s direct-equivalent):`);
+  log(`  layer  in          out         filter  algorithm             CPU ms  GFLOP/s`);
+  for (const l of prof.layers) {
+    log(`  ${String(l.index).padStart(5)}  ${l.in.padEnd(10)}  ${l.out.padEnd(10)}  ${l.filter.padEnd(6)}  ${l.algo.padEnd(20)}  ${l.cpu_ms.toFixed(3).padStart(6)}  ${l.gflops.toFixed(1).padStart(6)}`);
+  }
+  log(`  conv layers ${prof.conv_cpu_ms.toFixed(2)} ms of ${prof.total_cpu_ms.toFixed(2)} ms of kernels`);
   net!.dispose();
 
   const g34 = join(fixtures, "models", "gender_resnet34_random.dnn.bz2");
@@ -93,44 +211,104 @@ export async function runEngineBench() {
     const t1 = performance.now();
     const gnet = await loadNetwork(b, { type: "taguchi_gender_resnet34" });
     out.load_resnet34_ms = performance.now() - t1;
-    const g1 = await measure("resnet34 x1", () => gnet.forwardSync([c]), quick ? 2 : 5);
     const crops = Array.from({ length: 16 }, () => c);
-    const g16 = await measure("resnet34 x16", () => gnet.forwardSync(crops), quick ? 1 : 3);
-    out.resnet34_crop_ms = g1.median_ms;
+    const g16 = timeCalls(() => gnet.forwardSync(crops), quick ? 1 : 3, 1);
     out.gender16_ms = g16.median_ms;
-    out.gender16_cpu_ms = g16.cpu_best_ms;
-    out.resnet34_gflops = (2 * RESNET34_MACS * 16) / (g16.cpu_best_ms * 1e6);
-    log(`ResNet-34 (load ${(out.load_resnet34_ms as number).toFixed(0)} ms): 1 crop ${g1.median_ms.toFixed(1)} ms, 16 crops ${g16.median_ms.toFixed(0)} ms (best CPU ${g16.cpu_best_ms.toFixed(0)} ms, ${(out.resnet34_gflops as number).toFixed(1)} GFLOP/s)`);
+    out.gender16_cpu_ms = g16.cpu_median_ms;
+    out.resnet34_gflops = (2 * RESNET34_MACS * 16) / (g16.cpu_median_ms * 1e6);
+    log(`\nResNet-34 gender (load ${(out.load_resnet34_ms as number).toFixed(0)} ms): 16 crops median ${g16.median_ms.toFixed(0)} ms, CPU median ${g16.cpu_median_ms.toFixed(0)} ms (${(out.resnet34_gflops as number).toFixed(1)} GFLOP/s)`);
     gnet.dispose();
   }
 
   const bald = decodeImage(new Uint8Array(readFileSync(join(fixtures, "images", "bald_guys.jpg"))));
-  const hog = await measure("hog", () => detectFacesHog(bald), quick ? 2 : 5);
+  const hog = timeCalls(() => detectFacesHog(bald), quick ? 2 : 7, 1);
   out.hog_ms = hog.median_ms;
-  out.hog_cpu_ms = hog.cpu_best_ms;
-  log(`HOG bald_guys.jpg upsample 0: median ${hog.median_ms.toFixed(0)} ms, best CPU ${hog.cpu_best_ms.toFixed(0)} ms`);
+  out.hog_cpu_ms = hog.cpu_median_ms;
+  log(`HOG bald_guys.jpg upsample 0: median ${hog.median_ms.toFixed(0)} ms, CPU median ${hog.cpu_median_ms.toFixed(0)} ms`);
 
-  // peak RSS of a fresh process: load the ResNet (.dat) + one descriptor
+  // fresh process: load the ResNet (.dat) + one descriptor
   const tmp = join(here, "results", "resnet.dat");
-  mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(tmp, raw);
-  const child = spawnSync(process.execPath, ["--import", "tsx", join(here, "rss-probe.ts"), tmp, join(fixtures, "golden", "chips", "bald_guys_0.png")], { encoding: "utf8" });
-  try {
-    const j = JSON.parse(child.stdout.trim().split("\n").pop()!);
-    out.rss_mb = j.rss_mb;
-    out.first_descriptor_ms = j.first_descriptor_ms;
-    log(`fresh process: peak RSS ${j.rss_mb.toFixed(0)} MB after load + one descriptor; start -> first descriptor ${j.first_descriptor_ms.toFixed(0)} ms (incl. tsx)`);
-  } catch {
-    log(`rss probe failed: ${child.stderr}`);
+  const rss = rssProbe(tmp, join(fixtures, "golden", "chips", "bald_guys_0.png"));
+  if (rss) {
+    out.rss_mb = rss.rss_mb;
+    out.first_descriptor_ms = rss.first_descriptor_ms;
+    out.rss_probe = rss.via;
+    log(`fresh process (${rss.via}): peak RSS ${rss.rss_mb.toFixed(0)} MB after load + one descriptor; process start -> first descriptor ${rss.first_descriptor_ms.toFixed(0)} ms`);
   }
-  out.pool2_speedup = null; // worker pool: not built yet
+
+  out.pool2_speedup = null;
+  if (!argv.includes("--no-pool")) {
+    try {
+      const { runPoolBench } = await import("./pool.bench.ts");
+      const p = await runPoolBench(quick ? 1 : 3, 64);
+      out.pool2_speedup = p.pool2_speedup;
+      out.pool2_speedup_best = p.pool2_speedup_best;
+      out.pool2_cores_used = p.pool2_cores_used;
+      log(`worker pool, 64 chips: 2 workers vs 1 thread ${p.pool2_speedup.toFixed(2)}x (best ${p.pool2_speedup_best.toFixed(2)}x; ${p.pool2_cores_used.toFixed(2)} cores used)`);
+    } catch (e) {
+      log(`pool bench unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  // peers
+  let native: NativeResult | null = null;
+  if (!argv.includes("--no-native")) {
+    native = await runNativeBench({ repeats: quick ? 3 : 9 });
+    if (!native) log("\nnative dlib: not built (see bench/native.ts)");
+  }
+  const faceapi = argv.includes("--no-peers") ? null : runFaceApi(c);
+  if (native) {
+    out.native = native;
+  }
+  if (faceapi) out.faceapi = faceapi;
+  const table = comparison(out, native, faceapi);
+  out.ratios = Object.fromEntries(table.filter((r) => r.ratio !== null).map((r) => [r.key, r.ratio]));
+  log(`\n== ours vs peers (CPU-time medians unless marked; ratio = ours / native dlib)${native ? `; native: OpenBLAS ${native.openblas_coretype} kernels, 1 thread` : ""}`);
+  log(`  ${"measure".padEnd(44)} ${"ours".padStart(9)} ${"native".padStart(9)} ${"ratio".padStart(6)} ${"target".padStart(7)} ${"face-api".padStart(9)}`);
+  for (const r of table) {
+    const f = (v: number | null | undefined, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? "-" : v.toFixed(d));
+    log(`  ${r.label.padEnd(44)} ${f(r.ours).padStart(9)} ${f(r.native).padStart(9)} ${f(r.ratio, 2).padStart(6)} ${(r.target ?? "").padStart(7)} ${f(r.faceapi).padStart(9)}${r.ok === undefined ? "" : r.ok ? "  met" : "  MISSED"}`);
+  }
   return out;
+}
+
+interface Row { key: string; label: string; ours: number; native: number | null; ratio: number | null; target?: string; ok?: boolean; faceapi?: number | null }
+
+function comparison(o: Record<string, unknown>, n: NativeResult | null, fa: Record<string, number | string> | null): Row[] {
+  const num = (k: string) => o[k] as number;
+  const cpu = (key: string) => nativeStat(n, key)?.process_cpu_median_ms ?? null;
+  const wall = (key: string) => nativeStat(n, key)?.median_ms ?? null;
+  const fan = (k: string) => (fa && typeof fa[k] === "number" ? (fa[k] as number) : null);
+  const row = (key: string, label: string, ours: number, nat: number | null, maxRatio?: number, abs?: number, faceapi?: number | null): Row => {
+    const ratio = nat ? ours / nat : null;
+    let ok: boolean | undefined;
+    if (maxRatio !== undefined && ratio !== null) ok = ratio <= maxRatio;
+    if (abs !== undefined) ok = (ok ?? true) && ours <= abs;
+    const target = [abs !== undefined ? `≤${abs}` : "", maxRatio !== undefined ? `≤${maxRatio}x` : ""].filter(Boolean).join(",");
+    return { key, label, ours, native: nat, ratio, target, ok, faceapi };
+  };
+  const rows: Row[] = [
+    row("descriptor_cpu", "descriptor, 1 chip, ms (CPU)", num("descriptor_cpu_ms"), cpu("resnet_q8_descriptor_1_chip"), 0.5, 10, fan("descriptor_cpu_ms")),
+    row("descriptor_wall", "descriptor, 1 chip, ms (wall)", num("descriptor_ms"), wall("resnet_q8_descriptor_1_chip"), undefined, undefined, fan("descriptor_ms")),
+    row("descriptor_batch16_cpu", "descriptor, batch 16, ms/face (CPU)", num("descriptor_batch16_cpu_ms_per_face"), (cpu("resnet_q8_descriptor_batch16") ?? NaN) / 16 || null, undefined, undefined, fan("batch16_cpu_ms_per_face")),
+  ];
+  if (o.gender16_cpu_ms !== undefined) {
+    rows.push(row("gender16_cpu", "gender ResNet-34, 16 crops, ms (CPU)", num("gender16_cpu_ms"), cpu("gender34_random_batch16_crops"), 0.5));
+    rows.push(row("gender16_wall", "gender ResNet-34, 16 crops, ms (wall)", num("gender16_ms"), wall("gender34_random_batch16_crops")));
+  }
+  rows.push(row("hog_cpu", "HOG bald_guys.jpg upsample 0, ms (CPU)", num("hog_cpu_ms"), cpu("hog_bald_guys_upsample0"), 1.0));
+  rows.push(row("load_cpu", "load 22 MB ResNet -> ready, ms (CPU)", num("load_cpu_ms"), cpu("deserialize_resnet_v1_faceapi_q8_dat"), 0.5, undefined, fan("load_ms")));
+  rows.push(row("load_wall", "load 22 MB ResNet -> ready, ms (wall)", num("load_ms"), wall("deserialize_resnet_v1_faceapi_q8_dat")));
+  if (o.rss_mb !== undefined) rows.push(row("rss", "peak RSS load + 1 descriptor, MB", num("rss_mb"), n?.rss_mb ?? null, undefined, 100, fan("rss_mb")));
+  if (o.first_descriptor_ms !== undefined) rows.push(row("first_descriptor", "process start -> first descriptor, ms", num("first_descriptor_ms"), null, undefined, 150, fan("first_descriptor_ms")));
+  if (typeof o.pool2_speedup === "number") rows.push({ key: "pool2", label: "pool, 2 workers vs 1 thread, speed-up", ours: num("pool2_speedup"), native: null, ratio: null, target: "≥1.8", ok: num("pool2_speedup") >= 1.8 });
+  return rows;
 }
 
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const r = await runEngineBench();
-  mkdirSync(join(here, "results"), { recursive: true });
-  writeFileSync(join(here, "results", "latest.json"), JSON.stringify({ date: new Date().toISOString(), ...r }, null, 2));
+  writeFileSync(join(here, "results", "latest.json"), JSON.stringify(r, null, 2));
   if (asJson) console.log(JSON.stringify(r));
 }
