@@ -1,7 +1,7 @@
 // bzip2 decompressor as a resumable state machine.
 //
 // The TypeScript side owns all memory: it allocates one state block of `bz_state_size(maxLevel)` bytes
-// (tables, then per block byte: forward links tt u32, backward links lf u32, inverted block u8, i.e. 9 bytes x maxLevel*100000), calls `bz_init`, then repeatedly calls `bz_decode`
+// (tables, then per block byte: forward links T and backward links LF as 3-byte indices, and the block byte, i.e. 7 bytes x maxLevel*100000), calls `bz_init`, then repeatedly calls `bz_decode`
 // with whatever compressed bytes it has and an output region. Every call reports how many input bytes
 // it consumed (`bz_in_used`) and how many output bytes it wrote (`bz_out_made`); bytes not consumed must be
 // presented again, first, in the next call. Nothing here allocates; all loops are bounded by the input
@@ -117,7 +117,8 @@ const SLOW_STRIDE: usize = 688; // per group: limit[21] i32, offs[21] i32, perm[
 const SLOW_OFFS: usize = 84;
 const SLOW_PERM: usize = 168;
 const OFF_SLOW: usize = OFF_LUT + <usize>(MAX_GROUPS * LUT_SIZE * 2);
-const OFF_TT: usize = ((OFF_SLOW + SLOW_STRIDE * <usize>MAX_GROUPS + 15) & ~15);
+const OFF_BK: usize = OFF_SLOW + SLOW_STRIDE * <usize>MAX_GROUPS; // bucket of each 64-position slice (14064 bytes)
+const OFF_TT: usize = ((OFF_BK + 14080 + 15) & ~15);
 
 // CRC tables for slicing-by-8 (MSB-first): 8 x 256 u32, built once.
 const CRC_TAB: usize = memory.data(8 * 1024, 16);
@@ -211,7 +212,7 @@ export function bz_mtf_step(mtf: usize, k: i32): u8 {
 export function bz_state_size(maxLevel: i32): i32 {
   if (maxLevel < 1) maxLevel = 1;
   if (maxLevel > 9) maxLevel = 9;
-  return <i32>OFF_TT + maxLevel * 100000 * 9; // tt (u32), lf (u32), blk (u8)
+  return <i32>OFF_TT + maxLevel * 700008;
 }
 
 /** Initialise (or reset) the state block at `st` (16-aligned, bz_state_size(maxLevel) bytes). */
@@ -566,6 +567,7 @@ function decodeSymbols(st: usize): i32 {
   const end = gEnd;
   const final = gFinal;
   const tt = st + OFF_TT;
+  const blk = tt + <usize>load<i32>(st, F_MAXLEVEL) * 600008;
   const mtf = st + OFF_MTF;
   const unzf = st + OFF_UNZF;
   const selp = st + OFF_SEL;
@@ -652,19 +654,7 @@ function decodeSymbols(st: usize): i32 {
       const b = <u32>load<u8>(mtf);
       const hp = unzf + (<usize>b << 2);
       store<i32>(hp, load<i32>(hp) + runLen);
-      let p = tt + (<usize>nblock << 2);
-      const pe = p + (<usize>runLen << 2);
-      if (runLen >= 8) {
-        const v = i32x4.splat(b);
-        while (p + 16 <= pe) {
-          v128.store(p, v);
-          p += 16;
-        }
-      }
-      while (p < pe) {
-        store<u32>(p, b);
-        p += 4;
-      }
+      memory.fill(blk + <usize>nblock, <u8>b, <usize>runLen);
       nblock += runLen;
       runLen = 0;
       runW = 1;
@@ -676,7 +666,7 @@ function decodeSymbols(st: usize): i32 {
     }
     // move-to-front of position sym-1
     const b = mtfStep(mtf, sym - 1);
-    store<u32>(tt + (<usize>nblock << 2), <u32>b);
+    store<u8>(blk + <usize>nblock, b);
     const hp = unzf + (<usize>b << 2);
     store<i32>(hp, load<i32>(hp) + 1);
     nblock++;
@@ -701,39 +691,53 @@ function decodeSymbols(st: usize): i32 {
     store<i32>(cft + (i << 2), sum);
     sum += load<i32>(unzf + (i << 2));
   }
-  // tt[j] = (T[j] << 8) | L[j] (forward links), lf[i] = (LF[i] << 8) | L[i] (backward links, LF = T^-1)
-  const capBytes = <usize>load<i32>(st, F_MAXLEVEL) * 400000;
-  const lf = tt + capBytes;
-  const blk = lf + capBytes;
+  // t3[j] = T[j], l3[i] = LF[i] (LF = T^-1), 3 bytes each; the byte of a position comes from its bucket
+  const capN = <usize>load<i32>(st, F_MAXLEVEL) * 100000;
+  const t3 = tt;
+  const l3 = tt + capN * 3 + 4;
   for (let i = 0; i < nblock; i++) {
-    const uc = load<u32>(tt + (<usize>i << 2)) & 0xff;
-    const cp = cft + (<usize>uc << 2);
+    const uc = <usize>load<u8>(blk + <usize>i);
+    const cp = cft + (uc << 2);
     const j = load<i32>(cp);
     store<i32>(cp, j + 1);
-    const q = tt + (<usize>j << 2);
-    store<u32>(q, load<u32>(q) | (<u32>i << 8));
-    store<u32>(lf + (<usize>i << 2), (<u32>j << 8) | uc);
+    const q = t3 + <usize>j * 3;
+    store<u16>(q, <u16>i);
+    store<u8>(q + 2, <u8>(i >> 16));
+    store<u32>(l3 + <usize>i * 3, <u32>j);
   }
-  // invert the BWT with two independent chains: forward from the start, backward from the end
-  let f = load<u32>(tt + (<usize>origPtr << 2)) >> 8;
+  // now cft[c] = end of bucket c; bk[x >> 6] = bucket holding position (x >> 6) << 6
+  const bk = st + OFF_BK;
+  {
+    let c = 0;
+    for (let x = 0; x < nblock; x += 64) {
+      while (load<i32>(cft + (<usize>c << 2)) <= x) c++;
+      store<u8>(bk + <usize>(x >> 6), <u8>c);
+    }
+  }
+  let f = <u32>origPtr;
   let b = <u32>origPtr;
   const half = nblock >> 1;
   let lo = blk;
   let hi = blk + <usize>nblock;
   const mid = blk + <usize>half;
   while (lo < mid) {
-    const vf = load<u32>(tt + (<usize>f << 2));
-    const vb = load<u32>(lf + (<usize>b << 2));
-    store<u8>(lo, <u8>vf);
+    let c = <usize>load<u8>(bk + <usize>(f >> 6));
+    while (<u32>load<i32>(cft + (c << 2)) <= f) c++;
+    store<u8>(lo, <u8>c);
+    f = load<u32>(t3 + <usize>f * 3) & 0xffffff;
+    const nb = load<u32>(l3 + <usize>b * 3) & 0xffffff;
+    let d = <usize>load<u8>(bk + <usize>(nb >> 6));
+    while (<u32>load<i32>(cft + (d << 2)) <= nb) d++;
     hi--;
-    store<u8>(hi, <u8>vb);
-    f = vf >> 8;
-    b = vb >> 8;
+    store<u8>(hi, <u8>d);
+    b = nb;
     lo++;
   }
   if (hi > mid) {
-    const vb = load<u32>(lf + (<usize>b << 2));
-    store<u8>(mid, <u8>vb);
+    const nb = load<u32>(l3 + <usize>b * 3) & 0xffffff;
+    let d = <usize>load<u8>(bk + <usize>(nb >> 6));
+    while (<u32>load<i32>(cft + (d << 2)) <= nb) d++;
+    store<u8>(mid, <u8>d);
   }
   store<i32>(st, 0, F_BPOS);
   store<i32>(st, nblock, F_LEFT);
@@ -749,7 +753,7 @@ function decodeSymbols(st: usize): i32 {
 // inverse BWT + run-length decoding (hot)
 
 function emitOutput(st: usize): i32 {
-  const blk = st + OFF_TT + <usize>load<i32>(st, F_MAXLEVEL) * 800000;
+  const blk = st + OFF_TT + <usize>load<i32>(st, F_MAXLEVEL) * 600008;
   let bp = load<i32>(st, F_BPOS);
   const bn = load<i32>(st, F_LEFT);
   let lastCh = load<i32>(st, F_LASTCH);

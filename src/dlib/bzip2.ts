@@ -77,7 +77,7 @@ function bzExports(k: Kernels): BzExports {
 }
 
 /**
- * Incremental bzip2 decoder living in a kernel instance's wasm memory (one ~8.1 MB state block: tables, forward and backward BWT links and the block bytes + an input
+ * Incremental bzip2 decoder living in a kernel instance's wasm memory (one ~6.3 MB state block: tables, forward and backward BWT links and the block bytes + an input
  * window, both from the arena; call `close()` to release them). Several instances may coexist.
  *
  * Usage: `push(chunk)` compressed bytes (any sizes), `end()` after the last one, and call
