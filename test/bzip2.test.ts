@@ -179,6 +179,33 @@ test("Bunzip2Stream.read into a JS array, and bunzip2Chunks over an array of chu
   assert.equal(h.digest("hex"), sha256(data));
 });
 
+test("two decoders interleaved on one kernel instance keep separate state", async () => {
+  const k = await createKernels();
+  const da = synthetic(400_000, 31);
+  const db = synthetic(250_000, 32);
+  const ca = CJ.compressFile(da, null, 1);
+  const cb = CJ.compressFile(db, null, 3);
+  const sa = new Bunzip2Stream(k, { file: "a" });
+  const sb = new Bunzip2Stream(k, { file: "b" });
+  const oa = k.arena.alloc(da.length);
+  const ob = k.arena.alloc(db.length);
+  let ia = 0, ib = 0, na = 0, nb = 0;
+  while (!sa.done || !sb.done) {
+    if (!sa.done) {
+      na += sa.decodeInto(oa + na, Math.min(33_333, da.length - na + 1));
+      if (sa.needsInput) ia >= ca.length ? sa.end() : sa.push(ca.subarray(ia, (ia += 20_000)));
+    }
+    if (!sb.done) {
+      nb += sb.decodeInto(ob + nb, Math.min(27_000, db.length - nb + 1));
+      if (sb.needsInput) ib >= cb.length ? sb.end() : sb.push(cb.subarray(ib, (ib += 15_000)));
+    }
+  }
+  assert.equal(sha256(k.arena.u8(oa, na)), sha256(da));
+  assert.equal(sha256(k.arena.u8(ob, nb)), sha256(db));
+  sa.close();
+  sb.close();
+});
+
 test("bunzip2Chunks over a ReadableStream", async (t) => {
   const p = needFixture(t, "models", "mmod_human_face_detector.dat.bz2");
   if (!p) return;
