@@ -27,7 +27,13 @@ import { readFhogObjectDetector } from "../src/dlib/object-detector.ts";
 import { decodeImage } from "../src/image/decode.ts";
 import { DlibReader } from "../src/dlib/serialize.ts";
 import { readSource } from "../src/dlib/source.ts";
-import { DlibFormatError, ImageDecodeError, DecompressError, LimitError } from "../src/errors.ts";
+import { DlibFormatError, ImageDecodeError, DecompressError, LimitError, WrongNetworkError } from "../src/errors.ts";
+import { loadHogDetector, detectFacesHog, initHogWasm } from "../src/face/hog.ts";
+import { loadShapePredictor } from "../src/face/shape-predictor.ts";
+import { Network } from "../src/nn/network.ts";
+import { createKernels, type Kernels } from "../src/nn/wasm.ts";
+import { runMmod } from "../src/face/mmod.ts";
+import type { RgbImage } from "../src/image/types.ts";
 import type { NetType } from "../src/dlib/nettype.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -221,7 +227,7 @@ export function mutateStructure(b: Uint8Array, s: StructureMap, r: Rng): { bytes
 // ---------------------------------------------------------------------------------------------------------
 // Targets
 
-const TYPED = [DlibFormatError, ImageDecodeError, DecompressError, LimitError];
+const TYPED = [DlibFormatError, ImageDecodeError, DecompressError, LimitError, WrongNetworkError];
 export const isTyped = (e: unknown) => TYPED.some((T) => e instanceof T);
 
 export interface Target {
@@ -236,6 +242,8 @@ export interface Target {
   structure?: StructureMap;
   /** Reader family, for wrong-type cases. */
   family?: "network" | "shape_predictor" | "hog" | "image" | "bz2";
+  /** The network type (network targets). */
+  netType?: NetType;
 }
 
 const TINY: Record<string, [string, string?]> = {
@@ -271,12 +279,66 @@ export interface TargetOptions {
   bz2?: boolean;
   /** Include the small JPEG/PNG files of test/data (default true) and the fixture photos. */
   images?: boolean;
+  /** Include "use" targets: the model is read and then run (HOG detection, landmarks, tiny network forward passes). */
+  use?: boolean;
+}
+
+/** A deterministic test image (gradients and a bright disc). */
+function testImage(w: number, h: number): RgbImage {
+  const d = new Uint8Array(w * h * 3);
+  for (let y = 0, o = 0; y < h; y++) for (let x = 0; x < w; x++, o += 3) {
+    const r = Math.hypot(x - w / 2, y - h / 2) < w / 4 ? 200 : 40;
+    d[o] = (x * 255) / w; d[o + 1] = r; d[o + 2] = (y * 255) / h;
+  }
+  return { width: w, height: h, data: d };
+}
+
+let useKernels: Kernels | null = null;
+/**
+ * Targets that read a mutated model and then use it: HOG detection on a 96x96 image, landmarks in a box, a
+ * forward pass of each tiny network (150x150) or MMOD on 64x64, in a kernel instance limited to 512 MiB whose
+ * live bytes must come back to where they were (no leak on any path).
+ */
+async function useTargets(out: Target[]): Promise<Target[]> {
+  await initHogWasm().catch(() => undefined);
+  useKernels ??= await createKernels({ maxMemoryBytes: 512 << 20 });
+  const k = useKernels;
+  const img96 = testImage(96, 96), img150 = testImage(150, 150), img64 = testImage(64, 64);
+  const uses: Target[] = [];
+  const leakCheck = (name: string, f: () => unknown) => async () => {
+    const live = k.arena.liveBytes;
+    let err: unknown = null;
+    try { await f(); } catch (e) { err = e; }
+    if (k.arena.liveBytes !== live) {
+      const leaked = k.arena.liveBytes - live;
+      throw new Error(`${name}: arena live bytes ${live} -> ${k.arena.liveBytes} (leak of ${leaked}) after ${err ? `${(err as Error).name}: ${(err as Error).message}` : "success"}`);
+    }
+    if (err) throw err;
+  };
+  for (const t of out) {
+    if (t.family === "hog") {
+      uses.push({ ...t, name: `use:${t.name}`, weight: 0.5, run: (b) => detectFacesHog(img96, { detector: loadHogDetector(b, t.name) }) });
+    } else if (t.family === "shape_predictor" && t.bytes.length < 10e6) {
+      uses.push({ ...t, name: `use:${t.name}`, weight: 0.5, run: async (b) => (await loadShapePredictor(b, t.name)).predict(img96, { left: 10, top: 12, right: 80, bottom: 84 }) });
+    } else if (t.family === "network" && t.bytes.length < 200_000 && t.netType) {
+      const type = t.netType;
+      const pyramid = /mmod/.test(t.name);
+      uses.push({ ...t, name: `use:${t.name}`, weight: 0.5, run: (b) => leakCheck(t.name, () => {
+        const net = Network.fromBytes(b, type, k, t.name);
+        try {
+          if (pyramid) runMmod(net, img64);
+          else net.forwardSync([img150]);
+        } finally { net.dispose(); }
+      })() });
+    }
+  }
+  return uses;
 }
 
 /** A network target with its (NetType) reader. */
 export function networkTarget(name: string, bytes: Uint8Array, type: NetType | string, weight = 1): Target {
   const t = typeof type === "string" ? parseKnownNet(type) : type;
-  return withStructure({ name, bytes, run: (b) => readNetwork(b, t.root, null, name), focus: 4096, weight, family: "network" });
+  return withStructure({ name, bytes, run: (b) => readNetwork(b, t.root, null, name), focus: 4096, weight, family: "network", netType: t });
 }
 
 /** Every fuzz target found in the fixtures, test/data and /usr/share/dlib. */
@@ -331,6 +393,7 @@ export async function targets(opts: TargetOptions = {}): Promise<Target[]> {
       if (existsSync(p)) out.push({ name: img, bytes: new Uint8Array(readFileSync(p)), run: (b) => decodeImage(b, { file: img }), focus: 1024, weight: 0.3, family: "image" });
     }
   }
+  if (opts.use ?? true) out.push(...(await useTargets(out)));
   if (opts.bz2 ?? true) {
     // tiny models compressed with the system bzip2, read end to end (readSource, then the network reader)
     for (const t of out.filter((x) => x.family === "network" && x.bytes.length < 200_000)) {
@@ -363,9 +426,9 @@ export function makeCase(ts: Target[], seed: number, i: number): { t: Target; by
   const r = caseRng(seed, i);
   const t = weighted(ts, r);
   const roll = r.below(20);
-  if (roll === 0) {
+  const others = roll === 0 ? ts.filter((o) => o !== t && o.family !== "bz2" && o.run !== t.run && !o.name.startsWith("use:")) : [];
+  if (others.length) {
     // wrong type: another family's (or another network's) reader on this file, mutated or not
-    const others = ts.filter((o) => o !== t && o.family !== "bz2" && o.run !== t.run);
     const o = r.pick(others);
     const m = r.below(2) ? { bytes: t.bytes, what: "clean" } : mutate(t.bytes, r, t.focus);
     return { t, bytes: m.bytes, what: `wrong-type(${o.name} reader, ${m.what})`, run: o.run };
@@ -382,9 +445,9 @@ export function makeCase(ts: Target[], seed: number, i: number): { t: Target; by
 export async function wrongTypeMatrix(ts: Target[]): Promise<{ pairs: number; failures: string[] }> {
   const failures: string[] = [];
   let pairs = 0;
-  const readers = ts.filter((t) => t.family !== "bz2" && t.family !== "image");
+  const readers = ts.filter((t) => t.family !== "bz2" && t.family !== "image" && !t.name.startsWith("use:"));
   for (const file of ts) {
-    if (file.family === "bz2" || file.bytes.length > 30e6) continue;
+    if (file.family === "bz2" || file.bytes.length > 30e6 || file.name.startsWith("use:")) continue;
     for (const rd of readers) {
       if (rd.run === file.run) continue;
       pairs++;

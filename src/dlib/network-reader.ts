@@ -210,6 +210,9 @@ class ReadContext {
         if (nr !== tp.nr || nc !== tp.nc || strideY !== tp.stride_y || strideX !== tp.stride_x) {
           r.fail(`${n.type} in file is ${nr}x${nc} stride ${strideY},${strideX}; the network type says ${tp.nr}x${tp.nc} stride ${tp.stride_y},${tp.stride_x}`, at);
         }
+        if (tp.padding_y !== undefined && (paddingY !== tp.padding_y || paddingX !== tp.padding_x)) {
+          r.fail(`${n.type} padding in file is ${paddingY},${paddingX}; the network type says ${tp.padding_y},${tp.padding_x}`, at);
+        }
         if (nr < 0 || nc < 0 || strideY < 1 || strideX < 1 || paddingY < 0 || paddingX < 0) r.fail(`${n.type}: bad geometry`, at);
         d = { type: n.type, nr, nc, strideY, strideX, paddingY, paddingX };
         break;
@@ -380,9 +383,17 @@ function readMmodOptions(r: DlibReader): MmodOptions {
   }
   const lossPerFalseAlarm = r.double("loss_per_false_alarm");
   const lossPerMissedTarget = r.double("loss_per_missed_target");
+  const unit = (what: string) => {
+    // dlib's test_box_overlap asserts thresholds in [0, 1]; out of range (e.g. NMS at 6.4) nothing is ever
+    // suppressed and detection goes quadratic in the number of windows
+    const at = r.pos;
+    const v = r.double(what);
+    if (!(v >= 0 && v <= 1)) r.fail(`${what} = ${v} is outside [0, 1]`, at);
+    return v;
+  };
   const truthMatchIouThreshold = r.double("truth_match_iou_threshold");
-  const overlapsNms = { iouThresh: r.double("overlaps_nms.iou_thresh"), percentCoveredThresh: r.double("overlaps_nms.percent_covered_thresh") };
-  const overlapsIgnore = { iouThresh: r.double("overlaps_ignore.iou_thresh"), percentCoveredThresh: r.double("overlaps_ignore.percent_covered_thresh") };
+  const overlapsNms = { iouThresh: unit("overlaps_nms.iou_thresh"), percentCoveredThresh: unit("overlaps_nms.percent_covered_thresh") };
+  const overlapsIgnore = { iouThresh: unit("overlaps_ignore.iou_thresh"), percentCoveredThresh: unit("overlaps_ignore.percent_covered_thresh") };
   let assumeImagePyramid = true;
   if (version >= 3) {
     const b = r.byte("assume_image_pyramid");

@@ -209,7 +209,12 @@ export class Network {
         this.plans.clear();
       }
       p = compile(this.kernels, this.model, n, nr, nc, !keepAll);
-      p.allocate(keepAll);
+      try {
+        p.allocate(keepAll);
+      } catch (e) {
+        p.dispose(); // e.g. past the wasm memory limit: give back what was allocated
+        throw e;
+      }
       this.plans.set(key, p);
     }
     return p;

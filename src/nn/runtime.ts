@@ -7,6 +7,7 @@
 import type { Kernels } from "./wasm.js";
 import type { LayerDetails, LossModel, ModelNode, InputModel } from "../dlib/model.js";
 import * as K from "./ops.js";
+import { WrongNetworkError } from "../errors.js";
 
 export interface Shape {
   n: number;
@@ -45,7 +46,11 @@ export interface Value {
   ptr: number;
 }
 
-export class UnsupportedShapeError extends Error {
+/**
+ * The network cannot run on this input: an image smaller than a layer's window, or parameters that do not fit
+ * the shapes (a model file inconsistent with itself). A WrongNetworkError, so callers get a typed error.
+ */
+export class UnsupportedShapeError extends WrongNetworkError {
   override name = "UnsupportedShapeError";
 }
 
@@ -442,7 +447,12 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     plan.steps.push({ index, type: "relu", desc: "relu", out: a2, ins: [a1], op: null, inplace: false });
     return a2;
   };
-  plan.output = emit(model.subnet, 1, new Map(), -1);
+  try {
+    plan.output = emit(model.subnet, 1, new Map(), -1);
+  } catch (e) {
+    plan.dispose(); // blocks made while binding (transformed filters) are released with the plan
+    throw e;
+  }
   return plan;
 }
 

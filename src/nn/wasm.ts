@@ -51,7 +51,10 @@ export class Arena {
 
   /** Allocate `bytes` (rounded up to 16), returns a 16-aligned pointer. Contents are unspecified. */
   alloc(bytes: number): number {
-    const size = Math.max(16, (Math.ceil(bytes) + 15) & ~15);
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new RangeError(`Arena.alloc: invalid size ${bytes}`);
+    // (no 32-bit bit operations here: a request of 4 GiB or more must not wrap around to a small block)
+    if (bytes > this.maxBytes) throw new WasmOutOfMemoryError(`wasm memory limit reached: need ${bytes} bytes, limit ${this.maxBytes}`);
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i];
       if (b.size >= size) {
