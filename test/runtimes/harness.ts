@@ -12,9 +12,25 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Runs a command; resolves with exit code, stdout, stderr and wall time; kills it after `timeoutMs`. */
+/** The npm CLI that started this process (npm_execpath), else the first `npm` on PATH outside node_modules. */
+export function realNpm(args: string[]): [string, string[]] {
+  let cli = process.env.npm_execpath;
+  if (cli && /npx-cli\.js$/.test(cli)) cli = cli.replace(/npx-cli\.js$/, "npm-cli.js");
+  if (cli && existsSync(cli) && !cli.startsWith(join(ROOT, "node_modules"))) return [process.execPath, [cli, ...args]];
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!dir || dir.includes("node_modules")) continue;
+    const p = join(dir, "npm");
+    if (existsSync(p)) return [p, args];
+  }
+  return ["npm", args];
+}
+
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolveP, reject) => {
     const t0 = performance.now();
+    // "npm" means the npm running us: under `npm test`, PATH starts with node_modules/.bin, where a
+    // dependency of as-pect (npm-install-peers) puts an old npm 6 that cannot pack this project.
+    if (cmd === "npm") [cmd, args] = realNpm(args);
     const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
