@@ -24,37 +24,37 @@ import { gemm_packed } from "./gemm";
  */
 export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
   const plane = <usize>(nf * k) << 2;
-  for (let f = 0; f < nf; f++) {
-    for (let c = 0; c < k; c++) {
-      const g = filters + (<usize>((f * k + c) * 9) << 2);
-      const o = dst + (<usize>(f * k + c) << 2);
-      // rows of G g (4 x 3)
-      for (let i = 0; i < 4; i++) {
-        let t0: f64, t1: f64, t2: f64;
-        const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
-        const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
-        const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
-        if (i == 0) { t0 = a0; t1 = a1; t2 = a2; }
-        else if (i == 1) { t0 = (a0 + b0 + c0) * 0.5; t1 = (a1 + b1 + c1) * 0.5; t2 = (a2 + b2 + c2) * 0.5; }
-        else if (i == 2) { t0 = (a0 - b0 + c0) * 0.5; t1 = (a1 - b1 + c1) * 0.5; t2 = (a2 - b2 + c2) * 0.5; }
-        else { t0 = c0; t1 = c1; t2 = c2; }
-        const r = o + <usize>(i * 4) * plane;
-        store<f32>(r, <f32>t0);
-        store<f32>(r + plane, <f32>((t0 + t1 + t2) * 0.5));
-        store<f32>(r + 2 * plane, <f32>((t0 - t1 + t2) * 0.5));
-        store<f32>(r + 3 * plane, <f32>t2);
-      }
-    }
+  const n = nf * k;
+  let g = filters;
+  let o = dst;
+  for (let i = 0; i < n; i++) {
+    const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
+    const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
+    const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
+    // rows of G g (4 x 3), then each row times G^T
+    wino2_wrow(a0, a1, a2, o, plane);
+    wino2_wrow((a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5, o + 4 * plane, plane);
+    wino2_wrow((a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5, o + 8 * plane, plane);
+    wino2_wrow(c0, c1, c2, o + 12 * plane, plane);
+    g += 36;
+    o += 4;
   }
 }
 
-/** Tiles per chunk: a multiple of 8 with 16*chunk*(k + nf) floats around 384 KiB, at least 32 (or all tiles). */
+@inline function wino2_wrow(t0: f64, t1: f64, t2: f64, r: usize, plane: usize): void {
+  store<f32>(r, <f32>t0);
+  store<f32>(r + plane, <f32>((t0 + t1 + t2) * 0.5));
+  store<f32>(r + 2 * plane, <f32>((t0 - t1 + t2) * 0.5));
+  store<f32>(r + 3 * plane, <f32>t2);
+}
+
+/** Tiles per chunk: a multiple of 8, 16*chunk*(k + nf) floats up to about 384 KiB (at least 32), chunks of equal size. */
 export function wino2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
   const T = n * tiles_of(nr) * tiles_of(nc);
   let tc = (98304 / (16 * (k + nf))) & ~7;
   if (tc < 32) tc = 32;
-  const all = (T + 7) & ~7;
-  return min(tc, all);
+  const chunks = (T + tc - 1) / tc; // equal chunks
+  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
 }
 
 @inline function pad_floats(k: i32, nr: i32, nc: i32): i32 {
@@ -348,6 +348,329 @@ export function wino2_con(
               store<f32>(o1, load<f32>(tmp + lo, 32));
               if (fl & 1) store<f32>(o1, load<f32>(tmp + lo, 48), 4);
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Winograd F(4x4, 3x3): 4x4 output tiles from 6x6 input patches, 36 products per (filter, channel)
+// instead of 144. Same data flow as F(2x2,3x3) above with
+//   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// The larger transform constants cost some accuracy (still ~1e-6 relative to the sum of |products|).
+
+@inline function tiles4_of(n: i32): i32 {
+  return (n + 3) >> 2;
+}
+
+/** Weight transform of F(4x4,3x3): dst [36][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
+export function wino4_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  const n = nf * k;
+  let g = filters;
+  let o = dst;
+  for (let i = 0; i < n; i++) {
+    // rows of G g (6 x 3)
+    for (let col = 0; col < 3; col++) {
+      const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
+      store<f64>(wtmp + (<usize>(0 * 3 + col) << 3), a / 4);
+      store<f64>(wtmp + (<usize>(1 * 3 + col) << 3), -(a + b + c) / 6);
+      store<f64>(wtmp + (<usize>(2 * 3 + col) << 3), -(a - b + c) / 6);
+      store<f64>(wtmp + (<usize>(3 * 3 + col) << 3), a / 24 + b / 12 + c / 6);
+      store<f64>(wtmp + (<usize>(4 * 3 + col) << 3), a / 24 - b / 12 + c / 6);
+      store<f64>(wtmp + (<usize>(5 * 3 + col) << 3), c);
+    }
+    // each row times G^T
+    for (let r = 0; r < 6; r++) {
+      const a = load<f64>(wtmp + (<usize>(r * 3) << 3)), b = load<f64>(wtmp + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp + (<usize>(r * 3 + 2) << 3));
+      const row = o + <usize>(r * 6) * plane;
+      store<f32>(row, <f32>(a / 4));
+      store<f32>(row + plane, <f32>(-(a + b + c) / 6));
+      store<f32>(row + 2 * plane, <f32>(-(a - b + c) / 6));
+      store<f32>(row + 3 * plane, <f32>(a / 24 + b / 12 + c / 6));
+      store<f32>(row + 4 * plane, <f32>(a / 24 - b / 12 + c / 6));
+      store<f32>(row + 5 * plane, <f32>c);
+    }
+    g += 36;
+    o += 4;
+  }
+}
+
+const wtmp: usize = memory.data(144, 16); // 18 f64
+const t4: usize = memory.data(40 * 16, 16); // 6x6 (input) or 4x6 + 4x4 (output) vectors of 4 lanes
+
+/** Tiles per chunk of F(4x4,3x3): a multiple of 8, 36*chunk*(k + nf) floats up to about 640 KiB (at least 16), chunks of equal size. */
+export function wino4_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const T = n * tiles4_of(nr) * tiles4_of(nc);
+  let tc = (163840 / (36 * (k + nf))) & ~7;
+  if (tc < 16) tc = 16;
+  // equal chunks (81 tiles in chunks of 40 would leave a 1-tile chunk of 36 one-column products)
+  const chunks = (T + tc - 1) / tc;
+  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
+}
+
+@inline function pad4_floats(k: i32, nr: i32, nc: i32): i32 {
+  const Hp = 4 * tiles4_of(nr) + 2, Wp = 4 * tiles4_of(nc) + 2;
+  return (k * Hp * Wp + 16 + 3) & ~3;
+}
+
+/** Scratch floats of `wino4_con`. */
+export function wino4_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const tc = wino4_chunk_tiles(n, k, nr, nc, nf);
+  return pad4_floats(k, nr, nc) + 36 * (tc * k + 16) + 36 * (nf * tc + 16) + 2 * tc + 64;
+}
+
+function pad4_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
+  const Hp = 4 * tiles4_of(nr) + 2, Wp = 4 * tiles4_of(nc) + 2;
+  const total = pad4_floats(k, nr, nc);
+  const z = f32x4.splat(0);
+  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
+  for (let c = 0; c < k; c++) {
+    for (let iy = 0; iy < nr; iy++) {
+      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
+      const s = x + (<usize>((c * nr + iy) * nc) << 2);
+      let ix = 0;
+      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
+      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
+    }
+  }
+}
+
+// 1-d B^T transform of 6 vectors at p, p+st, ..., written to q, q+sq, ...
+@inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
+  const d0 = v128.load(p), d1 = v128.load(p + st), d2 = v128.load(p + 2 * st);
+  const d3 = v128.load(p + 3 * st), d4 = v128.load(p + 4 * st), d5 = v128.load(p + 5 * st);
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  // r0 = 4d0 - 5d2 + d4; r1 = -4(d1 + d2) + d3 + d4; r2 = 4(d1 - d2) - d3 + d4
+  // r3 = -2(d1 - d3) - d2 + d4; r4 = 2(d1 - d3) - d2 + d4; r5 = 4d1 - 5d3 + d5
+  const s24 = f32x4.sub(d4, d2);
+  const s13 = f32x4.sub(d1, d3);
+  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(q + sq, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(four, f32x4.add(d1, d2))));
+  v128.store(q + 2 * sq, f32x4.add(f32x4.mul(four, f32x4.sub(d1, d2)), f32x4.sub(d4, d3)));
+  v128.store(q + 3 * sq, f32x4.sub(s24, f32x4.mul(two, s13)));
+  v128.store(q + 4 * sq, f32x4.add(s24, f32x4.mul(two, s13)));
+  v128.store(q + 5 * sq, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+}
+
+// input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)
+function in4_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q0 = xp + o0, q1 = xp + o1, q2 = xp + o2, q3 = xp + o3;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < 6; i++) {
+      const r = <usize>i * wb;
+      for (let j = 0; j < 6; j++) {
+        const e = r + (<usize>j << 2);
+        let v = v128.load32_zero(q0 + e);
+        v = v128.load32_lane(q1 + e, v, 1);
+        v = v128.load32_lane(q2 + e, v, 2);
+        v = v128.load32_lane(q3 + e, v, 3);
+        v128.store(m + (<usize>(i * 6 + j) << 4), v);
+      }
+    }
+    // columns (over rows i) in place, then rows (over j) straight to V[xi = 6i + j]
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
+    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    q0 += cb; q1 += cb; q2 += cb; q3 += cb;
+    d += cs;
+  }
+}
+
+// input transform of 4 side-by-side tiles of one tile row: patch element (i, j) of tile l is q[i*Wp + 4l + j];
+// five loads and a 4x4 transpose (+2 columns) per patch row instead of 24 lane loads
+function in4_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q = q0;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    let r = q;
+    let mr = m;
+    for (let i = 0; i < 6; i++) {
+      const v0 = v128.load(r), v1 = v128.load(r, 16), v2 = v128.load(r, 32), v3 = v128.load(r, 48), v4 = v128.load(r, 64);
+      const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+      const u0 = v128.shuffle<f32>(v1, v2, 0, 4, 1, 5), u1 = v128.shuffle<f32>(v3, v4, 0, 4, 1, 5);
+      v128.store(mr, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(mr, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+      v128.store(mr, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+      v128.store(mr, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      v128.store(mr, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), 64);
+      v128.store(mr, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), 80);
+      r += wb;
+      mr += 96;
+    }
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
+    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    q += cb;
+    d += cs;
+  }
+}
+
+// bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
+function in4_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
+  const plane = nr * nc;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    for (let l = 0; l < 4; l++) {
+      const t = tg + l;
+      let s = 0, oy = 0, ox = 0;
+      const ok = t < tEnd;
+      if (ok) {
+        s = t / tps;
+        const loc = t - s * tps;
+        const ty = loc / tx;
+        oy = 4 * ty - 1;
+        ox = 4 * (loc - ty * tx) - 1;
+      }
+      const base = x + (<usize>((s * k + c) * plane) << 2);
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 6; j++) {
+          const iy = oy + i, ix = ox + j;
+          let v: f32 = 0;
+          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+          store<f32>(m + (<usize>((i * 6 + j) * 4 + l) << 2), v);
+        }
+      }
+    }
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
+    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    d += cs;
+  }
+}
+
+// 1-d A^T transform of 6 vectors at p, p+st, ... into 4 vectors at q, q+sq, ...
+@inline function at6(p: usize, st: usize, q: usize, sq: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + st), m2 = v128.load(p + 2 * st);
+  const m3 = v128.load(p + 3 * st), m4 = v128.load(p + 4 * st), m5 = v128.load(p + 5 * st);
+  const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
+  v128.store(q, f32x4.add(f32x4.add(m0, a), c));
+  v128.store(q + sq, f32x4.add(b, f32x4.mul(f32x4.splat(2), e)));
+  v128.store(q + 2 * sq, f32x4.add(a, f32x4.mul(f32x4.splat(4), c)));
+  v128.store(q + 3 * sq, f32x4.add(f32x4.add(b, f32x4.mul(f32x4.splat(8), e)), m5));
+}
+
+/**
+ * 3x3 stride-1 pad-1 convolution by Winograd F(4x4,3x3), same contract as wino2_con with U = wino4_weights
+ * ([36][nf][k]) and scratch = wino4_scratch_floats(n, k, nr, nc, nf) floats.
+ */
+export function wino4_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  const tx = tiles4_of(nc), ty = tiles4_of(nr);
+  const tps = tx * ty;
+  const T = n * tps;
+  const Tc = wino4_chunk_tiles(n, k, nr, nc, nf);
+  const Hp = 4 * ty + 2, Wp = 4 * tx + 2;
+  const xp = scratch;
+  const Vp = xp + (<usize>pad4_floats(k, nr, nc) << 2);
+  const xs = (<usize>(Tc * k) << 2) + 64;
+  const Mb = Vp + 36 * xs;
+  const ms = (<usize>(nf * Tc) << 2) + 64;
+  const tab = Mb + 36 * ms;
+  const wb = <usize>Wp << 2;
+  const cb = <usize>(Hp * Wp) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const plane = nr * nc;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  const uxs = <usize>(nf * k) << 2;
+  const m = t4;
+  let prepared = -1;
+  for (let t0 = 0; t0 < T; t0 += Tc) {
+    const tc = min(Tc, T - t0);
+    const tEnd = t0 + tc;
+    const panels = (tc + 7) >> 3;
+    for (let h = 0; h < panels * 2; h++) {
+      const tg = t0 + 4 * h;
+      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
+      const s = tg / tps;
+      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+        if (prepared != s) {
+          pad4_sample(x + <usize>s * inStride, k, nr, nc, xp);
+          prepared = s;
+        }
+        const loc = tg - s * tps;
+        let yy = loc / tx, xx = loc - yy * tx;
+        const o0 = <usize>(4 * yy * Wp + 4 * xx) << 2;
+        if (xx + 4 <= tx) {
+          in4_fast(xp + o0, wb, cb, k, dst, 32, xs);
+          continue;
+        }
+        if (++xx == tx) { xx = 0; yy++; }
+        const o1 = <usize>(4 * yy * Wp + 4 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o2 = <usize>(4 * yy * Wp + 4 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o3 = <usize>(4 * yy * Wp + 4 * xx) << 2;
+        in4_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+      } else {
+        in4_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) {
+      gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    }
+    for (let t = 0; t < tc; t++) {
+      const tt = t0 + t;
+      const s = tt / tps;
+      const loc = tt - s * tps;
+      const yy = loc / tx;
+      const py = 4 * yy, px = 4 * (loc - yy * tx);
+      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
+      store<i32>(tab + (<usize>t << 3), (min(4, nr - py) << 4) | min(4, nc - px), 4);
+    }
+    for (let f = 0; f < nf; f++) {
+      const fo = <usize>f << 2;
+      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+      const mrow = Mb + (<usize>(f * Tc) << 2);
+      const fb = out + (<usize>(f * plane) << 2);
+      for (let q = 0; q < tc; q += 4) {
+        const mp = mrow + (<usize>q << 2);
+        // columns: 6 rows (xi = 6i + j) -> 4 rows, into t4[4][6]; then rows -> t4 rows 4..7 as [4][4]
+        for (let j = 0; j < 6; j++) at6(mp + <usize>j * ms, 6 * ms, m + (<usize>j << 4), 96);
+        for (let i = 0; i < 4; i++) at6(m + <usize>(i * 96), 16, m + 384 + <usize>(i * 64), 16);
+        // epilogue on the 16 outputs (y[i][j] at m + 384 + (4i + j)*16)
+        for (let e = 0; e < 16; e++) {
+          const p = m + 384 + (<usize>e << 4);
+          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+        }
+        const te0 = tab + (<usize>q << 3);
+        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 48 && load<i32>(te0, 28) == 0x44) {
+          // 4 whole tiles side by side: output row i of the 4 tiles is 16 consecutive floats
+          let orow = fb + <usize>load<i32>(te0);
+          for (let i = 0; i < 4; i++) {
+            const y = m + 384 + (<usize>(i * 4) << 4);
+            const y0 = v128.load(y), y1 = v128.load(y, 16), y2 = v128.load(y, 32), y3 = v128.load(y, 48);
+            const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+            const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+            v128.store(orow, v128.shuffle<f32>(a0, a1, 0, 1, 4, 5));
+            v128.store(orow, v128.shuffle<f32>(a0, a1, 2, 3, 6, 7), 16);
+            v128.store(orow, v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), 32);
+            v128.store(orow, v128.shuffle<f32>(a2, a3, 2, 3, 6, 7), 48);
+            orow += <usize>nc << 2;
+          }
+          continue;
+        }
+        const lanes = min(4, tEnd - (t0 + q));
+        for (let l = 0; l < lanes; l++) {
+          const te = tab + (<usize>(q + l) << 3);
+          const o = fb + <usize>load<i32>(te);
+          const fl = load<i32>(te, 4);
+          const rows = fl >> 4, cols = fl & 15;
+          const lo = m + 384 + (<usize>l << 2);
+          for (let i = 0; i < rows; i++) {
+            const orow = o + <usize>(i * nc) * 4;
+            const src = lo + (<usize>(i * 4) << 4);
+            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
           }
         }
       }

@@ -1,5 +1,5 @@
 import { con_affine_forward_ref } from "../conv";
-import { wino2_weights, wino2_con, wino2_scratch_floats } from "../winograd";
+import { wino2_weights, wino2_con, wino2_scratch_floats, wino4_weights, wino4_con, wino4_scratch_floats } from "../winograd";
 
 let seed: u32 = 777;
 function rnd(): f32 {
@@ -14,7 +14,7 @@ function randBuf(n: i32): usize {
 
 // Winograd F(2x2,3x3) vs the scalar direct convolution (3x3, stride 1, pad 1): same values up to the
 // rounding of the transforms, relative to the size of the sum of |products|.
-function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffine: bool, relu: i32): void {
+function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffine: bool, relu: i32, f4: bool = false): void {
   const x = randBuf(n * k * nr * nc);
   const w = randBuf(nf * k * 9);
   const bias = useBias ? randBuf(nf) : 0;
@@ -23,10 +23,15 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
   const len = n * nf * nr * nc;
   const a = heap.alloc(<usize>len << 2);
   const b = heap.alloc(<usize>len << 2);
-  const U = heap.alloc(<usize>(16 * nf * k) << 2);
-  const scratch = heap.alloc(<usize>wino2_scratch_floats(n, k, nr, nc, nf) << 2);
-  wino2_weights(w, nf, k, U);
-  wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  const U = heap.alloc(<usize>((f4 ? 36 : 16) * nf * k) << 2);
+  const scratch = heap.alloc(<usize>(f4 ? wino4_scratch_floats(n, k, nr, nc, nf) : wino2_scratch_floats(n, k, nr, nc, nf)) << 2);
+  if (f4) {
+    wino4_weights(w, nf, k, U);
+    wino4_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  } else {
+    wino2_weights(w, nf, k, U);
+    wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  }
   con_affine_forward_ref(x, n, k, nr, nc, w, nf, 3, 3, 1, 1, 1, 1, bias, gamma, beta, relu, b);
   let worst: f32 = 0;
   const scale = Mathf.sqrt(<f32>(k * 9)); // typical magnitude of a sum of 9k products of U(-1,1) values
@@ -36,7 +41,7 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
     if (!(e <= worst)) worst = e;
     if (relu != 0) expect(va >= 0).toBe(true);
   }
-  expect(worst).toBeLessThanOrEqual(<f32>2e-6);
+  expect(worst).toBeLessThanOrEqual(f4 ? <f32>1e-5 : <f32>2e-6);
   heap.free(x); heap.free(w); heap.free(a); heap.free(b); heap.free(U); heap.free(scratch);
   if (bias) heap.free(bias);
   if (gamma) { heap.free(gamma); heap.free(beta); }
@@ -58,5 +63,16 @@ describe("wino2_con vs con_affine_forward_ref (3x3, stride 1, pad 1)", () => {
     checkWino(5, 7, 17, 17, 10, true, true, 1);
     checkWino(9, 96, 8, 8, 40, false, true, 1); // 4 chunks of at most 40 tiles
     checkWino(2, 100, 9, 11, 12, true, false, 0);
+  });
+});
+
+describe("wino4_con (F(4x4,3x3)) vs con_affine_forward_ref", () => {
+  it("sizes not multiple of 4, one sample and batches, several chunks", () => {
+    checkWino(1, 3, 8, 8, 5, true, false, 0, true);
+    checkWino(1, 12, 35, 35, 8, true, true, 1, true);
+    checkWino(3, 7, 17, 17, 10, false, true, 1, true);
+    checkWino(2, 5, 1, 1, 4, true, false, 0, true);
+    checkWino(4, 6, 5, 7, 3, true, true, 0, true);
+    checkWino(2, 100, 9, 11, 12, true, false, 0, true);
   });
 });
