@@ -392,6 +392,17 @@ const isSingleTap = (s: Shape, fnr: number, fnc: number, py: number, px: number)
   s.nr === 1 && s.nc === 1 && fnr === 2 * py + 1 && fnc === 2 * px + 1 && (fnr > 1 || fnc > 1);
 
 /**
+ * The algorithm `compile` picks for a con layer on input shape `s` (with the current `convOptions`):
+ * "winograd4" F(4x4,3x3), "winograd2" F(2x2,3x3), "single_tap" (1x1 plane through a padded filter) or
+ * "im2col" (packed im2col + SIMD gemm, the general path).
+ */
+export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd4" | "winograd2" | "single_tap" | "im2col" {
+  if (winoEligible(s, fnr, fnc, sy, sx, py, px)) return wino4Preferred(s, nf) ? "winograd4" : "winograd2";
+  if (isSingleTap(s, fnr, fnc, py, px)) return "single_tap";
+  return "im2col";
+}
+
+/**
  * Compile `model` for a batch of `n` inputs of `nr` x `nc` (after the input layer, i.e. the tensor size).
  * With `fuse`, con+affine(+relu) run as one kernel (same numbers up to float rounding of the fused epilogue);
  * traces compile with fuse = false so that every layer's own output is kept.
