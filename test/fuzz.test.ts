@@ -192,3 +192,18 @@ test("regression: MMOD overlap thresholds outside [0,1] are refused when read (N
   assert.throws(() => readNetwork(bad, type.root, null, "mmod.dat"), (e: unknown) => e instanceof DlibFormatError && /@ byte \d+ \(mmod_options\): overlaps_nms\.iou_thresh = [\d.e+]+ is outside \[0, 1\]/.test((e as Error).message));
   assert.doesNotThrow(() => readNetwork(bytes, type.root, null, "mmod.dat"));
 });
+
+test("regression: MMOD pyramid_padding of 2^32-1 gives a LimitError, not a RangeError from an overflowed layout (fuzz seed 3, case 77301)", async (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  const type = tinyType("tiny_old_mmod_v2_v3.txt");
+  const bytes = new Uint8Array(readFileSync(fixture("models", "tiny_old_v19_15_mmod.dat")));
+  const s = structureOf(bytes, (b) => readNetwork(b, type.root, null));
+  const k = await createKernels();
+  const img = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(90) };
+  for (const v of [2n ** 32n - 1n, 2n ** 31n, 10n ** 9n]) {
+    const net = Network.fromBytes(setField(bytes, s, /^pyramid_padding$/, v), type, k, "mmod.dat");
+    assert.throws(() => runMmod(net, img), (e: unknown) => e instanceof LimitError && /mmod\.dat: the tiled pyramid of a 64x64 image would be/.test((e as Error).message), String(v));
+    net.dispose();
+  }
+  assert.equal(k.arena.liveBytes, 0);
+});

@@ -18,7 +18,7 @@ import { pyramidUp } from "../image/resample.js";
 import type { MmodOptions, ModelNode } from "../dlib/model.js";
 import type { Network, ForwardResult } from "../nn/network.js";
 import { fillTiledPyramidTensor, pyramidInputLayout, tiledPyramidToImage, type TiledPyramidLayout } from "../nn/pyramid-input.js";
-import { WrongNetworkError } from "../errors.js";
+import { LimitError, WrongNetworkError } from "../errors.js";
 
 /** One detection as dlib's `mmod_rect`: inclusive integer rect, detection_confidence, detector window label. */
 export interface MmodDetection {
@@ -333,6 +333,11 @@ export function forwardPyramid(net: Network, img: RgbImage, opts: { trace?: bool
   if (img.data.length !== img.width * img.height * 3) throw new RangeError(`image data must be RGB (${img.width * img.height * 3} bytes), got ${img.data.length}`);
   const layout = pyramidInputLayout(net.input, img.width, img.height);
   if (layout.rects.length === 0) throw new RangeError(`image ${img.width}x${img.height} is empty`);
+  // the model's pyramid_padding / pyramid_outer_padding (file fields) size the tensor: absurd values are a limit
+  const bytes = layout.nr * layout.nc * 3 * 4;
+  if (!(layout.nr >= 1 && layout.nc >= 1 && Number.isSafeInteger(bytes) && bytes <= net.kernels.arena.maxBytes)) {
+    throw new LimitError(`${net.name}: the tiled pyramid of a ${img.width}x${img.height} image would be ${layout.nc}x${layout.nr} (pyramid_padding ${net.input.pyramidPadding}, outer_padding ${net.input.pyramidOuterPadding}), beyond the wasm memory limit of ${net.kernels.arena.maxBytes} bytes`);
+  }
   // dlib would write outside its tensor for the degenerate layouts of very small images: refuse them
   for (const r of layout.rects) {
     if (r.left < 0 || r.top < 0 || r.right >= layout.nc || r.bottom >= layout.nr) {
