@@ -4,11 +4,12 @@
  * requests, and the Cloudflare Workers example (examples/cloudflare-worker) in workerd (miniflare) under
  * concurrent POSTs — every answer bit-identical to the sequential one.
  *
- *   npx tsx bench/soak.ts [--descriptors 10000] [--concurrency 32] [--pool-rounds 20] [--worker-rounds 5] [--pool-size 2]
+ *   node --expose-gc --import tsx bench/soak.ts [--descriptors 10000] [--concurrency 32] [--pool-rounds descriptors/32]
+ *        [--worker-rounds 40] [--pool-size 2]
  *
  * Prints one JSON summary. test/soak.test.ts runs the same functions with small counts.
  */
-import { readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -140,7 +141,38 @@ export async function poolConcurrency(modelBytes: Uint8Array, inputs: RgbImage[]
  * workerd through miniflare with the models in an R2 bucket; `rounds` waves of `concurrency` simultaneous
  * POSTs of the given images. Every answer must equal (as JSON) the sequential answer for the same image.
  */
-export async function workerConcurrency(images: string[], modelBytes: Uint8Array, opts: { concurrency: number; rounds: number }): Promise<ConcurrencyResult & { faces: number[] }> {
+/** RSS (MiB) of the workerd processes under this process (Linux /proc), or null. */
+function workerdRss(): number | null {
+  try {
+    const { readdirSync: ls, readFileSync: rd } = require_fs();
+    let kb = 0, found = false;
+    const kids = new Set<number>([process.pid]);
+    for (let pass = 0; pass < 3; pass++) {
+      for (const d of ls("/proc")) {
+        if (!/^\d+$/.test(d)) continue;
+        let stat: string;
+        try { stat = rd(`/proc/${d}/stat`, "utf8"); } catch { continue; }
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (kids.has(ppid)) kids.add(Number(d));
+      }
+    }
+    for (const pid of kids) {
+      if (pid === process.pid) continue;
+      try {
+        const st = rd(`/proc/${pid}/status`, "utf8");
+        if (!/^Name:\s*workerd/m.test(st)) continue;
+        const m = /VmRSS:\s*(\d+)/.exec(st);
+        if (m) { kb += Number(m[1]); found = true; }
+      } catch { /* gone */ }
+    }
+    return found ? +(kb / 1024).toFixed(1) : null;
+  } catch {
+    return null;
+  }
+}
+const require_fs = () => ({ readdirSync, readFileSync });
+
+export async function workerConcurrency(images: string[], modelBytes: Uint8Array, opts: { concurrency: number; rounds: number }): Promise<ConcurrencyResult & { faces: number[]; workerdRssMiB: number[] }> {
   const { Miniflare } = await import("miniflare");
   const esbuild = await import("esbuild");
   const tmp = mkdtempSync(join(tmpdir(), "dlib-face-soak-worker-"));
@@ -177,6 +209,7 @@ export async function workerConcurrency(images: string[], modelBytes: Uint8Array
       const faces = ref.map((r) => JSON.parse(r).faces.length as number);
       let mismatches = 0;
       const errors: string[] = [];
+      const workerdRssMiB: number[] = [];
       const t0 = performance.now();
       for (let r = 0; r < opts.rounds; r++) {
         await Promise.all(Array.from({ length: opts.concurrency }, async (_, j) => {
@@ -187,8 +220,10 @@ export async function workerConcurrency(images: string[], modelBytes: Uint8Array
             errors.push((e as Error).message);
           }
         }));
+        const rss = workerdRss();
+        if (rss !== null) workerdRssMiB.push(rss);
       }
-      return { requests: opts.rounds * opts.concurrency, concurrency: opts.concurrency, rounds: opts.rounds, mismatches, errors: errors.slice(0, 5), ms: Math.round(performance.now() - t0), faces };
+      return { requests: opts.rounds * opts.concurrency, concurrency: opts.concurrency, rounds: opts.rounds, mismatches, errors: errors.slice(0, 5), ms: Math.round(performance.now() - t0), faces, workerdRssMiB };
     } finally {
       await mf.dispose();
     }
@@ -200,7 +235,7 @@ export async function workerConcurrency(images: string[], modelBytes: Uint8Array
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const arg = (n: string, d: number) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : d; };
-  const total = arg("--descriptors", 10000), conc = arg("--concurrency", 32), poolRounds = arg("--pool-rounds", 20), workerRounds = arg("--worker-rounds", 5), poolSize = arg("--pool-size", 2);
+  const total = arg("--descriptors", 10000), conc = arg("--concurrency", 32), poolRounds = arg("--pool-rounds", Math.ceil(total / conc)), workerRounds = arg("--worker-rounds", 40), poolSize = arg("--pool-size", 2);
   const bytes = await resnetBytes();
   const net = await loadNetwork(bytes, { type: RESNET, name: "resnet_q8_affine.dat" });
   const inputs = chips(16);
@@ -222,6 +257,7 @@ if (isMain) {
     console.error(`worker: ${JSON.stringify(out.worker).slice(0, 200)}`);
   }
   out.rssEndMiB = MiB(process.memoryUsage().rss);
-  console.log(JSON.stringify(out, (k, v) => (k === "samples" ? (v as unknown[]).filter((_, i, a) => i % Math.ceil(a.length / 12) === 0 || i === a.length - 1) : v), 1));
+  const thin = (a: unknown[]) => a.filter((_, i) => i % Math.ceil(a.length / 12) === 0 || i === a.length - 1);
+  console.log(JSON.stringify(out, (k, v) => (k === "samples" || k === "rssMiB" && Array.isArray(v) || k === "workerdRssMiB" ? thin(v as unknown[]) : v), 1));
   net.dispose();
 }
