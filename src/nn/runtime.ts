@@ -302,11 +302,15 @@ export const convOptions = {
 /** Per-network Winograd-transformed filters (F2 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
 const winoCache = [new WeakMap<object, { ptr: number; refs: number }>(), new WeakMap<object, { ptr: number; refs: number }>()];
 
-/** F(4x4,3x3) for a Winograd-eligible layer on planes of at least 32x32 with at least 24 tiles of 4x4 (35x35 planes at batch 1: 0.33 -> 0.26 ms). */
+/**
+ * F(4x4,3x3) for a Winograd-eligible layer of a single-sample plan on planes of at least 32x32 with at least 32
+ * channels in and out (35x35 planes of the face ResNet, one chip: 0.33 -> 0.26 ms). Its rounding is several times
+ * F(2x2,3x3)'s (larger transform constants): batched plans keep F(2x2,3x3), which holds dlib's printed 6-digit
+ * gender probabilities (F(4x4) on the ResNet-34's 38x38 layers at batch 16 moved one from 0.863875 to 0.863874),
+ * and small planes / few channels keep it too (no measured gain there; tiny test nets sit near thresholds).
+ */
 function wino4Preferred(s: Shape, nf: number): boolean {
-  // and at least 32 channels in and out: the regime it was measured in (with few channels the transforms
-  // dominate), and its slightly larger rounding then stays away from the small test networks' thresholds
-  return convOptions.winograd4 && s.k >= 32 && nf >= 32 && s.nr >= 32 && s.nc >= 32 && s.n * Math.ceil(s.nr / 4) * Math.ceil(s.nc / 4) >= 24;
+  return convOptions.winograd4 && s.n === 1 && s.k >= 32 && nf >= 32 && s.nr >= 32 && s.nc >= 32;
 }
 
 function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
