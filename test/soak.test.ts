@@ -32,10 +32,10 @@ function setup() {
   return shared;
 }
 
-test("soak: 400 descriptors in one process, RSS and wasm memory flat after warm-up, repeats bit-identical", async (t) => {
+test("soak: 450 descriptors in one process, RSS and wasm memory flat after warm-up, repeats bit-identical", async (t) => {
   if (!hasFixtures()) return void t.skip("fixtures absent");
   const { net, inputs, ref } = await setup();
-  const r = await soakDescriptors(net, inputs, 400, 80, 80);
+  const r = await soakDescriptors(net, inputs, 450, 150, 100);
   t.diagnostic(`${r.descriptors} descriptors, ${r.msPerDescriptor} ms each; RSS ${r.rssMiB.afterWarmup} -> ${r.rssMiB.end} MiB (max ${r.rssMiB.max}); wasm ${r.wasmMiB.afterWarmup} -> ${r.wasmMiB.end} MiB; arena live ${r.arenaLiveMiB.afterWarmup} -> ${r.arenaLiveMiB.end} MiB; heap ${r.heapMiB.afterWarmup} -> ${r.heapMiB.end} MiB`);
   assert.equal(r.mismatches, 0, "every repeat of an input gives the same bits");
   assert.ok(r.rssMiB.growth < 5, `RSS grew ${r.rssMiB.growth} MiB after warm-up`);
