@@ -27,7 +27,21 @@ export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void
   const n = nf * k;
   let g = filters;
   let o = dst;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // two (filter, channel) pairs at a time in f64x2: the same f64 operations as the scalar tail, bit for bit
+  for (; i + 2 <= n; i += 2) {
+    const a0 = ld2(g, 0), a1 = ld2(g, 4), a2 = ld2(g, 8);
+    const b0 = ld2(g, 12), b1 = ld2(g, 16), b2 = ld2(g, 20);
+    const c0 = ld2(g, 24), c1 = ld2(g, 28), c2 = ld2(g, 32);
+    const h = f64x2.splat(0.5);
+    wino2_wrow2(a0, a1, a2, o, plane);
+    wino2_wrow2(f64x2.mul(f64x2.add(f64x2.add(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.add(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.add(a2, b2), c2), h), o + 4 * plane, plane);
+    wino2_wrow2(f64x2.mul(f64x2.add(f64x2.sub(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.sub(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.sub(a2, b2), c2), h), o + 8 * plane, plane);
+    wino2_wrow2(c0, c1, c2, o + 12 * plane, plane);
+    g += 72;
+    o += 8;
+  }
+  for (; i < n; i++) {
     const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
     const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
     const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
@@ -39,6 +53,25 @@ export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void
     g += 36;
     o += 4;
   }
+}
+
+// element e (byte offset eo) of two consecutive 3x3 filters at g, as f64x2
+@inline function ld2(g: usize, eo: usize): v128 {
+  let v = v128.load32_zero(g + eo);
+  v = v128.load32_lane(g + eo + 36, v, 1);
+  return f64x2.promote_low_f32x4(v);
+}
+
+@inline function st2(r: usize, v: v128): void {
+  v128.store64_lane(r, f32x4.demote_f64x2_zero(v), 0);
+}
+
+@inline function wino2_wrow2(t0: v128, t1: v128, t2: v128, r: usize, plane: usize): void {
+  const h = f64x2.splat(0.5);
+  st2(r, t0);
+  st2(r + plane, f64x2.mul(f64x2.add(f64x2.add(t0, t1), t2), h));
+  st2(r + 2 * plane, f64x2.mul(f64x2.add(f64x2.sub(t0, t1), t2), h));
+  st2(r + 3 * plane, t2);
 }
 
 @inline function wino2_wrow(t0: f64, t1: f64, t2: f64, r: usize, plane: usize): void {
