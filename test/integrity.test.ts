@@ -194,3 +194,19 @@ test("download of wrong bytes, a cut connection or an oversized answer leaves no
     }
   }
 });
+
+test("supply chain: lockfile committed, runtime tree without install scripts, every runtime package listed in the README", () => {
+  const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean; devOptional?: boolean; extraneous?: boolean; hasInstallScript?: boolean; version?: string }> };
+  const runtime = Object.entries(lock.packages).filter(([k, v]) => k.startsWith("node_modules/") && !v.dev && !v.devOptional && !v.extraneous);
+  assert.ok(runtime.length >= 1);
+  for (const [k, v] of runtime) assert.ok(!v.hasInstallScript, `${k} has an install script`);
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const deps = readme.slice(readme.indexOf("## Dependencies"));
+  assert.ok(readme.includes("## Dependencies"));
+  for (const [k, v] of runtime) {
+    const name = k.slice(k.lastIndexOf("node_modules/") + "node_modules/".length);
+    assert.ok(deps.includes(`\`${name}\` | ${v.version} |`), `README Dependencies lists ${name} ${v.version}`);
+  }
+  const git = spawnSync("git", ["ls-files", "--error-unmatch", "package-lock.json"], { cwd: repoRoot, encoding: "utf8" });
+  assert.equal(git.status, 0, "package-lock.json is committed");
+});
