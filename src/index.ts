@@ -5,7 +5,8 @@
  */
 export { loadNetwork, Network, detectNetType, resolveNetType, softmaxF32 } from "./nn/network.js";
 export type { LoadNetworkOptions, ForwardResult, TraceEntry } from "./nn/network.js";
-export { createKernels, defaultKernels, setKernelModule, setKernelModuleSource, Kernels, Arena } from "./nn/wasm.js";
+export { createKernels, defaultKernels, setKernelModule, setKernelModuleSource, Kernels, Arena, WasmOutOfMemoryError } from "./nn/wasm.js";
+export type { KernelOptions } from "./nn/wasm.js";
 
 export { parseNetDefinition, layerSequence, enumerateLayers } from "./dlib/netdef.js";
 export { KNOWN_NETS, getKnownNet, parseKnownNet } from "./dlib/known-nets.js";
@@ -31,7 +32,8 @@ export { chineseWhispers, clusterDescriptors, descriptorEdges } from "./face/clu
 export { faceDistance, compareFaces, FaceIndex, distanceMatrix } from "./face/distance.js";
 export { DlibRand } from "./face/rand.js";
 export { jitterImage, applyRandomColorOffset } from "./face/augment.js";
-export { REGISTRY, registryEntry, resolveModel, fetchModel, gitBlobSha1, ModelNotFoundError, ModelIntegrityError } from "./face/models.js";
+export { REGISTRY, registryEntry, resolveModel, fetchModel, gitBlobSha1, verifyModelBytes, ModelNotFoundError, ModelIntegrityError } from "./face/models.js";
+export type { RegistryEntry, RegistryOptions } from "./face/models.js";
 
 export { DlibFormatError, ImageDecodeError, DecompressError, NetDefinitionError, WrongNetworkError, LimitError } from "./errors.js";
 
