@@ -269,15 +269,16 @@ export function gemm_packed_b_floats(K: i32, N: i32): i32 {
 
 const tail_tmp: usize = memory.data(128, 16);
 
+// astep: bytes between consecutive k of one A row (4: row-major A; 16: A packed as [k][4 rows], lda = 4)
 @inline function pk4x8(
   a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
-  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const lda2 = lda << 1, lda3 = lda * 3;
   let pa = a, pb = b;
-  const end = a + (<usize>K << 2);
+  const end = a + <usize>K * astep;
   while (pa < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -293,7 +294,7 @@ const tail_tmp: usize = memory.data(128, 16);
     av = v128.load32_splat(pa + lda3);
     c30 = f32x4.add(c30, f32x4.mul(av, b0));
     c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    pa += 4;
+    pa += astep;
     pb += 32;
   }
   if (w == 8) {
@@ -353,19 +354,19 @@ const tail_tmp: usize = memory.data(128, 16);
 // 4 rows x (w <= 4) columns of a packed panel: only the first 4 lanes of each k are used
 @inline function pk4x4(
   a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
-  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   const lda2 = lda << 1, lda3 = lda * 3;
   let pa = a, pb = b;
-  const end = a + (<usize>K << 2);
+  const end = a + <usize>K * astep;
   while (pa < end) {
     const b0 = v128.load(pb);
     c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
     c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + lda), b0));
     c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + lda2), b0));
     c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + lda3), b0));
-    pa += 4;
+    pa += astep;
     pb += 32;
   }
   const t = tail_tmp;
@@ -452,6 +453,56 @@ export function gemm_packed(
       for (; j < j1; j++) {
         const w = min(8, N - (j << 3));
         pk1x8(a, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), w, m, bias, gamma, beta, doRelu);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gemm_packed with A pre-packed too: rows in blocks of 4, block b = [K][4] floats (Ap[b][k][r] = A[4b + r][k]),
+// so the micro-kernel reads A as one sequential stream (the weights of batch-1 layers come from memory, not
+// cache: short per-row streams were not prefetched well). M must be a multiple of 4.
+
+/** Pack A [M][K] (row stride lda floats, M a multiple of 4) into dst as M/4 blocks of [K][4]. */
+export function gemm_pack_a4(A: usize, M: i32, K: i32, lda: i32, dst: usize): void {
+  for (let b = 0; b < M; b += 4) {
+    const r0 = A + (<usize>(b * lda) << 2);
+    const la = <usize>lda << 2;
+    let d = dst + (<usize>(b * K) << 2);
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      let v = v128.load32_zero(r0 + o);
+      v = v128.load32_lane(r0 + la + o, v, 1);
+      v = v128.load32_lane(r0 + 2 * la + o, v, 2);
+      v = v128.load32_lane(r0 + 3 * la + o, v, 3);
+      v128.store(d, v);
+      d += 16;
+    }
+  }
+}
+
+/** C = A*Bp as gemm_packed, with A packed by gemm_pack_a4 (M a multiple of 4). */
+export function gemm_packed_ap(
+  M: i32, N: i32, K: i32,
+  Ap: usize, Bp: usize, C: usize, ldc: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32,
+): void {
+  const doRelu = relu != 0;
+  const lc = <usize>ldc << 2;
+  const panels = (N + 7) >> 3;
+  const panelBytes = <usize>K << 5;
+  const blockBytes = <usize>K << 4;
+  let PB = 5120 / max(K, 1);
+  if (PB < 1) PB = 1;
+  for (let j0 = 0; j0 < panels; j0 += PB) {
+    const j1 = min(panels, j0 + PB);
+    for (let m = 0; m + 4 <= M; m += 4) {
+      const a = Ap + <usize>(m >> 2) * blockBytes;
+      const crow = C + <usize>m * lc;
+      for (let j = j0; j < j1; j++) {
+        const w = min(8, N - (j << 3));
+        if (w <= 4) pk4x4(a, 4, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), lc, w, m, bias, gamma, beta, doRelu, 16);
+        else pk4x8(a, 4, Bp + <usize>j * panelBytes, K, crow + (<usize>j << 5), lc, w, m, bias, gamma, beta, doRelu, 16);
       }
     }
   }

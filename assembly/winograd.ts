@@ -11,7 +11,7 @@
 //
 // Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
 // of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
-import { gemm_packed } from "./gemm";
+import { gemm_packed, gemm_packed_ap, gemm_pack_a4 } from "./gemm";
 
 /** Tiles along an axis of n output pixels. */
 @inline function tiles_of(n: i32): i32 {
@@ -260,7 +260,7 @@ function in_gather(
  */
 export function wino2_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
-  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
 ): void {
   const tx = tiles_of(nc), ty = tiles_of(nr);
   const tps = tx * ty;
@@ -318,7 +318,8 @@ export function wino2_con(
     }
     // 2. the 16 products M[xi] = U[xi] V[xi]  ([nf][tc], row stride Tc)
     for (let xi = 0; xi < 16; xi++) {
-      gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
     }
     // 3. output transform + epilogue, 4 tiles at a time. Table per tile of the chunk: byte offset of its
     // top-left output pixel (filter 0) and which of its right column / bottom row exist.
@@ -595,7 +596,7 @@ function in4_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i
  */
 export function wino4_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
-  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
 ): void {
   const tx = tiles4_of(nc), ty = tiles4_of(nr);
   const tps = tx * ty;
@@ -648,7 +649,8 @@ export function wino4_con(
       }
     }
     for (let xi = 0; xi < 36; xi++) {
-      gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
     }
     for (let t = 0; t < tc; t++) {
       const tt = t0 + t;
@@ -708,5 +710,18 @@ export function wino4_con(
         }
       }
     }
+  }
+}
+
+/**
+ * Repack transformed filters U ([nxi][nf][k], nxi = 16 or 36) in place into gemm_pack_a4's layout per xi, for
+ * wino*_con(..., packedU = true). Requires nf % 4 == 0; tmp: nf*k floats of scratch.
+ */
+export function wino_pack_u(U: usize, nxi: i32, nf: i32, k: i32, tmp: usize): void {
+  const bytes = <usize>(nf * k) << 2;
+  for (let xi = 0; xi < nxi; xi++) {
+    const u = U + <usize>xi * bytes;
+    memory.copy(tmp, u, bytes);
+    gemm_pack_a4(tmp, nf, k, k, u);
   }
 }

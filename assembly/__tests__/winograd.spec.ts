@@ -1,5 +1,5 @@
 import { con_affine_forward_ref } from "../conv";
-import { wino2_weights, wino2_con, wino2_scratch_floats, wino4_weights, wino4_con, wino4_scratch_floats } from "../winograd";
+import { wino2_weights, wino2_con, wino2_scratch_floats, wino4_weights, wino4_con, wino4_scratch_floats, wino_pack_u } from "../winograd";
 
 let seed: u32 = 777;
 function rnd(): f32 {
@@ -14,7 +14,7 @@ function randBuf(n: i32): usize {
 
 // Winograd F(2x2,3x3) vs the scalar direct convolution (3x3, stride 1, pad 1): same values up to the
 // rounding of the transforms, relative to the size of the sum of |products|.
-function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffine: bool, relu: i32, f4: bool = false): void {
+function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffine: bool, relu: i32, f4: bool = false, packed: bool = false): void {
   const x = randBuf(n * k * nr * nc);
   const w = randBuf(nf * k * 9);
   const bias = useBias ? randBuf(nf) : 0;
@@ -25,13 +25,15 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
   const b = heap.alloc(<usize>len << 2);
   const U = heap.alloc(<usize>((f4 ? 36 : 16) * nf * k) << 2);
   const scratch = heap.alloc(<usize>(f4 ? wino4_scratch_floats(n, k, nr, nc, nf) : wino2_scratch_floats(n, k, nr, nc, nf)) << 2);
-  if (f4) {
-    wino4_weights(w, nf, k, U);
-    wino4_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
-  } else {
-    wino2_weights(w, nf, k, U);
-    wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  if (f4) wino4_weights(w, nf, k, U);
+  else wino2_weights(w, nf, k, U);
+  if (packed) {
+    const tmp = heap.alloc(<usize>(nf * k) << 2);
+    wino_pack_u(U, f4 ? 36 : 16, nf, k, tmp);
+    heap.free(tmp);
   }
+  if (f4) wino4_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
+  else wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
   con_affine_forward_ref(x, n, k, nr, nc, w, nf, 3, 3, 1, 1, 1, 1, bias, gamma, beta, relu, b);
   let worst: f32 = 0;
   const scale = Mathf.sqrt(<f32>(k * 9)); // typical magnitude of a sum of 9k products of U(-1,1) values
@@ -74,5 +76,14 @@ describe("wino4_con (F(4x4,3x3)) vs con_affine_forward_ref", () => {
     checkWino(2, 5, 1, 1, 4, true, false, 0, true);
     checkWino(4, 6, 5, 7, 3, true, true, 0, true);
     checkWino(2, 100, 9, 11, 12, true, false, 0, true);
+  });
+});
+
+describe("wino*_con with U packed in 4-row blocks (gemm_packed_ap)", () => {
+  it("F(2x2) and F(4x4), filters a multiple of 4", () => {
+    checkWino(1, 12, 8, 8, 8, true, true, 1, false, true);
+    checkWino(3, 7, 17, 17, 12, false, true, 1, false, true);
+    checkWino(1, 12, 35, 35, 8, true, false, 0, true, true);
+    checkWino(2, 9, 9, 11, 4, true, true, 1, true, true);
   });
 });
