@@ -23,36 +23,75 @@ import { gemm_packed, gemm_packed_ap, gemm_pack_a4 } from "./gemm";
  * dst: 16*nf*k floats ([16][nf][k], the row-major A matrices of the 16 products). Computed in f64, rounded once.
  */
 export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  wino2_weights_into(filters, nf, k, dst, false);
+}
+
+/**
+ * wino2_weights written straight in gemm_pack_a4's layout per xi (what wino_pack_u makes of it; nf % 4 == 0):
+ * U[xi] as nf/4 blocks of [k][4 filters]. Same values.
+ */
+export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
+  wino2_weights_into(filters, nf, k, dst, true);
+}
+
+@inline function wino2_weights_into(filters: usize, nf: i32, k: i32, dst: usize, packed: bool): void {
   const plane = <usize>(nf * k) << 2;
   const n = nf * k;
   let g = filters;
   let o = dst;
   let i = 0;
+  if (packed) {
+    // (f, c) pairs (f, c), (f, c + 1): destination ((f/4)*k + c)*4 + f%4, the second 16 bytes after the first
+    for (let f = 0; f < nf; f++) {
+      let c = 0;
+      const fb = dst + (<usize>(((f >> 2) * k) * 4 + (f & 3)) << 2);
+      let gg = filters + (<usize>(f * k * 9) << 2);
+      for (; c + 2 <= k; c += 2) {
+        wino2_pair(gg, fb + (<usize>c << 4), plane, true);
+        gg += 72;
+      }
+      for (; c < k; c++) {
+        wino2_one(gg, fb + (<usize>c << 4), plane);
+        gg += 36;
+      }
+    }
+    return;
+  }
   // two (filter, channel) pairs at a time in f64x2: the same f64 operations as the scalar tail, bit for bit
   for (; i + 2 <= n; i += 2) {
-    const a0 = ld2(g, 0), a1 = ld2(g, 4), a2 = ld2(g, 8);
-    const b0 = ld2(g, 12), b1 = ld2(g, 16), b2 = ld2(g, 20);
-    const c0 = ld2(g, 24), c1 = ld2(g, 28), c2 = ld2(g, 32);
-    const h = f64x2.splat(0.5);
-    wino2_wrow2(a0, a1, a2, o, plane);
-    wino2_wrow2(f64x2.mul(f64x2.add(f64x2.add(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.add(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.add(a2, b2), c2), h), o + 4 * plane, plane);
-    wino2_wrow2(f64x2.mul(f64x2.add(f64x2.sub(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.sub(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.sub(a2, b2), c2), h), o + 8 * plane, plane);
-    wino2_wrow2(c0, c1, c2, o + 12 * plane, plane);
+    wino2_pair(g, o, plane, false);
     g += 72;
     o += 8;
   }
   for (; i < n; i++) {
-    const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
-    const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
-    const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
-    // rows of G g (4 x 3), then each row times G^T
-    wino2_wrow(a0, a1, a2, o, plane);
-    wino2_wrow((a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5, o + 4 * plane, plane);
-    wino2_wrow((a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5, o + 8 * plane, plane);
-    wino2_wrow(c0, c1, c2, o + 12 * plane, plane);
+    wino2_one(g, o, plane);
     g += 36;
     o += 4;
   }
+}
+
+// the transforms of two consecutive 3x3 filters at g (f64x2), stored at o and o+4 (or o+16 when `spread`)
+@inline function wino2_pair(g: usize, o: usize, plane: usize, spread: bool): void {
+  const a0 = ld2(g, 0), a1 = ld2(g, 4), a2 = ld2(g, 8);
+  const b0 = ld2(g, 12), b1 = ld2(g, 16), b2 = ld2(g, 20);
+  const c0 = ld2(g, 24), c1 = ld2(g, 28), c2 = ld2(g, 32);
+  const h = f64x2.splat(0.5);
+  wino2_wrow2(a0, a1, a2, o, plane, spread);
+  wino2_wrow2(f64x2.mul(f64x2.add(f64x2.add(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.add(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.add(a2, b2), c2), h), o + 4 * plane, plane, spread);
+  wino2_wrow2(f64x2.mul(f64x2.add(f64x2.sub(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.sub(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.sub(a2, b2), c2), h), o + 8 * plane, plane, spread);
+  wino2_wrow2(c0, c1, c2, o + 12 * plane, plane, spread);
+}
+
+// the transform of one 3x3 filter at g (f64), stored at o
+@inline function wino2_one(g: usize, o: usize, plane: usize): void {
+  const a0 = <f64>load<f32>(g), a1 = <f64>load<f32>(g, 4), a2 = <f64>load<f32>(g, 8);
+  const b0 = <f64>load<f32>(g, 12), b1 = <f64>load<f32>(g, 16), b2 = <f64>load<f32>(g, 20);
+  const c0 = <f64>load<f32>(g, 24), c1 = <f64>load<f32>(g, 28), c2 = <f64>load<f32>(g, 32);
+  // rows of G g (4 x 3), then each row times G^T
+  wino2_wrow(a0, a1, a2, o, plane);
+  wino2_wrow((a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5, o + 4 * plane, plane);
+  wino2_wrow((a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5, o + 8 * plane, plane);
+  wino2_wrow(c0, c1, c2, o + 12 * plane, plane);
 }
 
 // element e (byte offset eo) of two consecutive 3x3 filters at g, as f64x2
@@ -62,16 +101,22 @@ export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void
   return f64x2.promote_low_f32x4(v);
 }
 
-@inline function st2(r: usize, v: v128): void {
-  v128.store64_lane(r, f32x4.demote_f64x2_zero(v), 0);
+@inline function st2(r: usize, v: v128, spread: bool): void {
+  const f = f32x4.demote_f64x2_zero(v);
+  if (spread) {
+    v128.store32_lane(r, f, 0);
+    v128.store32_lane(r + 16, f, 1);
+  } else {
+    v128.store64_lane(r, f, 0);
+  }
 }
 
-@inline function wino2_wrow2(t0: v128, t1: v128, t2: v128, r: usize, plane: usize): void {
+@inline function wino2_wrow2(t0: v128, t1: v128, t2: v128, r: usize, plane: usize, spread: bool): void {
   const h = f64x2.splat(0.5);
-  st2(r, t0);
-  st2(r + plane, f64x2.mul(f64x2.add(f64x2.add(t0, t1), t2), h));
-  st2(r + 2 * plane, f64x2.mul(f64x2.add(f64x2.sub(t0, t1), t2), h));
-  st2(r + 3 * plane, t2);
+  st2(r, t0, spread);
+  st2(r + plane, f64x2.mul(f64x2.add(f64x2.add(t0, t1), t2), h), spread);
+  st2(r + 2 * plane, f64x2.mul(f64x2.add(f64x2.sub(t0, t1), t2), h), spread);
+  st2(r + 3 * plane, t2, spread);
 }
 
 @inline function wino2_wrow(t0: f64, t1: f64, t2: f64, r: usize, plane: usize): void {

@@ -335,8 +335,12 @@ function winoOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, 
   let e = cache.get(filters);
   if (!e) {
     const ptr = k.arena.allocF32((f4 ? 36 : 16) * nf * s.k);
-    K.fnOf(k, `${v}_weights`)(filters.ptr, nf, s.k, ptr);
-    if (nf % 4 === 0) {
+    if (!f4 && nf % 4 === 0) {
+      K.fnOf(k, "wino2_weights_packed")(filters.ptr, nf, s.k, ptr); // transformed and packed in one pass
+    } else {
+      K.fnOf(k, `${v}_weights`)(filters.ptr, nf, s.k, ptr);
+    }
+    if (f4 && nf % 4 === 0) {
       // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
       const tmp = k.arena.allocF32(nf * s.k);
       K.fnOf(k, "wino_pack_u")(ptr, f4 ? 36 : 16, nf, s.k, tmp);
