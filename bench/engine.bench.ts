@@ -9,7 +9,8 @@
  * Writes bench/results/latest.json. Fixtures are found as the tests find them (../shared/fixtures or
  * $DLIB_FACE_FIXTURES).
  */
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,9 +126,10 @@ console.log(JSON.stringify({ rss_mb: rss, first_descriptor_ms: first + performan
 function runFaceApi(c: RgbImage): Record<string, number | string> | null {
   const script = join(here, "peers", "faceapi.mjs");
   if (!existsSync(join(here, "peers", "node_modules", "@vladmandic", "face-api"))) return null;
-  const tmp = join(here, "results", "chip.rgb");
+  const tmp = join(tmpdir(), `dlib-face-bench-chip-${process.pid}.rgb`);
   writeFileSync(tmp, c.data);
   const r = spawnSync(process.execPath, [script, tmp, String(c.width), String(c.height), quick ? "5" : "15"], { encoding: "utf8", cwd: join(here, "peers") });
+  rmSync(tmp, { force: true });
   try {
     return JSON.parse(r.stdout.trim().split("\n").pop()!);
   } catch {

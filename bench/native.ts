@@ -67,7 +67,9 @@ export async function runNativeBench(opts: { repeats?: number; coretype?: string
   const r = spawnSync(bin, args, { env, encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`dlib-bench failed (${r.status}): ${r.stderr}`);
   const timings = JSON.parse(r.stdout) as Record<string, unknown>;
-  const rr = spawnSync(bin, ["rss", modelsDir, join(fixtures, "golden", "chips", "bald_guys_0.png")], { env, encoding: "utf8" });
+  // through sh (which forks the binary): getrusage's peak RSS of a process execed straight from this (large)
+  // node process would start from node's own peak
+  const rr = spawnSync("/bin/sh", ["-c", '"$0" "$@"; true', bin, "rss", modelsDir, join(fixtures, "golden", "chips", "bald_guys_0.png")], { env, encoding: "utf8" });
   let rss: number | null = null;
   try {
     rss = (JSON.parse(rr.stdout.trim()) as { peak_rss_kib: number }).peak_rss_kib / 1024;
