@@ -99,7 +99,7 @@ const t0 = performance.now();
 const { readFileSync } = await import("node:fs");
 const { loadNetwork } = await import(${JSON.stringify(join(src, "nn", `network.${ext}`))});
 const { decodeImage } = await import(${JSON.stringify(join(src, "image", `decode.${ext}`))});
-const net = await loadNetwork(readFileSync(${JSON.stringify(datPath)}), { type: "dlib_face_recognition_resnet_model_v1" });
+const net = await loadNetwork(${JSON.stringify(datPath)}, { type: "dlib_face_recognition_resnet_model_v1" }); // read straight into wasm memory
 const img = decodeImage(new Uint8Array(readFileSync(${JSON.stringify(pngPath)})));
 await net.forward([img]);
 const first = performance.now() - t0;

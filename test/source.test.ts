@@ -53,3 +53,28 @@ test("loadNetwork from a bzip2 ReadableStream gives dlib's descriptor", async (t
   assert.ok(Math.max(...g.map((v, i) => Math.abs(v - d[i]))) <= 1e-4);
   net.dispose();
 });
+
+test("loadNetwork(path) reads an uncompressed file straight into wasm memory, compacted into its parameters", async (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  const { createKernels } = await import("../src/nn/wasm.ts");
+  const k = await createKernels();
+  const before = k.arena.liveBytes;
+  const p = fixture("models", "tiny_resnet_metric_affine.dat");
+  const { parseNetDefinition } = await import("../src/dlib/netdef.ts");
+  const { join } = await import("node:path");
+  const { repoRoot } = await import("./fixtures.ts");
+  const type = parseNetDefinition(readFileSync(join(repoRoot, "test/nets/tiny_resnet_metric.txt"), "utf8"));
+  const a = await loadNetwork(p, { type, kernels: k });
+  const held = k.arena.liveBytes - before;
+  const size = readFileSync(p).length;
+  assert.ok(held < size, `parameters (${held} bytes) take less than the file (${size} bytes)`);
+  const b = await loadNetwork(new Uint8Array(readFileSync(p)), { type, kernels: k });
+  const img = await readPngRgb(fixture("golden", "chips", "bald_guys_0.png"));
+  assert.deepEqual(Array.from((await a.forward([img]))[0]), Array.from((await b.forward([img]))[0]));
+  const g = readJson(fixture("golden", "traces", "tiny_resnet_metric_affine.json")).output.descriptor as number[];
+  const [d] = await a.forward([img]);
+  assert.ok(Math.max(...g.map((v, i) => Math.abs(v - d[i]))) <= 1e-4);
+  a.dispose();
+  b.dispose();
+  assert.equal(k.arena.liveBytes, before, "dispose gives everything back");
+});

@@ -13,6 +13,12 @@ import type { InputModel, LayerDetails, LayerModel, LossModel, MmodOptions, Mode
 export interface ParamSink {
   allocF32(n: number): number;
   f32(ptr: number, n: number): Float32Array;
+  /**
+   * Optional in-place mode, when `bytes` itself lives in the kernel memory: return where the `byteLength`
+   * parameter bytes at file offset `offset` now are (the sink may move them towards the start of the file,
+   * never past `offset`, so nothing unread is overwritten). Calls come in increasing `offset` order.
+   */
+  place?(offset: number, byteLength: number): number;
 }
 
 /**
@@ -115,6 +121,7 @@ class ReadContext {
     if (!this.sink) return { ptr: 0, length: count };
     const r = this.r;
     if (hdrOffset + count * 4 > r.bytes.length) r.floatsAt(hdrOffset, count, new Float32Array(0)); // throws "past end of file"
+    if (this.sink.place) return { ptr: this.sink.place(hdrOffset, count * 4), length: count };
     const ptr = this.sink.allocF32(count);
     const dst = this.sink.f32(ptr, count);
     // dlib stores the floats little-endian, as wasm memory: one byte copy, whatever the file offset's

@@ -6,7 +6,7 @@ import type { RgbImage } from "../image/types.js";
 import type { NetType } from "../dlib/nettype.js";
 import type { InputModel, LossModel, ModelNode } from "../dlib/model.js";
 import { readNetwork, countLayers, type ParamSink } from "../dlib/network-reader.js";
-import { readSource, type ModelSource } from "../dlib/source.js";
+import { readSource, isBzip2, type ModelSource } from "../dlib/source.js";
 import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
@@ -72,22 +72,37 @@ export function detectNetType(bytes: Uint8Array, name: string, candidates = KNOW
   throw new DlibFormatError(`the file matches none of the known network types; pass the network's C++ definition as its type. Tried: ${tried.join("; ")}`, { file: name });
 }
 
-/** Records allocations so a failed read can give them back. */
-class TrackingSink implements ParamSink {
-  readonly ptrs: number[] = [];
-  constructor(readonly k: Kernels) {}
-  allocF32(n: number) {
-    const p = this.k.arena.allocF32(n);
-    this.ptrs.push(p);
-    return p;
+/**
+ * The model file itself, in one arena block, becomes the parameter store: each parameter tensor is moved
+ * (memmove) to the next 4-byte aligned place at the front of the block, dropping headers and metadata, and
+ * the block is then shrunk to the parameters. No second copy of the weights is ever made.
+ */
+class CompactingSink implements ParamSink {
+  private cursor: number;
+  private readonly end: number;
+  readonly ptrs: number[];
+  constructor(readonly k: Kernels, readonly block: number, readonly length: number) {
+    this.cursor = block;
+    this.end = block + length;
+    this.ptrs = [block];
+  }
+  place(offset: number, byteLength: number): number {
+    const src = this.block + offset;
+    const dest = (this.cursor + 3) & ~3;
+    if (dest > src || src + byteLength > this.end) throw new Error(`internal: in-place parameter move out of order (${dest} > ${src})`);
+    if (dest !== src) this.k.arena.U8.copyWithin(dest, src, src + byteLength);
+    this.cursor = dest + byteLength;
+    return dest;
+  }
+  allocF32(): number {
+    throw new Error("internal: CompactingSink allocates nothing");
   }
   f32(ptr: number, n: number) {
     return this.k.arena.f32(ptr, n);
   }
-  release(ptr: number) {
-    const i = this.ptrs.indexOf(ptr);
-    if (i >= 0) this.ptrs.splice(i, 1);
-    this.k.arena.release(ptr);
+  /** Bytes of the block in use after the read. */
+  get used(): number {
+    return this.cursor - this.block;
   }
   releaseAll() {
     for (const p of this.ptrs) this.k.arena.release(p);
@@ -100,15 +115,67 @@ class TrackingSink implements ParamSink {
  * Without `type`, the known network types are tried and the one that reads the file exactly is used.
  */
 export async function loadNetwork(source: ModelSource, opts: LoadNetworkOptions = {}): Promise<Network> {
-  const { bytes, name } = await readSource(source, { name: opts.name, maxBytes: opts.maxBytes });
-  const type = opts.type !== undefined ? resolveNetType(opts.type) : detectNetType(bytes, name);
   let kernels = opts.kernels;
   if (opts.maxMemoryBytes !== undefined) {
     if (kernels) kernels.arena.maxBytes = Math.min(kernels.arena.maxBytes, opts.maxMemoryBytes);
     else kernels = await createKernels({ maxMemoryBytes: opts.maxMemoryBytes });
   }
   kernels ??= await defaultKernels();
+  // an uncompressed file on disk is read straight into the kernel memory: no copy in JS at all
+  const direct = await readFileIntoArena(source, kernels, opts);
+  if (direct) {
+    const { block, length, name } = direct;
+    try {
+      const type = opts.type !== undefined ? resolveNetType(opts.type) : detectNetType(kernels.arena.u8(block, length), name);
+      return Network.fromArenaBlock(kernels, block, length, type, name);
+    } catch (e) {
+      if (kernels.arena.isLive(block)) kernels.arena.release(block);
+      throw e;
+    }
+  }
+  const { bytes, name } = await readSource(source, { name: opts.name, maxBytes: opts.maxBytes });
+  const type = opts.type !== undefined ? resolveNetType(opts.type) : detectNetType(bytes, name);
   return Network.fromBytes(bytes, type, kernels, name);
+}
+
+/**
+ * Node, a local path to an uncompressed file: read it (synchronously, so the memory cannot grow under the
+ * read) into a new arena block. Null for anything else (other sources, .bz2 content, other runtimes).
+ */
+async function readFileIntoArena(source: ModelSource, kernels: Kernels, opts: LoadNetworkOptions): Promise<{ block: number; length: number; name: string } | null> {
+  if (typeof source !== "string" || /^[a-z][a-z0-9+.-]*:/i.test(source) && !/^[a-z]:[\\/]/i.test(source)) return null;
+  if (typeof process === "undefined" || !process.versions?.node) return null;
+  const fs = await import("node:fs");
+  const name = opts.name ?? source;
+  let fd: number;
+  try {
+    fd = fs.openSync(source, "r");
+  } catch {
+    return null; // let readSource report it
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const max = opts.maxBytes ?? 1 << 30;
+    const head = new Uint8Array(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    if (isBzip2(head) || size > max || size === 0) return null;
+    const block = kernels.arena.alloc(size);
+    try {
+      let off = 0;
+      while (off < size) {
+        const n = Math.min(size - off, 8 << 20);
+        const got = fs.readSync(fd, kernels.arena.u8(block + off, n), 0, n, off);
+        if (got <= 0) throw new DlibFormatError(`file ended after ${off} of ${size} bytes while reading`, { file: name, offset: off });
+        off += got;
+      }
+    } catch (e) {
+      kernels.arena.release(block);
+      throw e;
+    }
+    return { block, length: size, name };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function inputOf(m: ModelNode): InputModel {
@@ -133,16 +200,33 @@ export class Network {
     readonly type: NetType,
     readonly kernels: Kernels,
     readonly name: string,
-    private readonly params: TrackingSink,
+    private readonly params: { releaseAll(): void },
   ) {
     this.input = inputOf(model.subnet);
   }
 
   /** Read `bytes` (decompressed) with `type` into `kernels`' memory. */
+  /**
+   * Read `bytes` (a decompressed dlib network file) with `type`: the bytes are copied once into the
+   * kernel memory and compacted there into the parameters (see `fromArenaBlock`).
+   */
   static fromBytes(bytes: Uint8Array, type: NetType, kernels: Kernels, name = "<bytes>"): Network {
-    const sink = new TrackingSink(kernels);
+    const block = kernels.arena.alloc(bytes.length);
+    kernels.arena.u8(block, bytes.length).set(bytes);
+    return Network.fromArenaBlock(kernels, block, bytes.length, type, name);
+  }
+
+  /**
+   * Read a network file that already lives in the kernel memory (`block`, `length` bytes, an arena block
+   * this network takes over). Parameters are compacted in place; the block is shrunk to them afterwards.
+   * On failure the block is released.
+   */
+  static fromArenaBlock(kernels: Kernels, block: number, length: number, type: NetType, name = "<bytes>"): Network {
+    const sink = new CompactingSink(kernels, block, length);
     try {
-      const model = readNetwork(bytes, type.root, sink, name);
+      // nothing is allocated while reading, so this view of the wasm memory stays valid
+      const model = readNetwork(kernels.arena.u8(block, length), type.root, sink, name);
+      kernels.arena.shrink(block, sink.used);
       return new Network(model, type, kernels, name, sink);
     } catch (e) {
       sink.releaseAll();

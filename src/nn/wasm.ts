@@ -79,6 +79,26 @@ export class Arena {
   }
 
   /** Release a block from `alloc`. Freeing an unknown pointer throws. */
+  /** True when `ptr` is a live block of this arena. */
+  isLive(ptr: number): boolean {
+    return this.sizes.has(ptr);
+  }
+
+  /**
+   * Keep only the first `bytes` of a live block and give the rest back (e.g. a model file compacted in place
+   * into its parameters). The block stays at `ptr`.
+   */
+  shrink(ptr: number, bytes: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`Arena.shrink: ${ptr} is not a live block`);
+    const keep = Math.max(16, (Math.ceil(bytes) + 15) & ~15);
+    if (keep >= size) return;
+    this.sizes.set(ptr, keep);
+    const tail = ptr + keep;
+    this.sizes.set(tail, size - keep);
+    this.release(tail);
+  }
+
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`Arena.release: ${ptr} is not a live block`);
