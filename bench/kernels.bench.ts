@@ -47,7 +47,7 @@ const prepared: Prepared[] = layers.map((l, i) => {
   fill(args.gamma!, l.nf, 7); fill(args.beta!, l.nf, 8);
   const os = K.conOutShape(args);
   args.out = a.allocF32(K.shapeSize(os));
-  const sf = K.conScratchFloats(args);
+  const sf = K.conScratchFloats(kern, args);
   args.scratch = sf ? a.allocF32(sf) : 0;
   return { layer: l, args, macs: K.shapeSize(os) * l.k * l.f * l.f };
 });

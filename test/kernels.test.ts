@@ -96,7 +96,7 @@ function runCon(k: Kernels, c: ConCase, seed: number, ref = false) {
   const os = K.conOutShape(args);
   assert.deepEqual(os, want.shape);
   args.out = k.arena.allocF32(K.shapeSize(os));
-  const sf = K.conScratchFloats(args);
+  const sf = K.conScratchFloats(k, args);
   assert.equal(sf, k.fn<(...a: number[]) => number>("con_scratch_floats")(c.k, c.nr, c.nc, c.fnr, c.fnc, c.sy, c.sx, c.py, c.px));
   args.scratch = sf ? k.arena.allocF32(sf) : 0;
   if (args.scratch) k.arena.f32(args.scratch, sf).fill(NaN); // the kernel must not read stale scratch

@@ -91,20 +91,10 @@ export function conOutShape(a: ConGeom & { numFilters: number }): Shape4 {
  * pixels (plain im2col, kd = k*fnr*fnc); otherwise one chunk of im2col packed in 8-pixel panels,
  * min(ceil(P/8), max(4, floor(6144/kd)))*8*kd floats, plus the packing's working space (a zero-padded
  * copy of one sample and a kd-entry offset table).
- * Mirrors the module's `con_scratch_floats`.
+ * Asked from the module (`con_scratch_floats`), so it cannot drift from the packing.
  */
-export function conScratchFloats(a: ConGeom): number {
-  if (a.fnr === 1 && a.fnc === 1 && a.strideY === 1 && a.strideX === 1 && a.padY === 0 && a.padX === 0) return 0;
-  const o = conOutShape({ ...a, numFilters: 1 });
-  const kd = a.input.k * a.fnr * a.fnc;
-  const p = o.nr * o.nc;
-  if (p < 8 || (p > 8 && p < 12)) return kd * p;
-  const hp = a.input.nr + 2 * a.padY, wp = a.input.nc + 2 * a.padX;
-  const lead = 8 * a.strideX + 8;
-  const tail = a.strideY * wp + 8 * a.strideX + a.fnc + 48;
-  const work = ((lead + a.input.k * hp * wp + tail + 3) & ~3) + kd;
-  const chunk = Math.min(Math.ceil(p / 8), Math.max(4, Math.floor(6144 / kd)));
-  return chunk * 8 * kd + work;
+export function conScratchFloats(k: Kernels, a: ConGeom): number {
+  return k.fn<(...x: number[]) => number>("con_scratch_floats")(a.input.k, a.input.nr, a.input.nc, a.fnr, a.fnc, a.strideY, a.strideX, a.padY, a.padX);
 }
 
 /**
@@ -137,7 +127,7 @@ export function conForward(k: Kernels, a: ConArgs, opts: { ref?: boolean } = {})
     return;
   }
   const scratch = a.scratch ?? 0;
-  if (!scratch && conScratchFloats(a) > 0) throw new RangeError("conForward: this convolution needs a scratch buffer");
+  if (!scratch && conScratchFloats(k, a) > 0) throw new RangeError("conForward: this convolution needs a scratch buffer");
   k.fn<Fn>("con_affine_forward")(a.x, ...common, scratch);
 }
 
