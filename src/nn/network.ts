@@ -4,14 +4,14 @@
  */
 import type { RgbImage } from "../image/types.js";
 import type { NetType } from "../dlib/nettype.js";
-import type { InputModel, LossModel, ModelNode } from "../dlib/model.js";
+import type { InputModel, LossModel, ModelNode, ParamRef } from "../dlib/model.js";
 import { readNetwork, countLayers, type ParamSink } from "../dlib/network-reader.js";
 import { readSource, isBzip2, type ModelSource } from "../dlib/source.js";
 import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
-import { createKernels, defaultKernels, type Kernels } from "./wasm.js";
-import { compile, countModelLayers, describeLayer, fillRgbInput, fmt, Plan, type Shape } from "./runtime.js";
+import { createKernels, defaultKernels, WasmOutOfMemoryError, type Kernels } from "./wasm.js";
+import { compile, convOptions, countModelLayers, describeLayer, fillRgbInput, fmt, markWinograd2Baked, Plan, winogradBakeCandidates, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
   /**
@@ -81,7 +81,7 @@ class CompactingSink implements ParamSink {
   private cursor: number;
   private readonly end: number;
   readonly ptrs: number[];
-  constructor(readonly k: Kernels, readonly block: number, readonly length: number) {
+  constructor(readonly k: Kernels, public block: number, readonly length: number) {
     this.cursor = block;
     this.end = block + length;
     this.ptrs = [block];
@@ -103,6 +103,12 @@ class CompactingSink implements ParamSink {
   /** Bytes of the block in use after the read. */
   get used(): number {
     return this.cursor - this.block;
+  }
+  /** The parameters moved to `block` (`used` bytes); the old block was released by the caller. */
+  moved(block: number, used: number): void {
+    this.ptrs[this.ptrs.indexOf(this.block)] = block;
+    this.block = block;
+    this.cursor = block + used;
   }
   releaseAll() {
     for (const p of this.ptrs) this.k.arena.release(p);
@@ -178,6 +184,26 @@ async function readFileIntoArena(source: ModelSource, kernels: Kernels, opts: Lo
   }
 }
 
+/** Every parameter tensor of a loaded model (each once). */
+function collectParamRefs(m: LossModel): ParamRef[] {
+  const out = new Set<ParamRef>();
+  const isRef = (v: unknown): v is ParamRef => !!v && typeof v === "object" && typeof (v as ParamRef).ptr === "number" && typeof (v as ParamRef).length === "number";
+  const walk = (n: ModelNode): void => {
+    switch (n.kind) {
+      case "layer":
+        for (const v of Object.values(n.details)) if (isRef(v)) out.add(v);
+        walk(n.subnet);
+        break;
+      case "tag": case "skip": walk(n.subnet); break;
+      case "repeat": n.blocks.forEach(walk); walk(n.subnet); break;
+      case "loss": walk(n.subnet); break;
+      default: break;
+    }
+  };
+  walk(m);
+  return [...out];
+}
+
 function inputOf(m: ModelNode): InputModel {
   let cur: ModelNode = m;
   for (;;) {
@@ -194,13 +220,14 @@ export class Network {
   readonly input: InputModel;
   private plans = new Map<string, Plan>();
   private disposed = false;
+  private baked = false;
 
   private constructor(
     readonly model: LossModel,
     readonly type: NetType,
     readonly kernels: Kernels,
     readonly name: string,
-    private readonly params: { releaseAll(): void },
+    private readonly params: CompactingSink,
   ) {
     this.input = inputOf(model.subnet);
   }
@@ -287,6 +314,12 @@ export class Network {
     const key = `${n}x${nr}x${nc}${keepAll ? "t" : ""}`;
     let p = this.plans.get(key);
     if (!p) {
+      const sz = this.inputSize;
+      if (sz && (sz.nr !== nr || sz.nc !== nc)) throw new WrongNetworkError(`${this.name}: the network takes ${sz.nc}x${sz.nr} inputs (input_rgb_image_sized), got ${nc}x${nr}`);
+      if (sz && !this.baked) {
+        this.baked = true;
+        this.bakeWinograd(sz.nr, sz.nc);
+      }
       // keep at most a few plans: free the others' buffers
       if (this.plans.size >= 4) {
         for (const q of this.plans.values()) q.dispose();
@@ -302,6 +335,101 @@ export class Network {
       this.plans.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * A network with a fixed input size runs each of its Winograd F(2x2,3x3) layers the same way at every batch
+   * size, so it needs those layers' filters only in transformed form (16 values per 3x3 filter instead of 9):
+   * the parameter block is rearranged in place, once, before the first plan, each such layer's filters
+   * replaced by their transform (`wino2_weights(_packed)`, the values plans would otherwise make and keep next
+   * to the originals). Saves the originals' memory (16 of the 21 MB of the face ResNet) and the copy.
+   * The block is grown where it is and rewritten from its end backwards, so every piece moves up and nothing
+   * unread is overwritten; a layer whose new place overlaps its old one is read from a staging copy.
+   */
+  private bakeWinograd(nr: number, nc: number): void {
+    if (!convOptions.winograd || !convOptions.bakeWinograd) return;
+    const k = this.kernels;
+    const arena = k.arena;
+    const cands = winogradBakeCandidates(k, this.model, nr, nc);
+    if (cands.length === 0) return;
+    const block = this.params.block, used = this.params.used;
+    const refs = collectParamRefs(this.model);
+    for (const c of cands) {
+      if (c.filters.ptr < block || c.filters.ptr + c.filters.length * 4 > block + used || c.filters.length !== c.nf * c.k * 9) return; // not ours to rearrange
+    }
+    cands.sort((a, b) => a.filters.ptr - b.filters.ptr);
+    // new places: each transform 16-byte aligned; everything between candidates moves by the growth so far
+    const place: { oldPtr: number; oldBytes: number; newPtr: number; newBytes: number; nf: number; k: number; ref: ParamRef }[] = [];
+    let delta = 0;
+    for (const c of cands) {
+      const oldPtr = c.filters.ptr, oldBytes = c.filters.length * 4;
+      const newPtr = (oldPtr + delta + 15) & ~15;
+      const newBytes = 16 * c.nf * c.k * 4;
+      place.push({ oldPtr, oldBytes, newPtr, newBytes, nf: c.nf, k: c.k, ref: c.filters });
+      delta = newPtr + newBytes - (oldPtr + oldBytes);
+    }
+    const newUsed = used + delta;
+    let dst = block;
+    try {
+      if (!arena.extend(block, newUsed)) dst = arena.alloc(newUsed); // rebuilt in a new block instead
+    } catch (e) {
+      if (e instanceof WasmOutOfMemoryError) return; // plans will transform per layer (and report the limit)
+      throw e;
+    }
+    const shift = dst - block; // 0 in place
+    const stagingBytes = Math.max(0, ...place.filter((p) => shift === 0 && p.newPtr < p.oldPtr + p.oldBytes).map((p) => p.oldBytes));
+    let staging = 0;
+    try {
+      staging = stagingBytes ? arena.alloc(stagingBytes) : 0;
+    } catch (e) {
+      if (dst !== block) arena.release(dst);
+      else arena.shrink(block, used);
+      if (e instanceof WasmOutOfMemoryError) return;
+      throw e;
+    }
+    const U8 = () => arena.U8;
+    const packedW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights_packed");
+    const plainW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights");
+    // from the end backwards: the bytes after candidate i move by its growth; then candidate i is transformed
+    let end = block + used;
+    let moveBy = delta;
+    for (let i = place.length - 1; i >= 0; i--) {
+      const p = place[i];
+      const from = p.oldPtr + p.oldBytes;
+      if (end > from) U8().copyWithin(from + moveBy + shift, from, end);
+      let src = p.oldPtr;
+      if (shift === 0 && p.newPtr < p.oldPtr + p.oldBytes) {
+        U8().copyWithin(staging, p.oldPtr, p.oldPtr + p.oldBytes);
+        src = staging;
+      }
+      (p.nf % 4 === 0 ? packedW : plainW)(src, p.nf, p.k, p.newPtr + shift);
+      end = p.oldPtr;
+      moveBy = i > 0 ? place[i - 1].newPtr + place[i - 1].newBytes - (place[i - 1].oldPtr + place[i - 1].oldBytes) : 0;
+    }
+    if (end > block && shift !== 0) U8().copyWithin(dst, block, end);
+    if (staging) arena.release(staging);
+    // every parameter's new address
+    const olds = place.map((p) => p.oldPtr);
+    for (const r of refs) {
+      if (r.ptr < block || r.ptr >= block + used) continue; // (none: every parameter is in the block)
+      let lo = 0, hi = olds.length; // candidates strictly below r
+      while (lo < hi) { const m = (lo + hi) >> 1; if (olds[m] < r.ptr) lo = m + 1; else hi = m; }
+      const p = place[lo];
+      if (p && p.oldPtr === r.ptr) {
+        r.ptr = p.newPtr + shift;
+        r.length = p.newBytes / 4;
+        markWinograd2Baked(r, p.nf % 4 === 0);
+      } else {
+        const q = place[lo - 1];
+        r.ptr += (q ? q.newPtr + q.newBytes - (q.oldPtr + q.oldBytes) : 0) + shift;
+      }
+    }
+    if (dst !== block) {
+      arena.release(block);
+      this.params.moved(dst, newUsed);
+    } else {
+      this.params.moved(block, newUsed);
+    }
   }
 
   /**

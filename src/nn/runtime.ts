@@ -5,7 +5,7 @@
  * allocated per forward pass. Tensors are NCHW float32 as in dlib.
  */
 import type { Kernels } from "./wasm.js";
-import type { LayerDetails, LossModel, ModelNode, InputModel } from "../dlib/model.js";
+import type { LayerDetails, LossModel, ModelNode, InputModel, ParamRef } from "../dlib/model.js";
 import * as K from "./ops.js";
 import { WrongNetworkError } from "../errors.js";
 
@@ -297,6 +297,11 @@ export const convOptions = {
   winograd: true,
   /** Winograd F(4x4,3x3) instead of F(2x2,3x3) on large planes (see wino4Preferred). */
   winograd4: true,
+  /**
+   * Networks with a fixed input size keep their F(2x2,3x3) layers' filters only in transformed form (see
+   * Network); off: they keep dlib's filters and plans make the transforms (twice the memory, same numbers).
+   */
+  bakeWinograd: true,
 };
 
 /** Per-network Winograd-transformed filters (F2 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
@@ -323,11 +328,65 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
 }
 
 /**
+ * Con layers whose filters were replaced in the parameter store by their F(2x2,3x3) transform (a network with a
+ * fixed input size does this once, see `winogradBakeCandidates`): filters ParamRef -> the transform's layout.
+ * The original filters no longer exist, so every plan runs such a layer by Winograd F(2x2,3x3).
+ */
+const bakedWino2 = new WeakMap<object, { packed: boolean }>();
+
+/** Record that `filters` now holds `wino2_weights(_packed)` of the original filters (packed: nf % 4 == 0). */
+export function markWinograd2Baked(filters: ParamRef, packed: boolean): void {
+  bakedWino2.set(filters, { packed });
+}
+
+/** True when `filters` holds F(2x2,3x3)-transformed filters instead of dlib's [nf][k][3][3] ones. */
+export function isWinograd2Baked(filters: object): boolean {
+  return bakedWino2.has(filters);
+}
+
+/** While set, `compile` records the Winograd layers it meets instead of transforming anything. */
+let probing: ((filters: ParamRef, s: Shape, nf: number) => void) | null = null;
+
+/**
+ * The con layers of `model` that run as Winograd F(2x2,3x3) at every batch size for inputs of `nr` x `nc` (the
+ * F(2x2) choice does not depend on n there; layers that take F(4x4) at n = 1 are left out), with the current
+ * `convOptions`. Nothing is allocated or transformed. A network with a fixed input size may replace these
+ * layers' filters by their transform once, instead of keeping both (see Network).
+ */
+export function winogradBakeCandidates(kernels: Kernels, model: LossModel, nr: number, nc: number): { filters: ParamRef; nf: number; k: number }[] {
+  const found = new Map<ParamRef, { filters: ParamRef; nf: number; k: number }>();
+  probing = (filters, s, nf) => {
+    if (!bakedWino2.has(filters) && !wino4Preferred(s, nf)) found.set(filters, { filters, nf, k: s.k });
+  };
+  try {
+    compile(kernels, model, 1, nr, nc, true);
+  } finally {
+    probing = null;
+  }
+  return [...found.values()];
+}
+
+/**
  * Bind a Winograd convolution: transforms the filters once (cached per layer, released with the last plan
  * using them) and returns the step's binder. `gamma`/`beta` 0 = no affine.
  */
-function winoOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, nf: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+function winoOp(plan: Plan, filters: ParamRef, biases: number, s: Shape, nf: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
+  if (probing) {
+    probing(filters, s, nf);
+    return () => () => {};
+  }
+  const baked = bakedWino2.get(filters);
+  if (baked) {
+    // already transformed in the parameter store (its address is read when binding)
+    plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
+    const fn = K.fnOf(k, "wino2_con");
+    const r = relu ? 1 : 0, packed = baked.packed ? 1 : 0;
+    return (p) => {
+      const a = p(x), b = p(out), sc = plan.scratchPtr, u = filters.ptr;
+      return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, biases, gamma, beta, r, b, sc, packed);
+    };
+  }
   const f4 = wino4Preferred(s, nf);
   const v = f4 ? "wino4" : "wino2";
   const cache = winoCache[f4 ? 1 : 0];
@@ -376,6 +435,7 @@ const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
  */
 function singleTapOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, nf: number, fnr: number, fnc: number, tap: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
+  if (probing) return () => () => {};
   let e = tapCache.get(filters);
   if (!e) {
     const ptr = k.arena.allocF32(nf * s.k);
@@ -481,7 +541,7 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
         const inShape = plan.values[x].shape;
         const shape = outShape(d, inShape, index, second);
         const v = plan.addValue(shape);
-        const step: Step = { index, type: layerTypeName(d), desc: describeLayer(d), out: v, ins, op: null, inplace: false };
+        const step: Step = { index, type: layerTypeName(d), get desc() { return describeLayer(d); }, out: v, ins, op: null, inplace: false };
         bindOp(plan, step, d, ins.map((i) => plan.values[i].shape), shape);
         plan.steps.push(step);
         return v;
@@ -511,9 +571,9 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const s = plan.values[x].shape;
     const shape = outShape(cd, s, conIndex);
     const v = plan.addValue(shape);
-    const step: Step = { index: conIndex, type: "con", desc: describeLayer(cd), out: v, ins: [x], op: null, inplace: false };
+    const step: Step = { index: conIndex, type: "con", get desc() { return describeLayer(cd); }, out: v, ins: [x], op: null, inplace: false };
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
-    if (winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+    if (bakedWino2.has(cd.filters) || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
     } else if (isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
       step.op = singleTapOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
@@ -564,7 +624,7 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
   switch (d.type) {
     case "con": {
       const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
-      if (winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+      if (bakedWino2.has(d.filters) || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, 0, 0, d.useRelu, x, out);
         return;
       }

@@ -29,6 +29,7 @@ interface Block { ptr: number; size: number }
 export class Arena {
   readonly memory: WebAssembly.Memory;
   private top: number;
+  private peak: number;
   private free: Block[] = [];
   private sizes = new Map<number, number>();
   /** Upper bound of total wasm memory in bytes (default 4 GiB - 64 KiB). */
@@ -39,7 +40,16 @@ export class Arena {
   constructor(memory: WebAssembly.Memory, heapBase: number, maxBytes = 65535 * 65536) {
     this.memory = memory;
     this.top = (heapBase + 15) & ~15;
+    this.peak = this.top;
     this.maxBytes = maxBytes;
+  }
+
+  /**
+   * Highest address ever handed out: the wasm memory actually used so far (the memory itself grows ahead of
+   * it in large steps, reserving pages that are never touched).
+   */
+  get highWater(): number {
+    return this.peak;
   }
 
   /** Bytes currently handed out (live blocks). */
@@ -69,6 +79,7 @@ export class Arena {
     const end = ptr + size;
     this.ensure(end);
     this.top = end;
+    if (end > this.peak) this.peak = end;
     this.sizes.set(ptr, size);
     return ptr;
   }
@@ -99,6 +110,40 @@ export class Arena {
     this.release(tail);
   }
 
+  /**
+   * Grow a live block to `bytes` where it is (its contents kept), when the memory right after it is the top of
+   * the arena or a free block large enough. Returns false (nothing changed) otherwise.
+   */
+  extend(ptr: number, bytes: number): boolean {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) throw new Error(`Arena.extend: ${ptr} is not a live block`);
+    const want = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if (want <= size) return true;
+    const end = ptr + size;
+    if (end === this.top) {
+      this.ensure(ptr + want);
+      this.top = ptr + want;
+      if (this.top > this.peak) this.peak = this.top;
+      this.sizes.set(ptr, want);
+      return true;
+    }
+    const i = this.free.findIndex((b) => b.ptr === end);
+    if (i < 0) return false;
+    const b = this.free[i];
+    const extra = want - size;
+    if (b.size > extra) { b.ptr += extra; b.size -= extra; }
+    else if (b.size === extra) this.free.splice(i, 1);
+    else if (b.ptr + b.size === this.top) {
+      // the free block runs up to the top: take it and grow past it
+      this.ensure(ptr + want);
+      this.free.splice(i, 1);
+      this.top = ptr + want;
+      if (this.top > this.peak) this.peak = this.top;
+    } else return false;
+    this.sizes.set(ptr, want);
+    return true;
+  }
+
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new Error(`Arena.release: ${ptr} is not a live block`);
@@ -126,11 +171,18 @@ export class Arena {
     }
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
-    const pages = Math.ceil((end - have) / 65536);
+    // Grow by at least a quarter (8 MiB minimum): pages past `end` are only reserved, not touched, so this
+    // costs no resident memory, and each grow of a large memory makes V8 start a full GC (external memory).
+    const need = Math.ceil((end - have) / 65536);
+    const ample = Math.min(Math.floor((Math.min(this.maxBytes, 65536 * 65536) - have) / 65536), Math.max(need, Math.ceil(have / 4 / 65536), 128));
     try {
-      this.memory.grow(pages);
-    } catch (e) {
-      throw new WasmOutOfMemoryError(`cannot grow wasm memory to ${end} bytes: ${(e as Error).message}`);
+      this.memory.grow(ample);
+    } catch {
+      try {
+        this.memory.grow(need);
+      } catch (e) {
+        throw new WasmOutOfMemoryError(`cannot grow wasm memory to ${end} bytes: ${(e as Error).message}`);
+      }
     }
     this.f32cache = null;
     this.u8cache = null;
