@@ -33,21 +33,11 @@ function histAdd(hist: usize, idx: i32, v: f32): void {
   store<f32>(p, load<f32>(p) + v);
 }
 
-// bytes c, c+3, c+6, c+9 of v zero-extended to 4 u32 lanes (one colour channel of 4 rgb pixels)
+// bytes 0..11 of v (4 rgb pixels) spread to 4 u32 lanes, one pixel each: r | g << 8 | b << 16
 // @ts-ignore: decorator
 @inline
-function hogChan0(v: v128): v128 {
-  return i8x16.shuffle(v, i32x4.splat(0), 0, 16, 16, 16, 3, 16, 16, 16, 6, 16, 16, 16, 9, 16, 16, 16);
-}
-// @ts-ignore: decorator
-@inline
-function hogChan1(v: v128): v128 {
-  return i8x16.shuffle(v, i32x4.splat(0), 1, 16, 16, 16, 4, 16, 16, 16, 7, 16, 16, 16, 10, 16, 16, 16);
-}
-// @ts-ignore: decorator
-@inline
-function hogChan2(v: v128): v128 {
-  return i8x16.shuffle(v, i32x4.splat(0), 2, 16, 16, 16, 5, 16, 16, 16, 8, 16, 16, 16, 11, 16, 16, 16);
+function hogRgb4(v: v128): v128 {
+  return i8x16.shuffle(v, i32x4.splat(0), 0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16);
 }
 // bytes 0..3 of v zero-extended to u32 lanes (4 grey pixels)
 // @ts-ignore: decorator
@@ -68,41 +58,58 @@ function hogVote(hist: usize, rowA: i32, rowB: i32, ixp: i32, o: i32, v11: f32, 
 }
 
 /**
+ * Fills otab (511*511 bytes) with dlib's fhog orientation bin (0..17) of every integer gradient: byte
+ * (gy + 255) * 511 + (gx + 255) for gx, gy in -255..255 (what hog_fhog looks up instead of comparing 9 dot products).
+ */
+export function hog_orientation_table(otab: usize): void {
+  for (let gy = -255; gy <= 255; gy++) {
+    const row = otab + <usize>((gy + 255) * 511 + 255);
+    for (let gx = -255; gx <= 255; gx++) store<u8>(row + <isize>gx, <u8>hogBestOrientation(<f32>gx, <f32>gy));
+  }
+}
+
+/**
  * dlib extract_fhog_features (cell_size > 1) of an 8-bit rgb (isRgb=1, 3 bytes/pixel) or grey image.
  * cellsNr/cellsNc = (int)((float)H/cell + 0.5) etc. (computed by the caller, both >= 3).
  * hist: (cellsNr+2)*(cellsNc+2)*18 floats scratch; norm: max(cellsNr*cellsNc, 3*(W+16)) floats scratch;
  * out: 31 planes of outR x outC floats, outR = cellsNr-2+rowsPad-1, outC = cellsNc-2+colsPad-1 (zeroed here).
+ * otab: the orientation table filled by hog_orientation_table.
+ * The histogram is laid out [cell row][orientation][cell column], so that the two horizontally adjacent cells
+ * a pixel votes into are adjacent floats; every bin still receives its votes in dlib's order.
  */
 export function hog_fhog(
   img: usize, W: i32, H: i32, isRgb: i32, cellSize: i32, rowsPad: i32, colsPad: i32,
-  cellsNr: i32, cellsNc: i32, hist: usize, norm: usize, out: usize,
+  cellsNr: i32, cellsNc: i32, hist: usize, norm: usize, out: usize, otab: usize,
 ): void {
   const hW = cellsNc + 2;
-  memory.fill(hist, 0, <usize>((cellsNr + 2) * hW * 18) << 2);
+  const oStride = <usize>hW << 2; // bytes between orientations of one cell row
+  const rStride: usize = <usize>18 * oStride; // bytes between cell rows
+  memory.fill(hist, 0, <usize>(cellsNr + 2) * rStride);
   const visibleNr = min(cellsNr * cellSize, H) - 1;
   const visibleNc = min(cellsNc * cellSize, W) - 1;
   const cs = <f32>cellSize;
   const csd = <f64>cellSize;
   const ch = isRgb ? 3 : 1;
   const rowStride = W * ch;
-  // per-column values of dlib's SIMD path (they do not depend on the row): ixp, vx0, vx1 for x < visibleNc + 8
+  // per-column values of dlib's SIMD path (they do not depend on the row): ixp*4, vx0, vx1 for x < visibleNc + 8
   const colTab = norm; // norm is free until the energy pass; caller sizes it >= 3 * (W + 16) floats
   const colTabStride = <usize>(visibleNc + 16) << 2;
   for (let x = 0; x < visibleNc + 16; x++) {
     const xp: f32 = (<f32>x + <f32>0.5) / cs + <f32>0.5;
     const ixp = <i32>xp;
     const vx0: f32 = xp - <f32>ixp;
-    store<i32>(colTab + (<usize>x << 2), ixp);
+    store<i32>(colTab + (<usize>x << 2), ixp << 2);
     store<f32>(colTab + colTabStride + (<usize>x << 2), vx0);
     store<f32>(colTab + 2 * colTabStride + (<usize>x << 2), <f32>1 - vx0);
   }
+  const z = f32x4.splat(0);
   for (let y = 1; y < visibleNr; y++) {
     const yp = <f32>((<f64>y + 0.5) / csd - 0.5);
     const iyp = <i32>Math.floor(<f64>yp);
     const vy0: f32 = yp - <f32>iyp;
     const vy1: f32 = <f32>1.0 - vy0;
-    const rowA = (iyp + 1) * hW;
-    const rowB = (iyp + 2) * hW;
+    const histA = hist + <usize>(iyp + 1) * rStride;
+    const histB = histA + rStride;
     const base = img + <usize>(y * rowStride);
     let x = 1;
     const vy0v = f32x4.splat(vy0), vy1v = f32x4.splat(vy1);
@@ -113,11 +120,14 @@ export function hog_fhog(
         let gxi: v128, gyi: v128, leni: v128;
         if (isRgb) {
           const p = base + <usize>(xg * 3);
-          const Lb = v128.load(p - 3), Rb = v128.load(p + 3);
-          const Tb = v128.load(p - rowStride), Bb = v128.load(p + rowStride);
-          const rgx = i32x4.sub(hogChan0(Rb), hogChan0(Lb)), rgy = i32x4.sub(hogChan0(Bb), hogChan0(Tb));
-          const ggx = i32x4.sub(hogChan1(Rb), hogChan1(Lb)), ggy = i32x4.sub(hogChan1(Bb), hogChan1(Tb));
-          const bgx = i32x4.sub(hogChan2(Rb), hogChan2(Lb)), bgy = i32x4.sub(hogChan2(Bb), hogChan2(Tb));
+          // 4 pixels per vector, one per u32 lane (r | g << 8 | b << 16): one byte shuffle per neighbour
+          const Lb = hogRgb4(v128.load(p - 3)), Rb = hogRgb4(v128.load(p + 3));
+          const Tb = hogRgb4(v128.load(p - rowStride)), Bb = hogRgb4(v128.load(p + rowStride));
+          const ff = i32x4.splat(255);
+          const rgx = i32x4.sub(v128.and(Rb, ff), v128.and(Lb, ff)), rgy = i32x4.sub(v128.and(Bb, ff), v128.and(Tb, ff));
+          const ggx = i32x4.sub(v128.and(i32x4.shr_u(Rb, 8), ff), v128.and(i32x4.shr_u(Lb, 8), ff));
+          const ggy = i32x4.sub(v128.and(i32x4.shr_u(Bb, 8), ff), v128.and(i32x4.shr_u(Tb, 8), ff));
+          const bgx = i32x4.sub(i32x4.shr_u(Rb, 16), i32x4.shr_u(Lb, 16)), bgy = i32x4.sub(i32x4.shr_u(Bb, 16), i32x4.shr_u(Tb, 16));
           const rl = i32x4.add(i32x4.mul(rgx, rgx), i32x4.mul(rgy, rgy));
           const gl = i32x4.add(i32x4.mul(ggx, ggx), i32x4.mul(ggy, ggy));
           const bl = i32x4.add(i32x4.mul(bgx, bgx), i32x4.mul(bgy, bgy));
@@ -134,37 +144,35 @@ export function hog_fhog(
           gyi = i32x4.sub(hogGray4(v128.load(p + W)), hogGray4(v128.load(p - W)));
           leni = i32x4.add(i32x4.mul(gxi, gxi), i32x4.mul(gyi, gyi));
         }
-        const gx = f32x4.convert_i32x4_s(gxi), gy = f32x4.convert_i32x4_s(gyi);
         const co = colTab + (<usize>xg << 2);
-        const ixp = v128.load(co);
         const vx0 = v128.load(co + colTabStride);
         const vx1 = v128.load(co + 2 * colTabStride);
         const v = f32x4.sqrt(f32x4.convert_i32x4_s(leni));
-        // dlib tests dot > best, then -dot > best, for o = 0..8 (strict): the same as taking the first o with
-        // the largest |dot| (> 0), bin o for a positive dot and o + 9 for a negative one.
-        let best = f32x4.splat(0);
-        let bo = i32x4.splat(0);
-        const zf = f32x4.splat(0), nine = i32x4.splat(9);
-        for (let o = 0; o < 9; o++) {
-          const dx = v128.load32_splat(HOG_DIRS_X + (<usize>o << 2));
-          const dy = v128.load32_splat(HOG_DIRS_Y + (<usize>o << 2));
-          const dot = f32x4.add(f32x4.mul(gx, dx), f32x4.mul(gy, dy));
-          const a = f32x4.abs(dot);
-          const c = f32x4.gt(a, best);
-          best = f32x4.pmax(best, a); // best < a ? a : best (x86 maxps)
-          bo = v128.bitselect(i32x4.add(i32x4.splat(o), v128.and(f32x4.lt(dot, zf), nine)), bo, c);
-        }
+        // orientation bin from the table of hogBestOrientation over all integer gradients, as a byte offset
+        // into the histogram row, plus the pixel's column offset
+        const oi = i32x4.add(i32x4.add(i32x4.mul(gyi, i32x4.splat(511)), gxi), i32x4.splat(255 * 511 + 255));
+        const off0 = <usize>load<u8>(otab + <usize>i32x4.extract_lane(oi, 0)) * oStride + <usize>load<i32>(co);
+        const off1 = <usize>load<u8>(otab + <usize>i32x4.extract_lane(oi, 1)) * oStride + <usize>load<i32>(co + 4);
+        const off2 = <usize>load<u8>(otab + <usize>i32x4.extract_lane(oi, 2)) * oStride + <usize>load<i32>(co + 8);
+        const off3 = <usize>load<u8>(otab + <usize>i32x4.extract_lane(oi, 3)) * oStride + <usize>load<i32>(co + 12);
         const wx1 = f32x4.mul(vx1, v), wx0 = f32x4.mul(vx0, v);
         const v11 = f32x4.mul(vy1v, wx1), v01 = f32x4.mul(vy0v, wx1);
         const v10 = f32x4.mul(vy1v, wx0), v00 = f32x4.mul(vy0v, wx0);
-        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 0), i32x4.extract_lane(bo, 0),
-          f32x4.extract_lane(v11, 0), f32x4.extract_lane(v01, 0), f32x4.extract_lane(v10, 0), f32x4.extract_lane(v00, 0));
-        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 1), i32x4.extract_lane(bo, 1),
-          f32x4.extract_lane(v11, 1), f32x4.extract_lane(v01, 1), f32x4.extract_lane(v10, 1), f32x4.extract_lane(v00, 1));
-        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 2), i32x4.extract_lane(bo, 2),
-          f32x4.extract_lane(v11, 2), f32x4.extract_lane(v01, 2), f32x4.extract_lane(v10, 2), f32x4.extract_lane(v00, 2));
-        hogVote(hist, rowA, rowB, i32x4.extract_lane(ixp, 3), i32x4.extract_lane(bo, 3),
-          f32x4.extract_lane(v11, 3), f32x4.extract_lane(v01, 3), f32x4.extract_lane(v10, 3), f32x4.extract_lane(v00, 3));
+        // per pixel the pair (cell ixp, cell ixp+1) of row A and of row B, pixels in dlib's order
+        const a01 = i32x4.shuffle(v11, v10, 0, 4, 1, 5), a23 = i32x4.shuffle(v11, v10, 2, 6, 3, 7);
+        const b01 = i32x4.shuffle(v01, v00, 0, 4, 1, 5), b23 = i32x4.shuffle(v01, v00, 2, 6, 3, 7);
+        let pa = histA + off0, pb = histB + off0;
+        v128.store64_lane(pa, f32x4.add(v128.load64_zero(pa), a01), 0);
+        v128.store64_lane(pb, f32x4.add(v128.load64_zero(pb), b01), 0);
+        pa = histA + off1; pb = histB + off1;
+        v128.store64_lane(pa, f32x4.add(v128.load64_lane(pa, z, 1), a01), 1);
+        v128.store64_lane(pb, f32x4.add(v128.load64_lane(pb, z, 1), b01), 1);
+        pa = histA + off2; pb = histB + off2;
+        v128.store64_lane(pa, f32x4.add(v128.load64_zero(pa), a23), 0);
+        v128.store64_lane(pb, f32x4.add(v128.load64_zero(pb), b23), 0);
+        pa = histA + off3; pb = histB + off3;
+        v128.store64_lane(pa, f32x4.add(v128.load64_lane(pa, z, 1), a23), 1);
+        v128.store64_lane(pb, f32x4.add(v128.load64_lane(pb, z, 1), b23), 1);
       }
     }
     for (; x < visibleNc; x++) {
@@ -189,36 +197,50 @@ export function hog_fhog(
         gy = <i32>load<u8>(p + W) - <i32>load<u8>(p - W);
         len = gx * gx + gy * gy;
       }
-      const o = hogBestOrientation(<f32>gx, <f32>gy);
+      const o = <usize>load<u8>(otab + <usize>(gy * 511 + gx + (255 * 511 + 255)));
       const v: f32 = Mathf.sqrt(<f32>len);
       const xp = <f32>((<f64>x + 0.5) / csd - 0.5);
       const ixp = <i32>Math.floor(<f64>xp);
       const vx0: f32 = xp - <f32>ixp;
       const vx1: f32 = <f32>1.0 - vx0;
-      const a = (rowA + ixp + 1) * 18 + o, b = (rowB + ixp + 1) * 18 + o;
-      histAdd(hist, a, vy1 * vx1 * v);
-      histAdd(hist, b, vy0 * vx1 * v);
-      histAdd(hist, a + 18, vy1 * vx0 * v);
-      histAdd(hist, b + 18, vy0 * vx0 * v);
+      const off = o * oStride + (<usize>(ixp + 1) << 2);
+      const pa = histA + off, pb = histB + off;
+      store<f32>(pa, load<f32>(pa) + vy1 * vx1 * v);
+      store<f32>(pb, load<f32>(pb) + vy0 * vx1 * v);
+      store<f32>(pa + 4, load<f32>(pa + 4) + vy1 * vx0 * v);
+      store<f32>(pb + 4, load<f32>(pb + 4) + vy0 * vx0 * v);
     }
   }
 
-  // energy per cell
+  // energy per cell: sum over o of (h[o] + h[o+9])^2, 4 cells at a time (each lane in dlib's order)
   for (let r = 0; r < cellsNr; r++) {
-    for (let c = 0; c < cellsNc; c++) {
-      const hb = hist + (<usize>(((r + 1) * hW + (c + 1)) * 18) << 2);
+    const hr = hist + <usize>(r + 1) * rStride + 4;
+    const nrow = norm + (<usize>(r * cellsNc) << 2);
+    let c = 0;
+    for (; c + 4 <= cellsNc; c += 4) {
+      const hb = hr + (<usize>c << 2);
+      let acc = z;
+      for (let o = 0; o < 9; o++) {
+        const s = f32x4.add(v128.load(hb + <usize>o * oStride), v128.load(hb + <usize>(o + 9) * oStride));
+        acc = f32x4.add(acc, f32x4.mul(s, s));
+      }
+      v128.store(nrow + (<usize>c << 2), acc);
+    }
+    for (; c < cellsNc; c++) {
+      const hb = hr + (<usize>c << 2);
       let acc: f32 = 0;
       for (let o = 0; o < 9; o++) {
-        const s: f32 = load<f32>(hb + (<usize>o << 2)) + load<f32>(hb + (<usize>(o + 9) << 2));
+        const s: f32 = load<f32>(hb + <usize>o * oStride) + load<f32>(hb + <usize>(o + 9) * oStride);
         acc = acc + s * s;
       }
-      store<f32>(norm + (<usize>(r * cellsNc + c) << 2), acc);
+      store<f32>(nrow + (<usize>c << 2), acc);
     }
   }
 
   const hogNr = cellsNr - 2, hogNc = cellsNc - 2;
   const outR = hogNr + rowsPad - 1, outC = hogNc + colsPad - 1;
   const plane = outR * outC;
+  const pS = <usize>plane << 2;
   memory.fill(out, 0, <usize>(31 * plane) << 2);
   const padR = (rowsPad - 1) >> 1, padC = (colsPad - 1) >> 1;
   const eps: f32 = 0.0001;
@@ -226,12 +248,62 @@ export function hog_fhog(
   const c01 = f32x4.splat(<f32>0.1);
   const cT = f32x4.splat(<f32>(2 * 0.2357));
   const epsv = f32x4.splat(eps);
+  const nS = <usize>cellsNc << 2;
   for (let y = 0; y < hogNr; y++) {
     const yy = y + padR;
     const nr0 = norm + (<usize>(y * cellsNc) << 2);
-    const nr1 = nr0 + (<usize>cellsNc << 2);
-    const nr2 = nr1 + (<usize>cellsNc << 2);
-    for (let x = 0; x < hogNc; x++) {
+    const nr1 = nr0 + nS;
+    const nr2 = nr1 + nS;
+    const hr = hist + <usize>(y + 2) * rStride + 8;
+    const orow = out + (<usize>(yy * outC + padC) << 2);
+    let x = 0;
+    // 4 cells at a time: lane k of every vector below is cell x + k, computed exactly as the per-cell code
+    for (; x + 4 <= hogNc; x += 4) {
+      const xo = <usize>x << 2;
+      const N00 = v128.load(nr0 + xo), N01 = v128.load(nr0 + xo + 4), N02 = v128.load(nr0 + xo + 8);
+      const N10 = v128.load(nr1 + xo), N11 = v128.load(nr1 + xo + 4), N12 = v128.load(nr1 + xo + 8);
+      const N20 = v128.load(nr2 + xo), N21 = v128.load(nr2 + xo + 4), N22 = v128.load(nr2 + xo + 8);
+      // dlib's four block energies (its lanes 0..3 of z1 + z2 + z3 + z4 + eps)
+      const Z0 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(N11, N12), N21), N22), epsv);
+      const Z1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(N01, N02), N11), N12), epsv);
+      const Z2 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(N10, N11), N20), N21), epsv);
+      const Z3 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(N00, N01), N10), N11), epsv);
+      const nn0 = f32x4.mul(c02, f32x4.sqrt(Z0)), nn1 = f32x4.mul(c02, f32x4.sqrt(Z1));
+      const nn2 = f32x4.mul(c02, f32x4.sqrt(Z2)), nn3 = f32x4.mul(c02, f32x4.sqrt(Z3));
+      const n0 = f32x4.div(c01, nn0), n1 = f32x4.div(c01, nn1), n2 = f32x4.div(c01, nn2), n3 = f32x4.div(c01, nn3);
+      let t0 = z, t1 = z, t2 = z, t3 = z;
+      const hb = hr + xo;
+      const ob = orow + xo;
+      for (let o = 0; o < 18; o += 3) {
+        const ha = v128.load(hb + <usize>o * oStride);
+        const hc = v128.load(hb + <usize>(o + 1) * oStride);
+        const hd = v128.load(hb + <usize>(o + 2) * oStride);
+        const a0 = f32x4.mul(f32x4.pmin(nn0, ha), n0), a1 = f32x4.mul(f32x4.pmin(nn1, ha), n1);
+        const a2 = f32x4.mul(f32x4.pmin(nn2, ha), n2), a3 = f32x4.mul(f32x4.pmin(nn3, ha), n3);
+        const c0 = f32x4.mul(f32x4.pmin(nn0, hc), n0), c1 = f32x4.mul(f32x4.pmin(nn1, hc), n1);
+        const c2 = f32x4.mul(f32x4.pmin(nn2, hc), n2), c3 = f32x4.mul(f32x4.pmin(nn3, hc), n3);
+        const d0 = f32x4.mul(f32x4.pmin(nn0, hd), n0), d1 = f32x4.mul(f32x4.pmin(nn1, hd), n1);
+        const d2 = f32x4.mul(f32x4.pmin(nn2, hd), n2), d3 = f32x4.mul(f32x4.pmin(nn3, hd), n3);
+        v128.store(ob + <usize>o * pS, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+        v128.store(ob + <usize>(o + 1) * pS, f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)));
+        v128.store(ob + <usize>(o + 2) * pS, f32x4.add(f32x4.add(d0, d1), f32x4.add(d2, d3)));
+        t0 = f32x4.add(t0, f32x4.add(f32x4.add(a0, c0), d0));
+        t1 = f32x4.add(t1, f32x4.add(f32x4.add(a1, c1), d1));
+        t2 = f32x4.add(t2, f32x4.add(f32x4.add(a2, c2), d2));
+        t3 = f32x4.add(t3, f32x4.add(f32x4.add(a3, c3), d3));
+      }
+      for (let o = 0; o < 9; o++) {
+        const s = f32x4.add(v128.load(hb + <usize>o * oStride), v128.load(hb + <usize>(o + 9) * oStride));
+        const a0 = f32x4.mul(f32x4.pmin(nn0, s), n0), a1 = f32x4.mul(f32x4.pmin(nn1, s), n1);
+        const a2 = f32x4.mul(f32x4.pmin(nn2, s), n2), a3 = f32x4.mul(f32x4.pmin(nn3, s), n3);
+        v128.store(ob + <usize>(o + 18) * pS, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+      }
+      v128.store(ob + 27 * pS, f32x4.mul(t0, cT));
+      v128.store(ob + 28 * pS, f32x4.mul(t1, cT));
+      v128.store(ob + 29 * pS, f32x4.mul(t2, cT));
+      v128.store(ob + 30 * pS, f32x4.mul(t3, cT));
+    }
+    for (; x < hogNc; x++) {
       const xo = <usize>x << 2;
       const n00 = load<f32>(nr0 + xo), n01 = load<f32>(nr0 + xo + 4), n02 = load<f32>(nr0 + xo + 8);
       const n10 = load<f32>(nr1 + xo), n11 = load<f32>(nr1 + xo + 4), n12 = load<f32>(nr1 + xo + 8);
@@ -244,27 +316,27 @@ export function hog_fhog(
       z1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(z1, z2), z3), z4), epsv);
       const nn = f32x4.mul(c02, f32x4.sqrt(z1));
       const n = f32x4.div(c01, nn);
-      let t = f32x4.splat(0);
-      const hb = hist + (<usize>(((y + 2) * hW + (x + 2)) * 18) << 2);
-      const ob = out + (<usize>(yy * outC + x + padC) << 2);
+      let t = z;
+      const hb = hr + xo;
+      const ob = orow + xo;
       for (let o = 0; o < 18; o += 3) {
-        const h0 = hogClampMul(load<f32>(hb + (<usize>o << 2)), nn, n);
-        const h1 = hogClampMul(load<f32>(hb + (<usize>(o + 1) << 2)), nn, n);
-        const h2 = hogClampMul(load<f32>(hb + (<usize>(o + 2) << 2)), nn, n);
-        store<f32>(ob + (<usize>(o * plane) << 2), hogHsum(h0));
-        store<f32>(ob + (<usize>((o + 1) * plane) << 2), hogHsum(h1));
-        store<f32>(ob + (<usize>((o + 2) * plane) << 2), hogHsum(h2));
+        const h0 = hogClampMul(load<f32>(hb + <usize>o * oStride), nn, n);
+        const h1 = hogClampMul(load<f32>(hb + <usize>(o + 1) * oStride), nn, n);
+        const h2 = hogClampMul(load<f32>(hb + <usize>(o + 2) * oStride), nn, n);
+        store<f32>(ob + <usize>o * pS, hogHsum(h0));
+        store<f32>(ob + <usize>(o + 1) * pS, hogHsum(h1));
+        store<f32>(ob + <usize>(o + 2) * pS, hogHsum(h2));
         t = f32x4.add(t, f32x4.add(f32x4.add(h0, h1), h2));
       }
       for (let o = 0; o < 9; o++) {
-        const a: f32 = load<f32>(hb + (<usize>o << 2)) + load<f32>(hb + (<usize>(o + 9) << 2));
-        store<f32>(ob + (<usize>((o + 18) * plane) << 2), hogHsum(hogClampMul(a, nn, n)));
+        const a: f32 = load<f32>(hb + <usize>o * oStride) + load<f32>(hb + <usize>(o + 9) * oStride);
+        store<f32>(ob + <usize>(o + 18) * pS, hogHsum(hogClampMul(a, nn, n)));
       }
       t = f32x4.mul(t, cT);
-      store<f32>(ob + (<usize>(27 * plane) << 2), f32x4.extract_lane(t, 0));
-      store<f32>(ob + (<usize>(28 * plane) << 2), f32x4.extract_lane(t, 1));
-      store<f32>(ob + (<usize>(29 * plane) << 2), f32x4.extract_lane(t, 2));
-      store<f32>(ob + (<usize>(30 * plane) << 2), f32x4.extract_lane(t, 3));
+      store<f32>(ob + 27 * pS, f32x4.extract_lane(t, 0));
+      store<f32>(ob + 28 * pS, f32x4.extract_lane(t, 1));
+      store<f32>(ob + 29 * pS, f32x4.extract_lane(t, 2));
+      store<f32>(ob + 30 * pS, f32x4.extract_lane(t, 3));
     }
   }
 }

@@ -528,6 +528,8 @@ interface HogWasm {
   sep: KFn;
   full: KFn;
   resize: KFn;
+  /** hog_orientation_table's 511x511 byte table (arena pointer), built on first use; 0 until then */
+  otab: number;
   banks: WeakMap<HogDetector, { ptr: number; parts: { plane: number; row: number; col: number }[][] }>;
 }
 let hogWasm: HogWasm | null = null;
@@ -541,8 +543,19 @@ export function useHogKernels(k: Kernels): void {
     sep: k.fn<KFn>("hog_filter_separable"),
     full: k.fn<KFn>("hog_filter_full"),
     resize: k.fn<KFn>("hog_resize_bilinear_u8"),
+    otab: 0,
     banks: new WeakMap(),
   };
+}
+
+/** The orientation table hog_fhog reads (built once per kernel instance, kept for its lifetime). */
+function orientationTable(w: HogWasm): number {
+  if (!w.otab) {
+    const p = w.k.arena.alloc(511 * 511);
+    w.k.fn<KFn>("hog_orientation_table")(p);
+    w.otab = p;
+  }
+  return w.otab;
 }
 
 /** Loads the kernel module asynchronously (any runtime) and uses a fresh instance of it for HOG. */
@@ -593,7 +606,7 @@ export function extractFhogFeaturesWasm(img: RgbImage | GrayImage, cellSize = 8,
   const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (img.width + 16)));
   const out = A.allocF32(31 * rows * cols);
   try {
-    w.fhog(src, img.width, img.height, isRgb ? 1 : 0, cellSize, rowsPad, colsPad, cellsNr, cellsNc, hist, norm, out);
+    w.fhog(src, img.width, img.height, isRgb ? 1 : 0, cellSize, rowsPad, colsPad, cellsNr, cellsNc, hist, norm, out, orientationTable(w));
     return { rows, cols, data: A.f32(out, 31 * rows * cols).slice() };
   } finally {
     A.release(out); A.release(norm); A.release(hist); A.release(src);
@@ -655,6 +668,7 @@ function runHogDetectorWasm(
   const sc = det.model.scanner;
   const A = w.k.arena;
   const bank = uploadBank(w, det);
+  const otab = orientationTable(w);
   const isRgb = img.data.length === img.width * img.height * 3 && img.width * img.height > 0;
   const ch = isRgb ? 3 : 1;
   const fr = sc.filterHeight, fc = sc.filterWidth;
@@ -717,7 +731,7 @@ function runHogDetectorWasm(
       allocs.push(hist);
       const norm = A.allocF32(Math.max(cellsNr * cellsNc, 3 * (cur.width + 16)));
       allocs.push(norm);
-      w.fhog(curPtr, cur.width, cur.height, isRgb ? 1 : 0, sc.cellSize, fr, fc, cellsNr, cellsNc, hist, norm, out);
+      w.fhog(curPtr, cur.width, cur.height, isRgb ? 1 : 0, sc.cellSize, fr, fc, cellsNr, cellsNc, hist, norm, out, otab);
       allocs.pop();
       A.release(norm);
       allocs.pop();
