@@ -14,9 +14,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { fixture, needFixture, readJson, readPngRgb } from "./fixtures.js";
 import { loadNetwork, type Network } from "../src/nn/network.js";
 import {
-  classifyGender, classifyGenderV1, classifyGenderV1Chips, genderV1Chips, genderLine, formatG6,
+  classifyGender, classifyGenderSync, classifyGenderV1, classifyGenderV1Chips, genderV1Chips, genderLine, formatG6,
   deterministicCropRects, taguchiCropRects,
 } from "../src/face/gender.js";
+import { DescriptorPool } from "../src/nn/pool.js";
+import { WrongNetworkError } from "../src/errors.js";
 import { DlibRand } from "../src/face/rand.js";
 import { ShapePredictor } from "../src/face/shape-predictor.js";
 import { detectFaces, faceLandmarks } from "../src/face/pipeline.js";
@@ -105,6 +107,47 @@ test("Taguchi gender procedure: draws, rects, flips, offsets, crops exact; softm
   for (let i = 0; i < total; i++) fresh.getRandom32bitNumber();
   assert.equal(rng.getRandom32bitNumber(), fresh.getRandom32bitNumber(), `words drawn over the run != ${total}`);
   t.diagnostic(`max |softmax diff| ${maxSoftmax.toExponential(2)}, max |p diff| ${maxP.toExponential(2)}`);
+});
+
+test("Taguchi gender procedure on a 2-worker pool: the same crops, bit-identical softmax and p, dlib's lines", async (t) => {
+  const gp = needFixture(t, "golden", "random", "taguchi_gender.json");
+  const mp = needFixture(t, "models", "gender_resnet34_random.dnn.bz2");
+  if (!gp || !mp) return;
+  const g = readJson(gp);
+  const net = await loadResnet34(mp);
+  const pool = await DescriptorPool.create(mp, { size: 2, type: "taguchi_gender_resnet34" });
+  try {
+    assert.deepEqual(pool.network.inputSize, { nr: 150, nc: 150 });
+    assert.equal(pool.network.lossType, "loss_multiclass_log");
+    const rngA = new DlibRand(), rngB = new DlibRand();
+    for (const im of g.images) {
+      const img = await readPngRgb(fixture("images", im.file));
+      const a = await classifyGender(img, { model: net, rng: rngA });
+      const t0 = performance.now();
+      const b = await classifyGender(img, { pool, rng: rngB });
+      const ms = performance.now() - t0;
+      const tasks = pool.lastTimings();
+      assert.deepEqual(tasks.map((x) => x.images).sort(), [8, 8], `${im.file}: one batch of 8 crops per worker`);
+      assert.deepEqual(b.crops.map((c) => c.rect), a.crops.map((c) => c.rect));
+      for (let i = 0; i < 16; i++) assert.deepEqual(Array.from(b.crops[i].softmax), Array.from(a.crops[i].softmax), `${im.file} crop ${i}: batch 8 in a worker vs batch 16 here`);
+      assert.deepEqual(Array.from(b.p), Array.from(a.p));
+      assert.equal(genderLine(im.file, b), im.line);
+      t.diagnostic(`${im.file}: ${ms.toFixed(0)} ms on 2 workers`);
+    }
+    assert.throws(() => classifyGenderSync({ width: 8, height: 8, data: new Uint8Array(192) }, { pool }), RangeError);
+    await assert.rejects(classifyGender({ width: 8, height: 8, data: new Uint8Array(192) }, { pool, model: net }), RangeError);
+  } finally {
+    await pool.close();
+  }
+  // a pool of another kind of network is refused before any crop is made
+  const rp = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
+  if (!rp) return;
+  const wrong = await DescriptorPool.create(rp, { size: 1, type: "dlib_face_recognition_resnet_model_v1" });
+  try {
+    await assert.rejects(classifyGender({ width: 200, height: 200, data: new Uint8Array(120000) }, { pool: wrong }), WrongNetworkError);
+  } finally {
+    await wrong.close();
+  }
 });
 
 test("Taguchi crop rects: x from the second word, y from the first; small images rejected", () => {
@@ -244,6 +287,10 @@ test("dlib-face gender on the portraits prints Taguchi's program's lines (folder
   const { cmdGender } = await import("../src/cli/gender.js");
   const lines = await captureLog(() => cmdGender([dir], { net }));
   assert.deepEqual(lines, first.map((im: any) => im.line.replace("file:", `file:${dir}/`)));
+  // the same lines with the crops on 2 worker threads (the model given as a file: the workers load it)
+  const pooled = await captureLog(() => cmdGender([dir, "--model", mp, "--workers", "2"]));
+  assert.deepEqual(pooled, lines);
+  await assert.rejects(cmdGender([dir, "--workers", "2"], { net }), /--workers needs --model/);
   const json = JSON.parse((await captureLog(() => cmdGender([join(dir, "HiranoShow.png"), "--json", "--deterministic"], { net })))[0]);
   assert.equal(json.length, 1);
   assert.deepEqual(Object.keys(json[0]), ["file", "label", "probability", "probabilities"]);

@@ -16,6 +16,7 @@ import { flipImageLeftRightInPlace } from "../image/resample.js";
 import { applyRandomColorOffset } from "./augment.js";
 import { DlibRand } from "./rand.js";
 import { softmaxF32, type Network } from "../nn/network.js";
+import type { DescriptorPool } from "../nn/pool.js";
 import { WrongNetworkError } from "../errors.js";
 
 export type GenderLabel = "female" | "male";
@@ -72,7 +73,12 @@ export interface GenderResult {
 
 export interface ClassifyGenderOptions {
   /** A loss_multiclass_log network with 2 classes and a 150×150 input (Taguchi's ResNet-34). */
-  model: Network;
+  model?: Network;
+  /**
+   * Instead of `model` (`classifyGender` only): a worker pool running that network. The crops are split into
+   * one batch per worker (ceil(crops / pool.size) each, or `batchSize`), run in parallel; same draws and crops.
+   */
+  pool?: DescriptorPool;
   /** Number of crops (default 16). In deterministic mode an even number from 2 to 16. */
   crops?: number;
   /**
@@ -142,7 +148,7 @@ function copyImage(img: RgbImage): RgbImage {
   return { width: img.width, height: img.height, data: img.data.slice() };
 }
 
-function checkClassifier(net: Network, size: number, what: string): void {
+function checkClassifier(net: Pick<Network, "name" | "lossType" | "inputSize">, size: number, what: string): void {
   if (net.lossType !== "loss_multiclass_log") throw new WrongNetworkError(`${net.name} is a ${net.lossType} network, not a classifier (loss_multiclass_log)`);
   const s = net.inputSize;
   if (!s || s.nr !== size || s.nc !== size) throw new WrongNetworkError(`${net.name}: ${what} needs a network with a ${size}x${size} input (input_rgb_image_sized<${size}>)`);
@@ -150,14 +156,16 @@ function checkClassifier(net: Network, size: number, what: string): void {
 
 /** Softmax of each image through `net`, in batches of `bs`. */
 function softmaxBatches(net: Network, images: RgbImage[], bs: number): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < images.length; i += bs) {
-    for (const o of net.forwardSync(images.slice(i, i + bs)).outputs) {
-      if (o.length !== 2) throw new WrongNetworkError(`${net.name}: expected 2 classes (female, male), the network has ${o.length}`);
-      out.push(softmaxF32(o));
-    }
-  }
-  return out;
+  const outs: Float32Array[] = [];
+  for (let i = 0; i < images.length; i += bs) outs.push(...net.forwardSync(images.slice(i, i + bs)).outputs);
+  return twoClassSoftmax(net.name, outs);
+}
+
+function twoClassSoftmax(name: string, outputs: Float32Array[]): Float32Array[] {
+  return outputs.map((o) => {
+    if (o.length !== 2) throw new WrongNetworkError(`${name}: expected 2 classes (female, male), the network has ${o.length}`);
+    return softmaxF32(o);
+  });
 }
 
 /** float32 mean of the rows as dlib's `sum_rows(m)/n` (rows added in order, then times float32(1/n)). */
@@ -184,13 +192,34 @@ function resultOf(p: Float32Array, crops: GenderCropInfo[]): GenderResult {
  * Requires a 2-class loss_multiclass_log network with 150×150 input and an image of at least 3×3 pixels.
  */
 export async function classifyGender(img: RgbImage, opts: ClassifyGenderOptions): Promise<GenderResult> {
-  return classifyGenderSync(img, opts);
+  const pool = opts.pool;
+  if (!pool) return classifyGenderSync(img, opts);
+  if (opts.model) throw new RangeError("gender: pass either model or pool, not both");
+  checkClassifier(pool.network, 150, "the Taguchi gender procedure");
+  const c = taguchiCrops(img, opts);
+  const bs = opts.batchSize ?? Math.ceil(c.inputs.length / pool.size);
+  const sm = twoClassSoftmax(pool.network.name, await pool.forward(c.inputs, { taskSize: Math.max(1, bs) }));
+  return finishGender(c, sm, opts);
 }
 
-/** `classifyGender`, synchronously. */
+/** `classifyGender` on the calling thread (`model` required). */
 export function classifyGenderSync(img: RgbImage, opts: ClassifyGenderOptions): GenderResult {
   const net = opts.model;
+  if (!net) throw new RangeError(opts.pool ? "gender: a pool runs through classifyGender (async), not classifyGenderSync" : "gender: no model given");
   checkClassifier(net, 150, "the Taguchi gender procedure");
+  const c = taguchiCrops(img, opts);
+  return finishGender(c, softmaxBatches(net, c.inputs, Math.max(1, opts.batchSize ?? c.inputs.length)), opts);
+}
+
+interface TaguchiCrops { infos: Omit<GenderCropInfo, "softmax">[]; inputs: RgbImage[]; extracted: RgbImage[] }
+
+function finishGender(c: TaguchiCrops, sm: Float32Array[], opts: ClassifyGenderOptions): GenderResult {
+  const crops: GenderCropInfo[] = c.infos.map((info, i) => ({ ...info, softmax: sm[i], ...(opts.keepCrops ? { extracted: c.extracted[i], input: c.inputs[i] } : {}) }));
+  return resultOf(meanRowsF32(sm), crops);
+}
+
+/** The crops of the procedure (draws, rects, chips, flips, colour offsets), in order. */
+function taguchiCrops(img: RgbImage, opts: ClassifyGenderOptions): TaguchiCrops {
   const n = opts.crops ?? 16;
   const dims = chipDims(150, 150);
   let infos: Omit<GenderCropInfo, "softmax">[];
@@ -225,9 +254,7 @@ export function classifyGenderSync(img: RgbImage, opts: ClassifyGenderOptions): 
       infos.push({ index: i, ...rects[i], flipDraw, flipped, colorGaussians: gs as [number, number, number], colorOffsets: off });
     }
   }
-  const sm = softmaxBatches(net, inputs, Math.max(1, opts.batchSize ?? inputs.length));
-  const crops: GenderCropInfo[] = infos.map((c, i) => ({ ...c, softmax: sm[i], ...(opts.keepCrops ? { extracted: extracted[i], input: inputs[i] } : {}) }));
-  return resultOf(meanRowsF32(sm), crops);
+  return { infos, inputs, extracted };
 }
 
 /** A number as C++ iostream prints a float by default (`%g`, 6 significant digits). */

@@ -31,8 +31,16 @@ export interface DescriptorPoolOptions {
 export type PoolRequest =
   | { type: "init"; module: WebAssembly.Module; model: Uint8Array; netType?: string; name: string }
   | { type: "forward"; id: number; images: RgbImage[] };
+/** What a pool's workers loaded (for callers that check the network kind, e.g. gender). */
+export interface PoolNetworkInfo {
+  name: string;
+  /** loss_metric, loss_multiclass_log, ... */
+  lossType: string;
+  /** input_rgb_image_sized's size, or null */
+  inputSize: { nr: number; nc: number } | null;
+}
 export type PoolResponse =
-  | { type: "ready" }
+  | { type: "ready"; network?: PoolNetworkInfo }
   | { type: "result"; id: number; outputs: Float32Array[]; startedAt: number; finishedAt: number }
   | { type: "error"; id?: number; message: string };
 
@@ -102,7 +110,7 @@ export class DescriptorPool {
   private closed = false;
   private timings: PoolTaskTiming[] = [];
 
-  private constructor(private readonly slots: Slot[], private readonly taskSize: number) {
+  private constructor(private readonly slots: Slot[], private readonly taskSize: number, private readonly info: PoolNetworkInfo) {
     for (const s of slots) {
       s.port.listen((m) => this.onMessage(s, m), (e) => this.onDead(s, e));
     }
@@ -130,11 +138,12 @@ export class DescriptorPool {
     const url = opts.workerUrl !== undefined ? new URL(String(opts.workerUrl), import.meta.url)
       : new URL(import.meta.url.endsWith(".ts") ? "./pool-worker.ts" : "./pool-worker.js", import.meta.url);
     const ports: Port[] = [];
+    let info: PoolNetworkInfo = { name, lossType: "unknown", inputSize: null };
     try {
       for (let i = 0; i < size; i++) ports.push(await spawn(url));
       await Promise.all(ports.map((p) => new Promise<void>((resolve, reject) => {
         p.listen((m) => {
-          if (m.type === "ready") resolve();
+          if (m.type === "ready") { if (m.network) info = m.network; resolve(); }
           else if (m.type === "error") reject(new Error(`pool worker: ${m.message}`));
         }, reject);
         p.post({ type: "init", module: mod, model: shared ?? bytes.slice(), netType: opts.type, name });
@@ -143,7 +152,12 @@ export class DescriptorPool {
       await Promise.all(ports.map((p) => p.terminate().catch(() => undefined)));
       throw e;
     }
-    return new DescriptorPool(ports.map((port, index) => ({ port, busy: false, dead: null, index })), Math.max(1, opts.taskSize ?? 8));
+    return new DescriptorPool(ports.map((port, index) => ({ port, busy: false, dead: null, index })), Math.max(1, opts.taskSize ?? 8), info);
+  }
+
+  /** The network the workers run: its name, loss type and fixed input size. */
+  get network(): PoolNetworkInfo {
+    return this.info;
   }
 
   /** Number of workers. */
@@ -151,13 +165,19 @@ export class DescriptorPool {
     return this.slots.length;
   }
 
-  /** Network outputs for `images` (150×150 RGB chips for the face ResNet), in input order. */
-  async forward(images: readonly RgbImage[]): Promise<Float32Array[]> {
+  /**
+   * Network outputs for `images` (150×150 RGB chips for the face ResNet), in input order. `taskSize` overrides
+   * the pool's images per task (= forward batch in a worker) for this call, e.g. ceil(n / size) to give every
+   * worker one share of a single request.
+   */
+  async forward(images: readonly RgbImage[], opts: { taskSize?: number } = {}): Promise<Float32Array[]> {
     if (this.closed) throw new Error("DescriptorPool is closed");
+    const ts = opts.taskSize ?? this.taskSize;
+    if (!Number.isInteger(ts) || ts < 1) throw new RangeError(`taskSize must be an integer ≥ 1, got ${ts}`);
     const parts: Promise<Float32Array[]>[] = [];
     this.timings = [];
-    for (let i = 0; i < images.length; i += this.taskSize) {
-      const chunk = images.slice(i, i + this.taskSize).map((im) => ({ width: im.width, height: im.height, data: im.data }));
+    for (let i = 0; i < images.length; i += ts) {
+      const chunk = images.slice(i, i + ts).map((im) => ({ width: im.width, height: im.height, data: im.data }));
       parts.push(new Promise((resolve, reject) => this.queue.push({ id: this.nextId++, images: chunk, resolve, reject })));
     }
     this.pump();
