@@ -398,11 +398,22 @@ function hogSep10(
       t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 36), r9));
       v128.store(rowS + (<usize>c << 2), f32x4.add(t1, f32x4.add(t2, t3)));
     }
-    for (; c < lastCol; c++) {
-      const p = rowIn + (<usize>c << 2);
-      let t: f32 = 0;
-      for (let n = 0; n < 10; n++) t = t + load<f32>(p + (<usize>n << 2)) * load<f32>(rowF + (<usize>n << 2));
-      store<f32>(rowS + (<usize>c << 2), t);
+    // dlib's scalar tail (sequential sums), 4 columns per vector; the last partial vector is computed at
+    // lastCol - 4 (the lanes left of the tail are recomputed identically and not stored)
+    for (; c < lastCol; c += 4) {
+      const cc = min(c, lastCol - 4);
+      const p = rowIn + (<usize>cc << 2);
+      let t = f32x4.add(f32x4.splat(0), f32x4.mul(v128.load(p), r0));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 4), r1));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 8), r2));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 12), r3));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 16), r4));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 20), r5));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 24), r6));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 28), r7));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 32), r8));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 36), r9));
+      hogStoreFrom(rowS + (<usize>cc << 2), t, c - cc, v128.load(rowS + (<usize>cc << 2)));
     }
   }
   const c0 = v128.load32_splat(colF), c1 = v128.load32_splat(colF + 4), c2 = v128.load32_splat(colF + 8);
@@ -431,13 +442,35 @@ function hogSep10(
       if (addTo) v = f32x4.add(v, v128.load(o));
       v128.store(o, v);
     }
-    for (; c < lastCol; c++) {
-      const p = top + (<usize>c << 2);
-      let t: f32 = 0;
-      for (let m = 0; m < 10; m++) t = t + load<f32>(p + <usize>m * S) * load<f32>(colF + (<usize>m << 2));
-      const o = rowO + (<usize>c << 2);
-      store<f32>(o, addTo ? load<f32>(o) + t : t);
+    for (; c < lastCol; c += 4) {
+      const cc = min(c, lastCol - 4);
+      const p = top + (<usize>cc << 2);
+      let t = f32x4.add(f32x4.splat(0), f32x4.mul(v128.load(p), c0));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + S), c1));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 2 * S), c2));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 3 * S), c3));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 4 * S), c4));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 5 * S), c5));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 6 * S), c6));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 7 * S), c7));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 8 * S), c8));
+      t = f32x4.add(t, f32x4.mul(v128.load(p + 9 * S), c9));
+      const o = rowO + (<usize>cc << 2);
+      const prev = v128.load(o);
+      hogStoreFrom(o, addTo ? f32x4.add(prev, t) : t, c - cc, prev);
     }
+  }
+}
+
+// stores lanes first..3 of v at p (lanes below first keep keep's value; keep = what p holds)
+// @ts-ignore: decorator
+@inline
+function hogStoreFrom(p: usize, v: v128, first: i32, keep: v128): void {
+  if (first == 0) {
+    v128.store(p, v);
+  } else {
+    const m = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(first - 1)); // lanes >= first
+    v128.store(p, v128.bitselect(v, keep, m));
   }
 }
 
@@ -586,9 +619,22 @@ function hogResizePx(topRow: usize, botRow: usize, po: usize, off: i32, tlf: v12
   v128.store32_lane(po, b, 0);
 }
 
+// 4 lanes of the grouped rgb resize: bytes idx of the top/bottom loads at the left (t0, b0) and right (t3, b3)
+// neighbours, weights like dlib's SSE lanes, truncated to i32
+// @ts-ignore: decorator
+@inline
+function hogResizeLanes(t0: v128, t3: v128, b0: v128, b3: v128, idx: v128, lr: v128, il: v128, itbv: v128, tbv: v128): v128 {
+  const tl = f32x4.convert_i32x4_s(i8x16.swizzle(t0, idx)), tr = f32x4.convert_i32x4_s(i8x16.swizzle(t3, idx));
+  const bl = f32x4.convert_i32x4_s(i8x16.swizzle(b0, idx)), br = f32x4.convert_i32x4_s(i8x16.swizzle(b3, idx));
+  const TL = f32x4.mul(itbv, il), TR = f32x4.mul(itbv, lr), BL = f32x4.mul(tbv, il), BR = f32x4.mul(tbv, lr);
+  const v = f32x4.add(f32x4.add(f32x4.add(f32x4.mul(TL, tl), f32x4.mul(TR, tr)), f32x4.mul(BL, bl)), f32x4.mul(BR, br));
+  return i32x4.trunc_sat_f32x4_s(v);
+}
+
 /**
  * Same arithmetic as src/image/pyramid.ts resizeImageBilinear (dlib's SSE main loop + scalar tail).
- * tab: scratch of 3*(oW+8) floats (used for rgb). dst must have 4 bytes of slack after the image.
+ * tab: scratch of 13*(oW+8) floats (used for rgb). dst must have 4 bytes of slack after the image; src is read
+ * up to 20 bytes past the start of the last pixel used on a row (callers keep 32 bytes of slack).
  */
 export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usize, oW: i32, oH: i32, ch: i32, tab: usize): void {
   if (oW <= 0 || oH <= 0 || inW <= 0 || inH <= 0) return;
@@ -598,6 +644,14 @@ export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usiz
   // rgb: the SIMD columns' x positions are the same on every row: tabulate byte offset, lr, 1-lr once
   const S = <usize>(oW + 8) << 2;
   let cEnd = 0;
+  // grouped rgb path: per 4 output pixels (12 bytes: lanes r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) the byte
+  // offset of pixel 0's left neighbour, 3 byte-gather index vectors and the lane weights lr, 1-lr
+  const G = <usize>(oW + 8) >> 2; // room for groups
+  const gOff = tab + 3 * S; // i32 per group
+  const gIdx = gOff + (G << 2); // 48 bytes per group
+  const gLr = gIdx + G * 48;
+  const gIl = gLr + G * 48;
+  let grouped = ch == 3;
   if (ch == 3) {
     const x0: f64 = -4 * xScale;
     let l0 = <f32>x0, l1 = <f32>(x0 + xScale), l2 = <f32>(x0 + 2 * xScale), l3 = <f32>(x0 + 3 * xScale);
@@ -612,6 +666,22 @@ export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usiz
         store<i32>(o, left * 3);
         store<f32>(o + S, lr);
         store<f32>(o + 2 * S, <f32>1 - lr);
+      }
+      const g = <usize>(cEnd >> 2);
+      const off0 = load<i32>(tab + (<usize>cEnd << 2));
+      if (load<i32>(tab + (<usize>(cEnd + 3) << 2)) - off0 > 12) grouped = false;
+      store<i32>(gOff + (g << 2), off0);
+      for (let k = 0; k < 12; k++) {
+        const q = k / 3, c = k % 3;
+        const o = tab + (<usize>(cEnd + q) << 2);
+        // lane k of the group: channel c of pixel q, bytes (left - left0)*3 + c of the loads at pixel 0
+        const lane = gIdx + g * 48 + (<usize>(k >> 2) << 4) + (<usize>(k & 3) << 2);
+        store<u8>(lane, <u8>(load<i32>(o) - off0 + c));
+        store<u8>(lane + 1, 0x80);
+        store<u8>(lane + 2, 0x80);
+        store<u8>(lane + 3, 0x80);
+        store<f32>(gLr + g * 48 + (<usize>k << 2), load<f32>(o + S));
+        store<f32>(gIl + g * 48 + (<usize>k << 2), load<f32>(o + 2 * S));
       }
     }
   }
@@ -628,7 +698,23 @@ export function hog_resize_bilinear_u8(src: usize, inW: i32, inH: i32, dst: usiz
     let l0 = <f32>x0, l1 = <f32>(x0 + xScale), l2 = <f32>(x0 + 2 * xScale), l3 = <f32>(x0 + 3 * xScale);
     let c = 0;
     const oRow = dst + <usize>(r * oW * ch);
-    if (ch == 3) {
+    if (grouped) {
+      const tbv = f32x4.splat(tbF), itbv = f32x4.splat(invTbF);
+      for (; c < cEnd; c += 4) {
+        const g = <usize>(c >> 2);
+        const off = <usize>load<i32>(gOff + (g << 2));
+        const t0 = v128.load(topRow + off), t3 = v128.load(topRow + off + 3);
+        const b0 = v128.load(botRow + off), b3 = v128.load(botRow + off + 3);
+        const gi = gIdx + g * 48, gl = gLr + g * 48, gr = gIl + g * 48;
+        const v0 = hogResizeLanes(t0, t3, b0, b3, v128.load(gi), v128.load(gl), v128.load(gr), itbv, tbv);
+        const v1 = hogResizeLanes(t0, t3, b0, b3, v128.load(gi + 16), v128.load(gl + 16), v128.load(gr + 16), itbv, tbv);
+        const v2 = hogResizeLanes(t0, t3, b0, b3, v128.load(gi + 32), v128.load(gl + 32), v128.load(gr + 32), itbv, tbv);
+        const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(v0, v1), i16x8.narrow_i32x4_s(v2, v2));
+        const po = oRow + <usize>(c * 3);
+        v128.store64_lane(po, b, 0);
+        v128.store32_lane(po + 8, b, 2);
+      }
+    } else if (ch == 3) {
       const tbv = f32x4.splat(tbF), itbv = f32x4.splat(invTbF);
       for (; c < cEnd; c += 4) {
         const o = tab + (<usize>c << 2);

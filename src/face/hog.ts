@@ -623,7 +623,7 @@ export function resizeImageBilinearWasm<T extends RgbImage | GrayImage>(img: T, 
   A.U8.set(img.data, src);
   const n = Math.max(0, outWidth) * Math.max(0, outHeight) * ch;
   const dst = A.alloc(n + 32);
-  const tab = A.allocF32(3 * (Math.max(0, outWidth) + 8));
+  const tab = A.allocF32(13 * (Math.max(0, outWidth) + 8));
   try {
     w.resize(src, img.width, img.height, dst, outWidth, outHeight, ch, tab);
     return { width: outWidth, height: outHeight, data: A.u8(dst, n).slice() } as T;
@@ -684,7 +684,7 @@ function runHogDetectorWasm(
     for (let u = 0; u < upsample && cur.width * cur.height > 0; u++) {
       const { width: uw, height: uh } = pyramidUpSize(cur.width, cur.height);
       const next = A.alloc(uw * uh * ch + 32);
-      const tab = A.allocF32(3 * (uw + 8));
+      const tab = A.allocF32(13 * (uw + 8));
       w.resize(curPtr, cur.width, cur.height, next, uw, uh, ch, tab);
       A.release(tab);
       A.release(curPtr);
@@ -701,7 +701,7 @@ function runHogDetectorWasm(
           const ok = nw > 0 && nh > 0;
           const next = A.alloc((ok ? nw * nh * ch : 0) + 32);
           if (ok) {
-            const tab = A.allocF32(3 * (nw + 8));
+            const tab = A.allocF32(13 * (nw + 8));
             w.resize(curPtr, cur.width, cur.height, next, nw, nh, ch, tab);
             A.release(tab);
           }
