@@ -11,7 +11,7 @@ import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
 import { createKernels, defaultKernels, WasmOutOfMemoryError, type Kernels } from "./wasm.js";
-import { compile, convOptions, countModelLayers, describeLayer, fillRgbInput, fmt, markWinograd2Baked, Plan, winogradBakeCandidates, type Shape } from "./runtime.js";
+import { bakeCandidates, compile, convOptions, countModelLayers, describeLayer, fillRgbInput, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
   /**
@@ -318,7 +318,7 @@ export class Network {
       if (sz && (sz.nr !== nr || sz.nc !== nc)) throw new WrongNetworkError(`${this.name}: the network takes ${sz.nc}x${sz.nr} inputs (input_rgb_image_sized), got ${nc}x${nr}`);
       if (sz && !this.baked) {
         this.baked = true;
-        this.bakeWinograd(sz.nr, sz.nc);
+        this.bakeFilters(sz.nr, sz.nc);
       }
       // keep at most a few plans: free the others' buffers
       if (this.plans.size >= 4) {
@@ -338,96 +338,131 @@ export class Network {
   }
 
   /**
-   * A network with a fixed input size runs each of its Winograd F(2x2,3x3) layers the same way at every batch
-   * size, so it needs those layers' filters only in transformed form (16 values per 3x3 filter instead of 9):
-   * the parameter block is rearranged in place, once, before the first plan, each such layer's filters
-   * replaced by their transform (`wino2_weights(_packed)`, the values plans would otherwise make and keep next
-   * to the originals). Saves the originals' memory (16 of the 21 MB of the face ResNet) and the copy.
-   * The block is grown where it is and rewritten from its end backwards, so every piece moves up and nothing
-   * unread is overwritten; a layer whose new place overlaps its old one is read from a staging copy.
+   * A network with a fixed input size runs each con layer the same way at every batch size, so layers whose
+   * algorithm reads a derived form of the filters need only that form: Winograd F(2x2,3x3) layers their
+   * transform (16 values per 3x3 filter instead of 9, `wino2_weights(_packed)`, what plans would otherwise make and
+   * keep next to the originals) and 1x1-plane layers the one tap they meet. Before the first plan the parameter
+   * block is rearranged once, in place, each such layer's filters replaced by that form: the face ResNet keeps
+   * 33.6 MB instead of 21 MB of filters + 29 MB of transforms. Every piece keeps its order; pieces are moved in
+   * an order where none overwrites one not yet moved (a layer whose new place overlaps its old one is read from
+   * a staging copy). Same numbers as without (convOptions.bakeWinograd = false).
    */
-  private bakeWinograd(nr: number, nc: number): void {
+  private bakeFilters(nr: number, nc: number): void {
     if (!convOptions.winograd || !convOptions.bakeWinograd) return;
     const k = this.kernels;
     const arena = k.arena;
-    const cands = winogradBakeCandidates(k, this.model, nr, nc);
+    const cands = bakeCandidates(k, this.model, nr, nc);
     if (cands.length === 0) return;
     const block = this.params.block, used = this.params.used;
-    const refs = collectParamRefs(this.model);
     for (const c of cands) {
-      if (c.filters.ptr < block || c.filters.ptr + c.filters.length * 4 > block + used || c.filters.length !== c.nf * c.k * 9) return; // not ours to rearrange
+      if (c.filters.ptr < block || c.filters.ptr + c.filters.length * 4 > block + used || c.filters.length !== c.nf * c.k * c.taps) return; // not ours to rearrange
     }
     cands.sort((a, b) => a.filters.ptr - b.filters.ptr);
-    // new places: each transform 16-byte aligned; everything between candidates moves by the growth so far
-    const place: { oldPtr: number; oldBytes: number; newPtr: number; newBytes: number; nf: number; k: number; ref: ParamRef }[] = [];
-    let delta = 0;
+    // the block as pieces in address order: the stretches between candidates (moved as they are) and the candidates
+    interface Piece { o: number; s: number; n: number; s2: number; c: BakeCandidate | null }
+    const pieces: Piece[] = [];
+    let at = block;
     for (const c of cands) {
-      const oldPtr = c.filters.ptr, oldBytes = c.filters.length * 4;
-      const newPtr = (oldPtr + delta + 15) & ~15;
-      const newBytes = 16 * c.nf * c.k * 4;
-      place.push({ oldPtr, oldBytes, newPtr, newBytes, nf: c.nf, k: c.k, ref: c.filters });
-      delta = newPtr + newBytes - (oldPtr + oldBytes);
+      if (c.filters.ptr > at) pieces.push({ o: at, s: c.filters.ptr - at, n: 0, s2: c.filters.ptr - at, c: null });
+      const bytes = c.filters.length * 4;
+      pieces.push({ o: c.filters.ptr, s: bytes, n: 0, s2: (c.kind === "wino2" ? 16 : 1) * c.nf * c.k * 4, c });
+      at = c.filters.ptr + bytes;
     }
-    const newUsed = used + delta;
+    if (block + used > at) pieces.push({ o: at, s: block + used - at, n: 0, s2: block + used - at, c: null });
+    let pos = block;
+    for (const p of pieces) {
+      if (p.c?.kind === "wino2") pos = block + ((pos - block + 15) & ~15); // transforms 16-byte aligned
+      p.n = pos;
+      pos += p.s2;
+    }
+    const newUsed = pos - block;
+    // in place when the block can grow where it is (or shrinks), else rebuilt in a new block (no overlaps at all)
     let dst = block;
     try {
-      if (!arena.extend(block, newUsed)) dst = arena.alloc(newUsed); // rebuilt in a new block instead
+      if (newUsed > used && !arena.extend(block, newUsed)) dst = arena.alloc(newUsed);
     } catch (e) {
       if (e instanceof WasmOutOfMemoryError) return; // plans will transform per layer (and report the limit)
       throw e;
     }
-    const shift = dst - block; // 0 in place
-    const stagingBytes = Math.max(0, ...place.filter((p) => shift === 0 && p.newPtr < p.oldPtr + p.oldBytes).map((p) => p.oldBytes));
+    const shift = dst - block;
+    const overlaps = (p: Piece) => shift === 0 && p.n < p.o + p.s && p.n + p.s2 > p.o;
+    // an order of moves: a piece waits for every other piece whose old bytes its new place covers
+    const order: number[] = [];
+    if (shift === 0) {
+      const state = new Uint8Array(pieces.length); // 0 new, 1 visiting, 2 done
+      const visit = (i: number): boolean => {
+        if (state[i] === 2) return true;
+        if (state[i] === 1) return false; // (cannot happen for order-preserving layouts)
+        state[i] = 1;
+        const p = pieces[i];
+        for (let j = i - 1; j >= 0 && pieces[j].o + pieces[j].s > p.n; j--) if (!visit(j)) return false;
+        for (let j = i + 1; j < pieces.length && pieces[j].o < p.n + p.s2; j++) if (!visit(j)) return false;
+        state[i] = 2;
+        order.push(i);
+        return true;
+      };
+      for (let i = 0; i < pieces.length; i++) if (!visit(i)) throw new Error("internal: parameter rearrangement has no order");
+    } else {
+      for (let i = 0; i < pieces.length; i++) order.push(i);
+    }
+    const stagingBytes = Math.max(0, ...pieces.filter((p) => p.c?.kind === "wino2" && overlaps(p) || p.c?.kind === "tap" && overlaps(p) && p.n > p.o).map((p) => p.s));
     let staging = 0;
     try {
       staging = stagingBytes ? arena.alloc(stagingBytes) : 0;
     } catch (e) {
       if (dst !== block) arena.release(dst);
-      else arena.shrink(block, used);
+      else if (newUsed > used) arena.shrink(block, used);
       if (e instanceof WasmOutOfMemoryError) return;
       throw e;
     }
-    const U8 = () => arena.U8;
     const packedW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights_packed");
     const plainW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights");
-    // from the end backwards: the bytes after candidate i move by its growth; then candidate i is transformed
-    let end = block + used;
-    let moveBy = delta;
-    for (let i = place.length - 1; i >= 0; i--) {
-      const p = place[i];
-      const from = p.oldPtr + p.oldBytes;
-      if (end > from) U8().copyWithin(from + moveBy + shift, from, end);
-      let src = p.oldPtr;
-      if (shift === 0 && p.newPtr < p.oldPtr + p.oldBytes) {
-        U8().copyWithin(staging, p.oldPtr, p.oldPtr + p.oldBytes);
-        src = staging;
+    for (const i of order) {
+      const p = pieces[i];
+      const to = p.n + shift;
+      if (!p.c) {
+        if (to !== p.o) arena.U8.copyWithin(to, p.o, p.o + p.s);
+        continue;
       }
-      (p.nf % 4 === 0 ? packedW : plainW)(src, p.nf, p.k, p.newPtr + shift);
-      end = p.oldPtr;
-      moveBy = i > 0 ? place[i - 1].newPtr + place[i - 1].newBytes - (place[i - 1].oldPtr + place[i - 1].oldBytes) : 0;
+      let from = p.o;
+      if (p.c.kind === "wino2") {
+        if (overlaps(p)) {
+          arena.U8.copyWithin(staging, p.o, p.o + p.s);
+          from = staging;
+        }
+        (p.c.nf % 4 === 0 ? packedW : plainW)(from, p.c.nf, p.c.k, to);
+      } else {
+        if (overlaps(p) && p.n > p.o) {
+          arena.U8.copyWithin(staging, p.o, p.o + p.s);
+          from = staging;
+        }
+        // one value per (filter, channel); reading ahead of writing when in place (to <= from)
+        const F = arena.F32, taps = p.c.taps, n = p.c.nf * p.c.k;
+        for (let j = 0, src = (from >> 2) + p.c.tap, d = to >> 2; j < n; j++, src += taps) F[d + j] = F[src];
+      }
     }
-    if (end > block && shift !== 0) U8().copyWithin(dst, block, end);
     if (staging) arena.release(staging);
     // every parameter's new address
-    const olds = place.map((p) => p.oldPtr);
+    const refs = collectParamRefs(this.model);
+    const starts = pieces.map((p) => p.o);
     for (const r of refs) {
       if (r.ptr < block || r.ptr >= block + used) continue; // (none: every parameter is in the block)
-      let lo = 0, hi = olds.length; // candidates strictly below r
-      while (lo < hi) { const m = (lo + hi) >> 1; if (olds[m] < r.ptr) lo = m + 1; else hi = m; }
-      const p = place[lo];
-      if (p && p.oldPtr === r.ptr) {
-        r.ptr = p.newPtr + shift;
-        r.length = p.newBytes / 4;
-        markWinograd2Baked(r, p.nf % 4 === 0);
+      let lo = 0, hi = starts.length; // the piece holding r: the last one starting at or before it
+      while (lo < hi) { const m = (lo + hi) >> 1; if (starts[m] <= r.ptr) lo = m + 1; else hi = m; }
+      const p = pieces[lo - 1];
+      if (p.c && p.c.filters === r) {
+        r.ptr = p.n + shift;
+        r.length = p.s2 / 4;
+        markBaked(r, p.c.kind, p.c.nf);
       } else {
-        const q = place[lo - 1];
-        r.ptr += (q ? q.newPtr + q.newBytes - (q.oldPtr + q.oldBytes) : 0) + shift;
+        r.ptr += p.n - p.o + shift;
       }
     }
     if (dst !== block) {
       arena.release(block);
       this.params.moved(dst, newUsed);
     } else {
+      if (newUsed < used) arena.shrink(block, newUsed);
       this.params.moved(block, newUsed);
     }
   }

@@ -328,38 +328,50 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
 }
 
 /**
- * Con layers whose filters were replaced in the parameter store by their F(2x2,3x3) transform (a network with a
- * fixed input size does this once, see `winogradBakeCandidates`): filters ParamRef -> the transform's layout.
- * The original filters no longer exist, so every plan runs such a layer by Winograd F(2x2,3x3).
+ * Con layers whose filters were replaced in the parameter store by the form their only algorithm reads (a
+ * network with a fixed input size does this once, see `bakeCandidates`), keyed by the filters ParamRef:
+ * "wino2": `wino2_weights(_packed)` of the filters (packed: nf % 4 == 0), run by Winograd F(2x2,3x3) in every plan;
+ * "tap": the [nf][k] slice of the one filter tap a 1x1 plane meets, run as a matrix-vector product.
+ * The original filters no longer exist.
  */
-const bakedWino2 = new WeakMap<object, { packed: boolean }>();
+const baked = new WeakMap<object, { kind: "wino2"; packed: boolean } | { kind: "tap" }>();
 
-/** Record that `filters` now holds `wino2_weights(_packed)` of the original filters (packed: nf % 4 == 0). */
-export function markWinograd2Baked(filters: ParamRef, packed: boolean): void {
-  bakedWino2.set(filters, { packed });
+/** Record that `filters` now holds its baked form (see `bakeCandidates`). */
+export function markBaked(filters: ParamRef, kind: "wino2" | "tap", nf: number): void {
+  baked.set(filters, kind === "wino2" ? { kind, packed: nf % 4 === 0 } : { kind });
 }
 
-/** True when `filters` holds F(2x2,3x3)-transformed filters instead of dlib's [nf][k][3][3] ones. */
-export function isWinograd2Baked(filters: object): boolean {
-  return bakedWino2.has(filters);
+/** The baked form `filters` holds instead of dlib's [nf][k][nr][nc] filters, or null. */
+export function bakedForm(filters: object): "wino2" | "tap" | null {
+  return baked.get(filters)?.kind ?? null;
 }
 
-/** While set, `compile` records the Winograd layers it meets instead of transforming anything. */
-let probing: ((filters: ParamRef, s: Shape, nf: number) => void) | null = null;
+/** A con layer whose filters can be baked: "wino2" (bytes 16*nf*k floats) or "tap" (nf*k floats: tap `tap` of each filter). */
+export interface BakeCandidate { kind: "wino2" | "tap"; filters: ParamRef; nf: number; k: number; taps: number; tap: number }
+
+/** While set, `compile` records the layers it meets instead of transforming anything. */
+let probing: ((c: BakeCandidate, s: Shape) => void) | null = null;
 
 /**
- * The con layers of `model` that run as Winograd F(2x2,3x3) at every batch size for inputs of `nr` x `nc` (the
- * F(2x2) choice does not depend on n there; layers that take F(4x4) at n = 1 are left out), with the current
- * `convOptions`. Nothing is allocated or transformed. A network with a fixed input size may replace these
- * layers' filters by their transform once, instead of keeping both (see Network).
+ * The con layers of `model` that run the same way at every batch size for inputs of `nr` x `nc` with the current
+ * `convOptions`: Winograd F(2x2,3x3) layers (those taking F(4x4) at n = 1 are left out) and 1x1-plane layers
+ * (single tap). Nothing is allocated or transformed. A network with a fixed input size may replace these layers'
+ * filters by the form their algorithm reads, once, instead of keeping both (see Network).
  */
-export function winogradBakeCandidates(kernels: Kernels, model: LossModel, nr: number, nc: number): { filters: ParamRef; nf: number; k: number }[] {
-  const found = new Map<ParamRef, { filters: ParamRef; nf: number; k: number }>();
-  probing = (filters, s, nf) => {
-    if (!bakedWino2.has(filters) && !wino4Preferred(s, nf)) found.set(filters, { filters, nf, k: s.k });
+export function bakeCandidates(kernels: Kernels, model: LossModel, nr: number, nc: number): BakeCandidate[] {
+  const found = new Map<ParamRef, BakeCandidate>();
+  const mixed = new Set<ParamRef>(); // (filters met with two algorithms: left as they are)
+  probing = (c, s) => {
+    if (baked.has(c.filters) || mixed.has(c.filters)) return;
+    const had = found.get(c.filters);
+    if ((c.kind === "wino2" && wino4Preferred(s, c.nf)) || (had && had.kind !== c.kind)) {
+      mixed.add(c.filters);
+      found.delete(c.filters);
+    } else found.set(c.filters, c);
   };
   try {
     compile(kernels, model, 1, nr, nc, true);
+    compile(kernels, model, 1, nr, nc, false);
   } finally {
     probing = null;
   }
@@ -373,15 +385,15 @@ export function winogradBakeCandidates(kernels: Kernels, model: LossModel, nr: n
 function winoOp(plan: Plan, filters: ParamRef, biases: number, s: Shape, nf: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
   if (probing) {
-    probing(filters, s, nf);
+    probing({ kind: "wino2", filters, nf, k: s.k, taps: 9, tap: 0 }, s);
     return () => () => {};
   }
-  const baked = bakedWino2.get(filters);
-  if (baked) {
+  const b = baked.get(filters);
+  if (b?.kind === "wino2") {
     // already transformed in the parameter store (its address is read when binding)
     plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
     const fn = K.fnOf(k, "wino2_con");
-    const r = relu ? 1 : 0, packed = baked.packed ? 1 : 0;
+    const r = relu ? 1 : 0, packed = b.packed ? 1 : 0;
     return (p) => {
       const a = p(x), b = p(out), sc = plan.scratchPtr, u = filters.ptr;
       return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, biases, gamma, beta, r, b, sc, packed);
@@ -435,7 +447,21 @@ const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
  */
 function singleTapOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, nf: number, fnr: number, fnc: number, tap: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
-  if (probing) return () => () => {};
+  if (probing) {
+    probing({ kind: "tap", filters: filters as ParamRef, nf, k: s.k, taps: fnr * fnc, tap }, s);
+    return () => () => {};
+  }
+  const gemm = K.fnOf(k, "gemm");
+  const r = relu ? 1 : 0;
+  if (baked.get(filters)?.kind === "tap") {
+    // the parameter store holds the [nf][k] slice itself (its address is read when binding)
+    return (p) => {
+      const a = p(x), b = p(out), w = filters.ptr;
+      return () => {
+        for (let i = 0; i < s.n; i++) gemm(nf, 1, s.k, w, s.k, a + 4 * i * s.k, 1, b + 4 * i * nf, 1, biases, gamma, beta, r);
+      };
+    };
+  }
   let e = tapCache.get(filters);
   if (!e) {
     const ptr = k.arena.allocF32(nf * s.k);
@@ -454,8 +480,6 @@ function singleTapOp(plan: Plan, filters: { ptr: number }, biases: number, s: Sh
       tapCache.delete(filters);
     }
   });
-  const gemm = K.fnOf(k, "gemm");
-  const r = relu ? 1 : 0;
   return (p) => {
     const a = p(x), b = p(out);
     return () => {
@@ -573,9 +597,9 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const v = plan.addValue(shape);
     const step: Step = { index: conIndex, type: "con", get desc() { return describeLayer(cd); }, out: v, ins: [x], op: null, inplace: false };
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
-    if (bakedWino2.has(cd.filters) || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+    if (baked.get(cd.filters)?.kind === "wino2" || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
-    } else if (isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
+    } else if (baked.get(cd.filters)?.kind === "tap" || isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
       step.op = singleTapOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
     } else {
       plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(kernels, g));
@@ -624,11 +648,11 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
   switch (d.type) {
     case "con": {
       const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
-      if (bakedWino2.has(d.filters) || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+      if (baked.get(d.filters)?.kind === "wino2" || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, 0, 0, d.useRelu, x, out);
         return;
       }
-      if (isSingleTap(s, d.nr, d.nc, d.paddingY, d.paddingX)) {
+      if (baked.get(d.filters)?.kind === "tap" || isSingleTap(s, d.nr, d.nc, d.paddingY, d.paddingX)) {
         step.op = singleTapOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, d.nr, d.nc, d.paddingY * d.nc + d.paddingX, 0, 0, d.useRelu, x, out);
         return;
       }
