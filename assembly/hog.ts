@@ -386,15 +386,18 @@ function hogSep10(
     let c = firstCol;
     for (; c < simdEnd; c += 4) {
       const p = rowIn + (<usize>c << 2);
-      let t1 = f32x4.mul(v128.load(p), r0);
-      let t2 = f32x4.mul(v128.load(p + 4), r1);
-      let t3 = f32x4.mul(v128.load(p + 8), r2);
-      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 12), r3));
-      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 16), r4));
-      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 20), r5));
-      t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 24), r6));
-      t2 = f32x4.add(t2, f32x4.mul(v128.load(p + 28), r7));
-      t3 = f32x4.add(t3, f32x4.mul(v128.load(p + 32), r8));
+      // taps 1..3 shifted out of the loads for taps 0 and 4 (fewer loads per output vector)
+      const a0 = v128.load(p), a4 = v128.load(p + 16);
+      let t1 = f32x4.mul(a0, r0);
+      let t2 = f32x4.mul(i8x16.shuffle(a0, a4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), r1);
+      let t3 = f32x4.mul(i8x16.shuffle(a0, a4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23), r2);
+      t1 = f32x4.add(t1, f32x4.mul(i8x16.shuffle(a0, a4, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27), r3));
+      t2 = f32x4.add(t2, f32x4.mul(a4, r4));
+      const a8 = v128.load(p + 32);
+      t3 = f32x4.add(t3, f32x4.mul(i8x16.shuffle(a4, a8, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), r5));
+      t1 = f32x4.add(t1, f32x4.mul(i8x16.shuffle(a4, a8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23), r6));
+      t2 = f32x4.add(t2, f32x4.mul(i8x16.shuffle(a4, a8, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27), r7));
+      t3 = f32x4.add(t3, f32x4.mul(a8, r8));
       t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 36), r9));
       v128.store(rowS + (<usize>c << 2), f32x4.add(t1, f32x4.add(t2, t3)));
     }
