@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createKernels } from "../src/nn/wasm.ts";
+import { createKernels, WasmOutOfMemoryError } from "../src/nn/wasm.ts";
 
 test("kernel module loads and the arena allocates, grows and frees", async () => {
   const k = await createKernels();
@@ -17,4 +17,36 @@ test("kernel module loads and the arena allocates, grows and frees", async () =>
   x.set([-1, 2, -3, 4, 0.5]);
   relu(p2, 5, p2);
   assert.deepEqual(Array.from(a.f32(p2, 5)), [0, 2, 0, 4, 0.5]);
+});
+
+test("arena: memory grows ahead in large steps, never past the limit or short of a request; extend grows a block in place", async () => {
+  const MiB = 1 << 20;
+  const k = await createKernels({ maxMemoryBytes: 40 * MiB + 1000 }); // a limit that is not a whole page
+  const a = k.arena;
+  const p = a.alloc(MiB);
+  const before = k.exports.memory.buffer.byteLength;
+  const big = a.alloc(10 * MiB);
+  const after = k.exports.memory.buffer.byteLength;
+  assert.ok(after >= big + 10 * MiB, "the memory holds the block");
+  assert.ok(after - before >= 8 * MiB, "grown by at least 8 MiB at a time");
+  assert.ok(a.highWater === big + 10 * MiB, "highWater is the top, not the reserved size");
+  // up to the limit's last partial page: the request is met (the old rounding could come a page short)
+  const rest = 40 * MiB + 1000 - (big + 10 * MiB) - 16;
+  const last = a.alloc(rest);
+  assert.ok(k.exports.memory.buffer.byteLength >= last + rest);
+  new Uint8Array(k.exports.memory.buffer, last + rest - 1, 1)[0] = 7; // in bounds
+  assert.throws(() => a.alloc(64), WasmOutOfMemoryError);
+  a.release(last);
+  // extend: at the top in place; into the free block after it; refused when a live block follows
+  assert.ok(a.extend(big, 12 * MiB));
+  const after2 = a.alloc(64);
+  assert.equal(a.extend(big, 13 * MiB), false, "a live block right after it");
+  a.release(after2);
+  const small = a.alloc(MiB);
+  const blocker = a.alloc(16);
+  a.release(small);
+  const q = a.alloc(256 * 1024); // takes the front of the freed MiB
+  assert.ok(a.extend(q, 512 * 1024), "into the free block after it");
+  assert.equal(a.alloc(512 * 1024), q + 512 * 1024, "the rest of the hole is still free");
+  void p; void blocker;
 });

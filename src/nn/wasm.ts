@@ -174,7 +174,8 @@ export class Arena {
     // Grow by at least a quarter (8 MiB minimum): pages past `end` are only reserved, not touched, so this
     // costs no resident memory, and each grow of a large memory makes V8 start a full GC (external memory).
     const need = Math.ceil((end - have) / 65536);
-    const ample = Math.min(Math.floor((Math.min(this.maxBytes, 65536 * 65536) - have) / 65536), Math.max(need, Math.ceil(have / 4 / 65536), 128));
+    const room = Math.floor((Math.min(this.maxBytes, 65536 * 65536) - have) / 65536);
+    const ample = Math.max(need, Math.min(room, Math.max(Math.ceil(have / 4 / 65536), 128)));
     try {
       this.memory.grow(ample);
     } catch {
