@@ -370,8 +370,7 @@ export function bakeCandidates(kernels: Kernels, model: LossModel, nr: number, n
     } else found.set(c.filters, c);
   };
   try {
-    compile(kernels, model, 1, nr, nc, true);
-    compile(kernels, model, 1, nr, nc, false);
+    compile(kernels, model, 1, nr, nc, true); // (unfused plans, for traces, meet the same con layers on the same shapes)
   } finally {
     probing = null;
   }
