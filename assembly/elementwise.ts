@@ -424,3 +424,25 @@ export function concat_channels_ref(src: usize, n: i32, sk: i32, plane: i32, dst
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// input_rgb_image(_sized): RGB bytes -> the input tensor
+
+/**
+ * One sample of dlib's input_rgb_image: dst[c][i] = (float(rgb[3 i + c]) - avg[c]) / 256 for the `pixels`
+ * pixels, channels R, G, B (f32 arithmetic: the subtraction rounds once, the division is exact).
+ * In place: `rgb` may sit at dst + 9 * pixels bytes (the last quarter of the sample's 12 * pixels bytes);
+ * each pixel's bytes are read before anything at or after them is written.
+ */
+export function rgb_input(rgb: usize, pixels: i32, avg_r: f32, avg_g: f32, avg_b: f32, dst: usize): void {
+  const plane = <usize>pixels << 2;
+  const s: f32 = 1.0 / 256.0;
+  for (let i = 0; i < pixels; i++) {
+    const p = rgb + <usize>(3 * i);
+    const r = <f32>load<u8>(p), g = <f32>load<u8>(p, 1), b = <f32>load<u8>(p, 2);
+    const o = dst + (<usize>i << 2);
+    store<f32>(o, (r - avg_r) * s);
+    store<f32>(o + plane, (g - avg_g) * s);
+    store<f32>(o + 2 * plane, (b - avg_b) * s);
+  }
+}

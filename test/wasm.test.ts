@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createKernels, WasmOutOfMemoryError } from "../src/nn/wasm.ts";
+import { fillRgbInput, fillRgbInputKernel } from "../src/nn/runtime.ts";
+import type { InputModel } from "../src/dlib/model.ts";
 
 test("kernel module loads and the arena allocates, grows and frees", async () => {
   const k = await createKernels();
@@ -49,4 +51,21 @@ test("arena: memory grows ahead in large steps, never past the limit or short of
   assert.ok(a.extend(q, 512 * 1024), "into the free block after it");
   assert.equal(a.alloc(512 * 1024), q + 512 * 1024, "the rest of the hole is still free");
   void p; void blocker;
+});
+
+test("rgb_input kernel (in place in the input tensor) = the JS reference, bit for bit", async () => {
+  const k = await createKernels();
+  const input: InputModel = { kind: "input", type: "input_rgb_image_sized", version: "input_rgb_image_sized", avgRed: 122.782, avgGreen: 117.001, avgBlue: 104.298, nr: 7, nc: 5 };
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  for (const [nr, nc, n] of [[7, 5, 3], [150, 150, 2], [1, 1, 1]]) {
+    const images = Array.from({ length: n }, () => ({ width: nc, height: nr, data: Uint8Array.from({ length: nr * nc * 3 }, rnd) }));
+    images[0].data[0] = 0; images[0].data[1] = 255;
+    const ptr = k.arena.allocF32(n * 3 * nr * nc);
+    fillRgbInputKernel(k, ptr, input, images, nr, nc);
+    const want = new Float32Array(n * 3 * nr * nc);
+    fillRgbInput(want, input, images, nr, nc);
+    assert.deepEqual(Array.from(k.arena.f32(ptr, want.length)), Array.from(want), `${n}x${nr}x${nc}`);
+    k.arena.release(ptr);
+  }
 });

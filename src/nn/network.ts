@@ -11,7 +11,7 @@ import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
 import { createKernels, defaultKernels, WasmOutOfMemoryError, type Kernels } from "./wasm.js";
-import { bakeCandidates, compile, convOptions, countModelLayers, describeLayer, fillRgbInput, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
+import { bakeCandidates, compile, convOptions, countModelLayers, describeLayer, fillRgbInputKernel, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
   /**
@@ -487,9 +487,7 @@ export class Network {
     }
     const n = images.length;
     const plan = this.plan(n, height, width, !!opts.trace);
-    const arena = this.kernels.arena;
-    const inV = plan.values[plan.input];
-    fillRgbInput(arena.f32(plan.ptrOf(plan.input), inV.size), this.input, images, height, width);
+    fillRgbInputKernel(this.kernels, plan.ptrOf(plan.input), this.input, images, height, width);
     return this.runPlan(plan, n, !!opts.trace);
   }
 

@@ -743,7 +743,23 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
   }
 }
 
-/** Fill the input tensor of dlib's input_rgb_image(_sized): (pixel - avg)/256 per channel, NCHW. */
+/**
+ * Fill the input tensor of dlib's input_rgb_image(_sized) at `ptr` (n = images.length samples of 3 x nr x nc
+ * floats): (pixel - avg)/256 per channel, NCHW. Each image's bytes are copied into the last quarter of its own
+ * sample and converted there in place by the `rgb_input` kernel (no other memory).
+ */
+export function fillRgbInputKernel(kernels: Kernels, ptr: number, input: InputModel, images: { width: number; height: number; data: Uint8Array }[], nr: number, nc: number): void {
+  const plane = nr * nc;
+  const f = K.fnOf(kernels, "rgb_input");
+  const ar = Math.fround(input.avgRed), ag = Math.fround(input.avgGreen), ab = Math.fround(input.avgBlue);
+  images.forEach((img, s) => {
+    const base = ptr + s * 12 * plane;
+    kernels.arena.U8.set(img.data.subarray(0, 3 * plane), base + 9 * plane);
+    f(base + 9 * plane, plane, ar, ag, ab, base);
+  });
+}
+
+/** Reference of `fillRgbInputKernel` in JS, into a float view of the input tensor. */
 export function fillRgbInput(dst: Float32Array, input: InputModel, images: { width: number; height: number; data: Uint8Array }[], nr: number, nc: number): void {
   const plane = nr * nc;
   const ar = Math.fround(input.avgRed), ag = Math.fround(input.avgGreen), ab = Math.fround(input.avgBlue);
