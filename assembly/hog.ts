@@ -370,12 +370,35 @@ function hogZeroBorder(img: usize, nr: i32, nc: i32, l: i32, t: i32, r: i32, b: 
   }
 }
 
+// floats 1..4, 2..5, 3..6 of the 8 floats a:b (one vpalignr each)
+// @ts-ignore: decorator
+@inline
+function hogShift4(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+}
+// @ts-ignore: decorator
+@inline
+function hogShift8(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+// @ts-ignore: decorator
+@inline
+function hogShift12(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27);
+}
+
 // hog_filter_separable specialised for 10-tap filters (dlib's frontal face detector): taps kept in registers,
 // loops unrolled; the summation order is the generic one (accumulators over taps 0,3,6,9 / 1,4,7 / 2,5,8).
 function hogSep10(
   inp: usize, nr: i32, nc: i32, rowF: usize, colF: usize, scratch: usize, out: usize, addTo: i32,
   firstCol: i32, firstRow: i32, lastCol: i32, lastRow: i32, simdEnd: i32,
 ): void {
+  hogSep10Rows(inp, nr, nc, rowF, scratch, firstCol, lastCol, simdEnd);
+  hogSep10Cols(nc, colF, scratch, out, addTo, firstCol, firstRow, lastCol, lastRow, simdEnd);
+}
+
+// the row pass of hogSep10: scratch[r][c] for all rows r, columns firstCol..lastCol-1
+function hogSep10Rows(inp: usize, nr: i32, nc: i32, rowF: usize, scratch: usize, firstCol: i32, lastCol: i32, simdEnd: i32): void {
   const r0 = v128.load32_splat(rowF), r1 = v128.load32_splat(rowF + 4), r2 = v128.load32_splat(rowF + 8);
   const r3 = v128.load32_splat(rowF + 12), r4 = v128.load32_splat(rowF + 16), r5 = v128.load32_splat(rowF + 20);
   const r6 = v128.load32_splat(rowF + 24), r7 = v128.load32_splat(rowF + 28), r8 = v128.load32_splat(rowF + 32);
@@ -389,14 +412,14 @@ function hogSep10(
       // taps 1..3 shifted out of the loads for taps 0 and 4 (fewer loads per output vector)
       const a0 = v128.load(p), a4 = v128.load(p + 16);
       let t1 = f32x4.mul(a0, r0);
-      let t2 = f32x4.mul(i8x16.shuffle(a0, a4, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), r1);
-      let t3 = f32x4.mul(i8x16.shuffle(a0, a4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23), r2);
-      t1 = f32x4.add(t1, f32x4.mul(i8x16.shuffle(a0, a4, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27), r3));
+      let t2 = f32x4.mul(hogShift4(a0, a4), r1);
+      let t3 = f32x4.mul(hogShift8(a0, a4), r2);
+      t1 = f32x4.add(t1, f32x4.mul(hogShift12(a0, a4), r3));
       t2 = f32x4.add(t2, f32x4.mul(a4, r4));
       const a8 = v128.load(p + 32);
-      t3 = f32x4.add(t3, f32x4.mul(i8x16.shuffle(a4, a8, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19), r5));
-      t1 = f32x4.add(t1, f32x4.mul(i8x16.shuffle(a4, a8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23), r6));
-      t2 = f32x4.add(t2, f32x4.mul(i8x16.shuffle(a4, a8, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27), r7));
+      t3 = f32x4.add(t3, f32x4.mul(hogShift4(a4, a8), r5));
+      t1 = f32x4.add(t1, f32x4.mul(hogShift8(a4, a8), r6));
+      t2 = f32x4.add(t2, f32x4.mul(hogShift12(a4, a8), r7));
       t3 = f32x4.add(t3, f32x4.mul(a8, r8));
       t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 36), r9));
       v128.store(rowS + (<usize>c << 2), f32x4.add(t1, f32x4.add(t2, t3)));
@@ -419,6 +442,12 @@ function hogSep10(
       hogStoreFrom(rowS + (<usize>cc << 2), t, c - cc, v128.load(rowS + (<usize>cc << 2)));
     }
   }
+}
+
+// the column pass of hogSep10: out[r][c] (+)= column filter of scratch, rows firstRow..lastRow-1
+function hogSep10Cols(
+  nc: i32, colF: usize, scratch: usize, out: usize, addTo: i32, firstCol: i32, firstRow: i32, lastCol: i32, lastRow: i32, simdEnd: i32,
+): void {
   const c0 = v128.load32_splat(colF), c1 = v128.load32_splat(colF + 4), c2 = v128.load32_splat(colF + 8);
   const c3 = v128.load32_splat(colF + 12), c4 = v128.load32_splat(colF + 16), c5 = v128.load32_splat(colF + 20);
   const c6 = v128.load32_splat(colF + 24), c7 = v128.load32_splat(colF + 28), c8 = v128.load32_splat(colF + 32);
@@ -475,6 +504,122 @@ function hogStoreFrom(p: usize, v: v128, first: i32, keep: v128): void {
     const m = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(first - 1)); // lanes >= first
     v128.store(p, v128.bitselect(v, keep, m));
   }
+}
+
+// 4x4 transpose of the rows a, b, c, d stored as 4 vectors at q, q + S, q + 2S, q + 3S
+// @ts-ignore: decorator
+@inline
+function hogStoreTransposed(q: usize, S: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(q + S, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(q + 2 * S, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(q + 3 * S, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+// dst[j][i] = src[i][j] for i < rows, j < cols (row strides in floats)
+function hogTranspose(src: usize, srcStride: i32, rows: i32, cols: i32, dst: usize, dstStride: i32): void {
+  const S = <usize>srcStride << 2, D = <usize>dstStride << 2;
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const s0 = src + <usize>i * S;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const p = s0 + (<usize>j << 2);
+      hogStoreTransposed(dst + <usize>j * D + (<usize>i << 2), D, v128.load(p), v128.load(p + S), v128.load(p + 2 * S), v128.load(p + 3 * S));
+    }
+    for (; j < cols; j++) {
+      for (let k = 0; k < 4; k++) store<f32>(dst + <usize>j * D + (<usize>(i + k) << 2), load<f32>(s0 + <usize>k * S + (<usize>j << 2)));
+    }
+  }
+  for (; i < rows; i++) {
+    for (let j = 0; j < cols; j++) store<f32>(dst + <usize>j * D + (<usize>i << 2), load<f32>(src + <usize>i * S + (<usize>j << 2)));
+  }
+}
+
+// the column pass of hogSep10 on transposed data: row j of scratchT (stride nrP floats) is scratch column
+// firstCol + j; row j of accT (stride nOutP floats) gets the outputs of rows firstRow.. of that column, 4 rows
+// per vector (lanes past nOut are padding). Columns j < simdW use dlib's 3-accumulator order, the others its
+// sequential order, exactly as hogSep10Cols.
+function hogSep10ColsT(scratchT: usize, nrP: i32, W: i32, nOut: i32, colF: usize, accT: usize, nOutP: i32, simdW: i32, addTo: i32): void {
+  const c0 = v128.load32_splat(colF), c1 = v128.load32_splat(colF + 4), c2 = v128.load32_splat(colF + 8);
+  const c3 = v128.load32_splat(colF + 12), c4 = v128.load32_splat(colF + 16), c5 = v128.load32_splat(colF + 20);
+  const c6 = v128.load32_splat(colF + 24), c7 = v128.load32_splat(colF + 28), c8 = v128.load32_splat(colF + 32);
+  const c9 = v128.load32_splat(colF + 36);
+  for (let j = 0; j < W; j++) {
+    const T = scratchT + (<usize>(j * nrP) << 2);
+    const O = accT + (<usize>(j * nOutP) << 2);
+    if (j < simdW) {
+      for (let i = 0; i < nOut; i += 4) {
+        const p = T + (<usize>i << 2);
+        const a0 = v128.load(p), a4 = v128.load(p + 16), a8 = v128.load(p + 32);
+        let t1 = f32x4.mul(a0, c0);
+        let t2 = f32x4.mul(hogShift4(a0, a4), c1);
+        let t3 = f32x4.mul(hogShift8(a0, a4), c2);
+        t1 = f32x4.add(t1, f32x4.mul(hogShift12(a0, a4), c3));
+        t2 = f32x4.add(t2, f32x4.mul(a4, c4));
+        t3 = f32x4.add(t3, f32x4.mul(hogShift4(a4, a8), c5));
+        t1 = f32x4.add(t1, f32x4.mul(hogShift8(a4, a8), c6));
+        t2 = f32x4.add(t2, f32x4.mul(hogShift12(a4, a8), c7));
+        t3 = f32x4.add(t3, f32x4.mul(a8, c8));
+        t1 = f32x4.add(t1, f32x4.mul(v128.load(p + 36), c9));
+        let v = f32x4.add(t1, f32x4.add(t2, t3));
+        const o = O + (<usize>i << 2);
+        if (addTo) v = f32x4.add(v, v128.load(o));
+        v128.store(o, v);
+      }
+    } else {
+      for (let i = 0; i < nOut; i += 4) {
+        const p = T + (<usize>i << 2);
+        const a0 = v128.load(p), a4 = v128.load(p + 16), a8 = v128.load(p + 32);
+        let t = f32x4.add(f32x4.splat(0), f32x4.mul(a0, c0));
+        t = f32x4.add(t, f32x4.mul(hogShift4(a0, a4), c1));
+        t = f32x4.add(t, f32x4.mul(hogShift8(a0, a4), c2));
+        t = f32x4.add(t, f32x4.mul(hogShift12(a0, a4), c3));
+        t = f32x4.add(t, f32x4.mul(a4, c4));
+        t = f32x4.add(t, f32x4.mul(hogShift4(a4, a8), c5));
+        t = f32x4.add(t, f32x4.mul(hogShift8(a4, a8), c6));
+        t = f32x4.add(t, f32x4.mul(hogShift12(a4, a8), c7));
+        t = f32x4.add(t, f32x4.mul(a8, c8));
+        t = f32x4.add(t, f32x4.mul(v128.load(p + 36), c9));
+        const o = O + (<usize>i << 2);
+        v128.store(o, addTo ? f32x4.add(v128.load(o), t) : t);
+      }
+    }
+  }
+}
+
+/**
+ * The saliency image of one filter bank with 10x10 filters on one fhog level: the sum, in order, of
+ * hog_filter_separable(plane, rowF, colF) over nParts parts (i32 triples at parts: plane index, rowF pointer,
+ * colF pointer; the first part assigns, the others add), bit for bit. sal: nr*nc floats, zero outside the
+ * valid area. The column passes run on transposed data (scratchT, accT: nc*(ceil4(nr)+4) floats each; scratch:
+ * nr*nc floats). Returns 0 (and does nothing) when the plane is too small for this path (fewer than 10 rows or
+ * 8 valid columns); use hog_filter_separable then.
+ */
+export function hog_saliency_sep10(
+  feat: usize, nr: i32, nc: i32, parts: usize, nParts: i32, scratch: usize, scratchT: usize, accT: usize, sal: usize,
+): i32 {
+  const firstRow = 5, firstCol = 5, lastRow = nr - 4, lastCol = nc - 4;
+  let simdEnd = firstCol;
+  while (simdEnd < lastCol - 7) simdEnd += 8;
+  if (nParts < 1 || simdEnd == firstCol || lastRow <= firstRow) return 0;
+  const W = lastCol - firstCol, nOut = lastRow - firstRow;
+  const nOutP = (nOut + 3) & ~3;
+  const nrP = ((nr + 3) & ~3) + 4;
+  // padding of the transposed rows: read by the last vectors of the column pass, whose extra lanes are dropped
+  for (let j = 0; j < W; j++) memory.fill(scratchT + (<usize>(j * nrP + nr) << 2), 0, <usize>(nrP - nr) << 2);
+  const plane = <usize>(nr * nc) << 2;
+  for (let k = 0; k < nParts; k++) {
+    const e = parts + <usize>k * 12;
+    hogSep10Rows(feat + <usize>load<i32>(e) * plane, nr, nc, <usize>load<i32>(e + 4), scratch, firstCol, lastCol, simdEnd);
+    hogTranspose(scratch + (<usize>firstCol << 2), nc, nr, W, scratchT, nrP);
+    hogSep10ColsT(scratchT, nrP, W, nOut, <usize>load<i32>(e + 8), accT, nOutP, simdEnd - firstCol, k);
+  }
+  hogZeroBorder(sal, nr, nc, firstCol, firstRow, lastCol - 1, lastRow - 1);
+  hogTranspose(accT, nOutP, W, nOut, sal + (<usize>(firstRow * nc + firstCol) << 2), nc);
+  return 1;
 }
 
 /**

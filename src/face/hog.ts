@@ -528,9 +528,10 @@ interface HogWasm {
   sep: KFn;
   full: KFn;
   resize: KFn;
+  sal10: (...args: number[]) => number;
   /** hog_orientation_table's 511x511 byte table (arena pointer), built on first use; 0 until then */
   otab: number;
-  banks: WeakMap<HogDetector, { ptr: number; parts: { plane: number; row: number; col: number }[][] }>;
+  banks: WeakMap<HogDetector, UploadedBank>;
 }
 let hogWasm: HogWasm | null = null;
 let hogWasmFailed = false;
@@ -543,6 +544,7 @@ export function useHogKernels(k: Kernels): void {
     sep: k.fn<KFn>("hog_filter_separable"),
     full: k.fn<KFn>("hog_filter_full"),
     resize: k.fn<KFn>("hog_resize_bilinear_u8"),
+    sal10: k.fn<(...args: number[]) => number>("hog_saliency_sep10"),
     otab: 0,
     banks: new WeakMap(),
   };
@@ -632,7 +634,15 @@ export function resizeImageBilinearWasm<T extends RgbImage | GrayImage>(img: T, 
   }
 }
 
-function uploadBank(w: HogWasm, det: HogDetector): { ptr: number; parts: { plane: number; row: number; col: number }[][] } {
+/** A detector's filters in wasm memory: per filter bank its parts, and the separable ones as i32 triples. */
+interface UploadedBank {
+  ptr: number;
+  parts: { plane: number; row: number; col: number }[][];
+  /** per filter bank: pointer to (plane, row filter, column filter) i32 triples of its separable parts, and their count */
+  sepTriples: { ptr: number; n: number }[];
+}
+
+function uploadBank(w: HogWasm, det: HogDetector): UploadedBank {
   const cached = w.banks.get(det);
   if (cached) return cached;
   const { filterHeight: fr, filterWidth: fc } = det.model.scanner;
@@ -657,7 +667,15 @@ function uploadBank(w: HogWasm, det: HogDetector): { ptr: number; parts: { plane
     for (let i = 0; i < 31; i++) p.push({ plane: -1 - i, row: (fullAt + i * fr * fc) * 4, col: 0 });
     parts.push(p);
   }
-  const res = { ptr, parts };
+  const sepTriples: { ptr: number; n: number }[] = [];
+  for (const p of parts) {
+    const sep = p.filter((q) => q.plane >= 0);
+    const tp = w.k.arena.alloc(Math.max(1, sep.length) * 12);
+    const I = new Int32Array(w.k.arena.memory.buffer, tp, sep.length * 3);
+    sep.forEach((q, k) => { I[3 * k] = q.plane; I[3 * k + 1] = q.row; I[3 * k + 2] = q.col; });
+    sepTriples.push({ ptr: tp, n: sep.length });
+  }
+  const res = { ptr, parts, sepTriples };
   w.banks.set(det, res);
   return res;
 }
@@ -748,6 +766,14 @@ function runHogDetectorWasm(
     allocs.push(sal);
     const scratch = A.allocF32(Math.max(1, maxPlane));
     allocs.push(scratch);
+    // transposed scratch and accumulator of hog_saliency_sep10 (10x10 filters)
+    const sep10 = fr === 10 && fc === 10;
+    let maxT = 1;
+    for (const f of feats) maxT = Math.max(maxT, f.cols * (((f.rows + 3) & ~3) + 4));
+    const scratchT = sep10 ? A.allocF32(maxT) : 0;
+    if (sep10) allocs.push(scratchT);
+    const accT = sep10 ? A.allocF32(maxT) : 0;
+    if (sep10) allocs.push(accT);
     const pyr = new PyramidDown(det.pyramidN);
     const perFilter: { score: number; rect: Rect }[][] = [];
     for (let i = 0; i < det.filterbanks.length; i++) {
@@ -767,6 +793,8 @@ function runHogDetectorWasm(
             const pi = -1 - p.plane;
             w.full(f.ptr + pi * plane * 4, f.rows, f.cols, p.row, fr, fc, sal, pi === 0 ? 0 : 1);
           }
+          area = { left: fc >> 1, top: fr >> 1, right: f.cols - ((fc - 1) >> 1) - 1, bottom: f.rows - ((fr - 1) >> 1) - 1 };
+        } else if (sep10 && w.sal10(f.ptr, f.rows, f.cols, bank.sepTriples[i].ptr, bank.sepTriples[i].n, scratch, scratchT, accT, sal)) {
           area = { left: fc >> 1, top: fr >> 1, right: f.cols - ((fc - 1) >> 1) - 1, bottom: f.rows - ((fr - 1) >> 1) - 1 };
         } else {
           let first = true;
