@@ -1,6 +1,7 @@
 /**
- * PNG decoding (via the pure-JS `fast-png`) converted to RGB exactly as dlib 19.24's `load_image` into an
- * `array2d<rgb_pixel>` does it through libpng (dlib/image_loader/png_loader.{h,cpp}):
+ * PNG decoding (our own: chunk walk with CRC checks, zlib inflate with a hard output limit, unfiltering, Adam7)
+ * converted to RGB exactly as dlib 19.24's `load_image` into an `array2d<rgb_pixel>` does it through libpng
+ * (dlib/image_loader/png_loader.{h,cpp}):
  *  - dlib asks libpng for `png_set_palette_to_rgb` (= libpng's EXPAND + EXPAND_tRNS) and packing, so palettes become
  *    RGB, a tRNS chunk becomes an alpha channel (palette, grey and RGB alike), and 1/2/4-bit grey is scaled to 8 bits
  *    (×255, ×85, ×17);
@@ -9,12 +10,16 @@
  *  - 16-bit RGB(A) → `static_cast<uint8>` of each sample, i.e. its LOW byte;
  *  - RGBA → dlib first fills the image with 0, then `assign_pixel(rgb, rgb_alpha)`: alpha 255 copies the colour,
  *    otherwise each channel becomes `(c * alpha) >> 8` (its fixed-point blend onto the black background).
- * Interlaced PNGs with 1/2/4-bit samples are not supported by fast-png and are reported as ImageDecodeError.
+ * Chunks follow libpng's rules where they matter here: a malformed tRNS (wrong length, before PLTE, more entries
+ * than the palette, on a colour type with alpha) is ignored, as libpng does on reading; a malformed PLTE is an
+ * error for palette images and ignored otherwise; every chunk's CRC is checked (iCCP's excepted: it is skipped
+ * unread, so an ICC-profile bomb costs nothing). Adam7 interlacing is supported at every bit depth.
+ * `encodePng` writes 8-bit RGB PNGs with our own deflate (src/image/deflate.ts).
  */
-import { decode, encode } from "fast-png";
-import { ImageDecodeError } from "../errors.js";
+import { DecompressError, ImageDecodeError } from "../errors.js";
 import type { RgbImage } from "./types.js";
-import { zlibInflatedSize } from "./zlib-size.js";
+import { inflateZlib } from "./inflate.js";
+import { zlibDeflate } from "./deflate.js";
 
 /** Inflated image data beyond what the header's size needs that is still accepted (libpng ignores extra data). */
 export const PNG_EXTRA_INFLATE_BYTES = 1 << 20;
@@ -80,164 +85,334 @@ export function pngInfo(bytes: Uint8Array, file = "<bytes>"): PngInfo {
   return { width, height, bitDepth, colorType, interlaced: interlace === 1 };
 }
 
+/** Adam7 passes: [x0, y0, dx, dy]. */
+const ADAM7 = [
+  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+] as const;
+
+let crcTable: Int32Array | null = null;
+
+/** CRC-32 (ISO 3309, as PNG uses it) of `b[start..end)`, unsigned. */
+export function crc32(b: Uint8Array, start = 0, end = b.length): number {
+  let t = crcTable;
+  if (!t) {
+    t = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      t[n] = c;
+    }
+    crcTable = t;
+  }
+  let c = -1;
+  for (let i = start; i < end; i++) c = t[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+const T_IHDR = 0x49484452;
+const T_PLTE = 0x504c5445;
+const T_IDAT = 0x49444154;
+const T_IEND = 0x49454e44;
+const T_TRNS = 0x74524e53;
+const T_ICCP = 0x69434350;
+
+/** How one image's samples become dlib's RGB (see the module doc). */
+interface Conv {
+  colorType: number;
+  depth: number;
+  /** Palette (colour type 3), already blended with its tRNS alpha: 256 entries × RGB, out-of-range indices black. */
+  pal: Uint8Array | null;
+  /** RGB colour key from tRNS (colour type 2), or -1. */
+  kr: number;
+  kg: number;
+  kb: number;
+}
+
 /**
  * Decodes a PNG into 8-bit RGB exactly as dlib's `load_image(array2d<rgb_pixel>&, ...)` does (see the module doc).
  * Throws ImageDecodeError (naming `opts.file`) for malformed, truncated or too-large files; the pixel limit and a
- * deflate-ratio sanity check run before any decompression.
+ * deflate-ratio sanity check run before any decompression, and inflation stops as soon as the image data passes
+ * what the header needs plus PNG_EXTRA_INFLATE_BYTES.
  */
 export function decodePng(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbImage {
   const file = opts.file ?? "<bytes>";
   const maxPixels = opts.maxPixels ?? 64 * 1024 * 1024;
   const info = pngInfo(bytes, file);
-  const { width, height } = info;
+  const { width, height, colorType, bitDepth: depth, interlaced } = info;
   if (width * height > maxPixels)
     throw new ImageDecodeError(`PNG is ${width}x${height} = ${width * height} pixels, more than the limit of ${maxPixels}`, file);
-  // Deflate cannot expand more than ~1032:1; refuse files whose IDAT data is far too small for the declared size.
-  const channels = [1, 0, 3, 1, 2, 0, 4][info.colorType]!;
-  const rowBytes = 1 + Math.ceil((width * channels * info.bitDepth) / 8);
+  const channels = [1, 0, 3, 1, 2, 0, 4][colorType]!;
+  const rowBytes = 1 + Math.ceil((width * channels * depth) / 8);
+
+  // Chunk walk (structure only; CRCs are checked below, after the cheap size checks).
   let idat = 0;
   let sawIend = false;
   const idatParts: Uint8Array[] = [];
-  const iccp: [number, number][] = [];
+  const chunks: number[] = []; // offsets of chunks whose CRC is checked
+  let plte = -1;
+  let trns = -1;
   for (let p = 8; p + 8 <= bytes.length; ) {
     const len = u32(bytes, p);
-    const type = String.fromCharCode(bytes[p + 4]!, bytes[p + 5]!, bytes[p + 6]!, bytes[p + 7]!);
-    if (p + 12 + len > bytes.length) throw new ImageDecodeError(`truncated PNG: chunk ${JSON.stringify(type)} cut off`, file);
-    if (type === "IDAT") {
+    const type = u32(bytes, p + 4);
+    if (p + 12 + len > bytes.length)
+      throw new ImageDecodeError(`truncated PNG: chunk ${JSON.stringify(typeName(bytes, p))} cut off`, file);
+    if (type !== T_ICCP) chunks.push(p);
+    if (type === T_IDAT) {
       idat += len;
       idatParts.push(bytes.subarray(p + 8, p + 8 + len));
-    }
-    if (type === "iCCP") iccp.push([p, p + 12 + len]);
-    if (type === "IEND") {
+    } else if (type === T_IHDR) {
+      if (p !== 8) throw new ImageDecodeError("corrupt PNG: more than one IHDR chunk", file);
+    } else if (type === T_PLTE) plte = p;
+    else if (type === T_TRNS) {
+      // libpng uses the first tRNS only, and only after PLTE for palette images
+      if (trns < 0 && !(colorType === 3 && plte < 0)) trns = p;
+    } else if (type === T_IEND) {
       sawIend = true;
       break;
     }
     p += 12 + len;
   }
   if (idat === 0) throw new ImageDecodeError("truncated or corrupt PNG: no image data (IDAT)", file);
+  // Deflate cannot expand more than ~1032:1; refuse files whose IDAT data is far too small for the declared size.
   if (idat * 1032 + 1024 < rowBytes * height)
     throw new ImageDecodeError(
       `truncated or corrupt PNG: ${idat} bytes of compressed data cannot hold a ${width}x${height} image`,
       file,
     );
   if (!sawIend) throw new ImageDecodeError("truncated PNG: no IEND chunk", file);
-  if (info.interlaced && info.bitDepth < 8)
-    throw new ImageDecodeError(`unsupported PNG: interlaced with ${info.bitDepth}-bit samples`, file);
-
-  // Decompression bombs: the zlib stream must not inflate to (much) more than the header's size needs. The
-  // decoder below inflates all of it into memory, so count first (no output is produced while counting).
-  const needBytes = rawImageBytes(width, height, channels, info.bitDepth, info.interlaced);
-  const idatAll = idatParts.length === 1 ? idatParts[0]! : concat(idatParts, idat);
-  const counted = zlibInflatedSize(idatAll, needBytes + PNG_EXTRA_INFLATE_BYTES);
-  if (counted.over)
-    throw new ImageDecodeError(
-      `PNG image data inflates to more than ${needBytes + PNG_EXTRA_INFLATE_BYTES} bytes, but a ${width}x${height} image needs ${needBytes} (decompression bomb?)`,
-      file,
-    );
-  // dlib (libpng) makes no use of an ICC profile, and the decoder would inflate it without a bound: drop it.
-  let input = bytes;
-  if (iccp.length) {
-    const keep: Uint8Array[] = [];
-    let at = 0;
-    for (const [a, b] of iccp) { keep.push(bytes.subarray(at, a)); at = b; }
-    keep.push(bytes.subarray(at));
-    input = concat(keep, keep.reduce((s, k) => s + k.length, 0));
+  for (const p of chunks) {
+    const len = u32(bytes, p);
+    const want = u32(bytes, p + 8 + len);
+    const got = crc32(bytes, p + 4, p + 8 + len);
+    if (want !== got)
+      throw new ImageDecodeError(`corrupt PNG: CRC mismatch in chunk ${JSON.stringify(typeName(bytes, p))} at byte ${p}`, file);
   }
+  if (bytes[26] !== 0) throw new ImageDecodeError(`unsupported PNG: compression method ${bytes[26]}`, file);
+  if (bytes[27] !== 0) throw new ImageDecodeError(`unsupported PNG: filter method ${bytes[27]}`, file);
 
-  let png;
+  const conv: Conv = { colorType, depth, pal: null, kr: -1, kg: -1, kb: -1 };
+  if (colorType === 3) {
+    if (plte < 0) throw new ImageDecodeError("corrupt PNG: palette image without PLTE", file);
+    const plen = u32(bytes, plte);
+    if (plen === 0 || plen % 3 !== 0 || plen > 768) throw new ImageDecodeError(`corrupt PNG: invalid PLTE length ${plen}`, file);
+    const n = plen / 3;
+    let alpha: Uint8Array | null = null;
+    if (trns >= 0) {
+      const tlen = u32(bytes, trns);
+      if (tlen > 0 && tlen <= n) alpha = bytes.subarray(trns + 8, trns + 8 + tlen);
+    }
+    const pal = new Uint8Array(256 * 3); // indices >= n stay black
+    for (let i = 0; i < n; i++) {
+      const a = alpha && i < alpha.length ? alpha[i]! : 255;
+      for (let k = 0; k < 3; k++) pal[i * 3 + k] = blend(bytes[plte + 8 + i * 3 + k]!, a);
+    }
+    conv.pal = pal;
+  } else if (colorType === 2 && trns >= 0 && u32(bytes, trns) === 6) {
+    const t = trns + 8;
+    conv.kr = (bytes[t]! << 8) | bytes[t + 1]!;
+    conv.kg = (bytes[t + 2]! << 8) | bytes[t + 3]!;
+    conv.kb = (bytes[t + 4]! << 8) | bytes[t + 5]!;
+  }
+  // (a grey tRNS only adds an alpha channel, which an rgb_pixel destination ignores)
+
+  // Decompression bombs: inflation stops as soon as the output passes what the header needs plus the slack.
+  const needBytes = rawImageBytes(width, height, channels, depth, interlaced);
+  const limit = needBytes + PNG_EXTRA_INFLATE_BYTES;
+  const z = idatParts.length === 1 ? idatParts[0]! : concat(idatParts, idat);
+  let raw: Uint8Array;
   try {
-    png = decode(input, { checkCrc: true });
+    const r = inflateZlib(z, limit, needBytes, file);
+    if (r.over)
+      throw new ImageDecodeError(
+        `PNG image data inflates to more than ${limit} bytes, but a ${width}x${height} image needs ${needBytes} (decompression bomb?)`,
+        file,
+      );
+    raw = r.data;
   } catch (e) {
-    throw new ImageDecodeError(`corrupt PNG: ${(e as Error).message}`, file);
+    if (e instanceof DecompressError) throw new ImageDecodeError(`corrupt PNG image data: ${e.message}`, file);
+    throw e;
   }
-  const n = width * height;
-  const src = png.data;
-  const depth = png.depth;
-  const ch = png.channels;
-  if (png.width !== width || png.height !== height) throw new ImageDecodeError("corrupt PNG: size mismatch", file);
-  const rgb = new Uint8Array(n * 3);
-  const trns = png.transparency;
+  if (raw.length < needBytes)
+    throw new ImageDecodeError(`truncated PNG: not enough image data (${raw.length} of ${needBytes} bytes)`, file);
 
-  // Samples per row in fast-png's output: packed rows for depth < 8 (byte-aligned per row), else one per element.
-  const sampleAt =
-    depth < 8
-      ? (() => {
-          const stride = Math.ceil((width * depth) / 8);
-          const perByte = 8 / depth;
-          const mask = (1 << depth) - 1;
-          return (x: number, y: number) => {
-            const b = src[y * stride + ((x / perByte) | 0)]!;
-            return (b >> (8 - depth * ((x % perByte) + 1))) & mask;
-          };
-        })()
-      : null;
-  const need = depth < 8 ? Math.ceil((width * depth) / 8) * height : n * ch;
-  if (src.length < need) throw new ImageDecodeError("truncated PNG: not enough image data", file);
-
-  if (info.colorType === 3) {
-    const pal = png.palette;
-    if (!pal || pal.length === 0) throw new ImageDecodeError("corrupt PNG: palette image without PLTE", file);
-    for (let y = 0, o = 0; y < height; y++) {
-      for (let x = 0; x < width; x++, o += 3) {
-        const idx = sampleAt ? sampleAt(x, y) : src[y * width + x]!;
-        const c = pal[idx];
-        // libpng maps out-of-range indices to black (0,0,0) with full opacity.
-        if (!c) continue;
-        const a = c.length > 3 ? c[3]! : 255;
-        rgb[o] = blend(c[0]!, a);
-        rgb[o + 1] = blend(c[1]!, a);
-        rgb[o + 2] = blend(c[2]!, a);
+  const rgb = new Uint8Array(width * height * 3);
+  const bpp = Math.max(1, (channels * depth) >> 3);
+  if (!interlaced) {
+    const rb = rowBytes - 1;
+    for (let y = 0, o = 0; y < height; y++, o += rowBytes) {
+      unfilterRow(raw, o, y > 0 ? o - rowBytes : -1, rb, bpp, file);
+      convertRow(raw, o + 1, width, rgb, y * width * 3, 3, conv);
+    }
+  } else {
+    let o = 0;
+    for (const [x0, y0, dx, dy] of ADAM7) {
+      const pw = Math.ceil((width - x0) / dx);
+      const ph = Math.ceil((height - y0) / dy);
+      if (pw <= 0 || ph <= 0) continue;
+      const rb = Math.ceil((pw * channels * depth) / 8);
+      for (let r = 0; r < ph; r++, o += rb + 1) {
+        unfilterRow(raw, o, r > 0 ? o - rb - 1 : -1, rb, bpp, file);
+        convertRow(raw, o + 1, pw, rgb, ((y0 + r * dy) * width + x0) * 3, dx * 3, conv);
       }
     }
-    return { width, height, data: rgb };
   }
+  return { width, height, data: rgb };
+}
 
-  if (ch === 1 || ch === 2) {
-    // Grey (± alpha): alpha never affects an rgb_pixel destination; tRNS only adds an (ignored) alpha.
-    const scale = depth === 1 ? 255 : depth === 2 ? 85 : depth === 4 ? 17 : 1;
-    for (let y = 0, o = 0; y < height; y++) {
-      for (let x = 0; x < width; x++, o += 3) {
-        let v: number;
-        if (sampleAt) v = sampleAt(x, y) * scale;
-        else {
-          v = src[(y * width + x) * ch]!;
-          if (v > 255) v = 255;
+function typeName(b: Uint8Array, p: number): string {
+  return String.fromCharCode(b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+}
+
+/**
+ * Undoes the PNG filter of the scanline whose filter byte is at `d[o]` and whose `n` data bytes follow, in place;
+ * `po` is the previous (already unfiltered) scanline's filter-byte offset, or -1 for a pass's first row.
+ */
+function unfilterRow(d: Uint8Array, o: number, po: number, n: number, bpp: number, file: string): void {
+  const f = d[o]!;
+  const s = o + 1;
+  const u = po + 1;
+  switch (f) {
+    case 0:
+      return;
+    case 1:
+      for (let i = bpp; i < n; i++) d[s + i] = d[s + i]! + d[s + i - bpp]!;
+      return;
+    case 2:
+      if (po < 0) return;
+      for (let i = 0; i < n; i++) d[s + i] = d[s + i]! + d[u + i]!;
+      return;
+    case 3:
+      if (po < 0) {
+        for (let i = bpp; i < n; i++) d[s + i] = d[s + i]! + (d[s + i - bpp]! >> 1);
+      } else {
+        for (let i = 0; i < bpp && i < n; i++) d[s + i] = d[s + i]! + (d[u + i]! >> 1);
+        for (let i = bpp; i < n; i++) d[s + i] = d[s + i]! + ((d[s + i - bpp]! + d[u + i]!) >> 1);
+      }
+      return;
+    case 4:
+      if (po < 0) {
+        // no row above: Paeth predicts from the left byte (a), as Sub does
+        for (let i = bpp; i < n; i++) d[s + i] = d[s + i]! + d[s + i - bpp]!;
+      } else {
+        for (let i = 0; i < bpp && i < n; i++) d[s + i] = d[s + i]! + d[u + i]!;
+        for (let i = bpp; i < n; i++) {
+          const a = d[s + i - bpp]!;
+          const b = d[u + i]!;
+          const c = d[u + i - bpp]!;
+          const p = a + b - c;
+          const pa = p > a ? p - a : a - p;
+          const pb = p > b ? p - b : b - p;
+          const pc = p > c ? p - c : c - p;
+          d[s + i] = d[s + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
         }
-        rgb[o] = v;
-        rgb[o + 1] = v;
-        rgb[o + 2] = v;
       }
-    }
-    return { width, height, data: rgb };
+      return;
+    default:
+      throw new ImageDecodeError(`corrupt PNG: unknown filter type ${f} at image data byte ${o}`, file);
   }
+}
 
-  if (ch === 3) {
-    const hasKey = trns !== undefined && trns.length >= 3;
-    const kr = hasKey ? trns[0]! : -1;
-    const kg = hasKey ? trns[1]! : -1;
-    const kb = hasKey ? trns[2]! : -1;
-    for (let i = 0, o = 0; i < n; i++, o += 3) {
-      const r = src[o]!;
-      const g = src[o + 1]!;
-      const b = src[o + 2]!;
-      if (hasKey && r === kr && g === kg && b === kb) continue; // alpha 0 over the zeroed image: black
-      rgb[o] = r & 0xff;
-      rgb[o + 1] = g & 0xff;
-      rgb[o + 2] = b & 0xff;
+/**
+ * Converts `n` pixels of an unfiltered scanline starting at `d[s]` into dlib's RGB, writing pixel k at
+ * `rgb[o + k*step ..+3)` (rgb starts zeroed; pixels that end up black may be skipped).
+ */
+function convertRow(d: Uint8Array, s: number, n: number, rgb: Uint8Array, o: number, step: number, cv: Conv): void {
+  const depth = cv.depth;
+  switch (cv.colorType) {
+    case 3: {
+      const pal = cv.pal!;
+      if (depth === 8) {
+        for (let x = 0; x < n; x++, o += step) {
+          const q = d[s + x]! * 3;
+          rgb[o] = pal[q]!;
+          rgb[o + 1] = pal[q + 1]!;
+          rgb[o + 2] = pal[q + 2]!;
+        }
+      } else {
+        const mask = (1 << depth) - 1;
+        for (let x = 0; x < n; x++, o += step) {
+          const bit = x * depth;
+          const q = ((d[s + (bit >> 3)]! >> (8 - depth - (bit & 7))) & mask) * 3;
+          rgb[o] = pal[q]!;
+          rgb[o + 1] = pal[q + 1]!;
+          rgb[o + 2] = pal[q + 2]!;
+        }
+      }
+      return;
     }
-    return { width, height, data: rgb };
-  }
-
-  if (ch === 4) {
-    for (let i = 0, o = 0, s = 0; i < n; i++, o += 3, s += 4) {
-      const a = src[s + 3]! & 0xff;
-      rgb[o] = blend(src[s]! & 0xff, a);
-      rgb[o + 1] = blend(src[s + 1]! & 0xff, a);
-      rgb[o + 2] = blend(src[s + 2]! & 0xff, a);
+    case 0:
+    case 4: {
+      const ch = cv.colorType === 4 ? 2 : 1;
+      if (depth === 8) {
+        for (let x = 0, i = s; x < n; x++, o += step, i += ch) {
+          const v = d[i]!;
+          rgb[o] = v;
+          rgb[o + 1] = v;
+          rgb[o + 2] = v;
+        }
+      } else if (depth === 16) {
+        for (let x = 0, i = s; x < n; x++, o += step, i += 2 * ch) {
+          const v = d[i]! ? 255 : d[i + 1]!; // saturate the 16-bit value at 255
+          rgb[o] = v;
+          rgb[o + 1] = v;
+          rgb[o + 2] = v;
+        }
+      } else {
+        const mask = (1 << depth) - 1;
+        const scale = depth === 1 ? 255 : depth === 2 ? 85 : 17;
+        for (let x = 0; x < n; x++, o += step) {
+          const bit = x * depth;
+          const v = ((d[s + (bit >> 3)]! >> (8 - depth - (bit & 7))) & mask) * scale;
+          rgb[o] = v;
+          rgb[o + 1] = v;
+          rgb[o + 2] = v;
+        }
+      }
+      return;
     }
-    return { width, height, data: rgb };
+    case 2: {
+      const { kr, kg, kb } = cv;
+      if (depth === 8) {
+        for (let x = 0, i = s; x < n; x++, o += step, i += 3) {
+          const r = d[i]!;
+          const g = d[i + 1]!;
+          const b = d[i + 2]!;
+          if (r === kr && g === kg && b === kb) continue; // alpha 0 over the zeroed image: black
+          rgb[o] = r;
+          rgb[o + 1] = g;
+          rgb[o + 2] = b;
+        }
+      } else {
+        for (let x = 0, i = s; x < n; x++, o += step, i += 6) {
+          const r = (d[i]! << 8) | d[i + 1]!;
+          const g = (d[i + 2]! << 8) | d[i + 3]!;
+          const b = (d[i + 4]! << 8) | d[i + 5]!;
+          if (r === kr && g === kg && b === kb) continue;
+          rgb[o] = d[i + 1]!;
+          rgb[o + 1] = d[i + 3]!;
+          rgb[o + 2] = d[i + 5]!;
+        }
+      }
+      return;
+    }
+    case 6: {
+      const w = depth === 8 ? 1 : 2; // bytes per sample; 16-bit samples use their low byte
+      const l = w - 1;
+      for (let x = 0, i = s + l; x < n; x++, o += step, i += 4 * w) {
+        const a = d[i + 3 * w]!;
+        if (a === 255) {
+          rgb[o] = d[i]!;
+          rgb[o + 1] = d[i + w]!;
+          rgb[o + 2] = d[i + 2 * w]!;
+        } else {
+          rgb[o] = (d[i]! * a) >> 8;
+          rgb[o + 1] = (d[i + w]! * a) >> 8;
+          rgb[o + 2] = (d[i + 2 * w]! * a) >> 8;
+        }
+      }
+      return;
+    }
   }
-  throw new ImageDecodeError(`unsupported PNG: ${ch} channels`, file);
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
@@ -252,8 +427,77 @@ function blend(c: number, a: number): number {
   return a === 255 ? c : (c * a) >> 8;
 }
 
-/** Encodes an RGB image as an 8-bit RGB PNG (lossless; for reports and the CLI). */
+function chunk(type: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  dv.setUint32(4, type);
+  out.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
+  return out;
+}
+
+/**
+ * Encodes an RGB image (8-bit, interleaved, data.length = width*height*3, width, height >= 1) as a non-interlaced
+ * 8-bit RGB PNG: each row's filter chosen by the smallest sum of |signed residuals|, then our deflate (LZ77 +
+ * dynamic Huffman). Lossless: decodePng gives back exactly `img`.
+ */
 export function encodePng(img: RgbImage): Uint8Array {
-  if (img.data.length !== img.width * img.height * 3) throw new RangeError("encodePng: data length != width*height*3");
-  return encode({ width: img.width, height: img.height, data: img.data, channels: 3, depth: 8 });
+  const { width, height, data } = img;
+  if (data.length !== width * height * 3) throw new RangeError("encodePng: data length != width*height*3");
+  if (!(width >= 1 && height >= 1)) throw new RangeError("encodePng: empty image");
+  const rb = width * 3;
+  const raw = new Uint8Array((rb + 1) * height);
+  const trial = new Uint8Array(rb);
+  for (let y = 0; y < height; y++) {
+    const s = y * rb;
+    const u = s - rb;
+    const o = y * (rb + 1);
+    let best = -1;
+    let bestSum = Infinity;
+    for (let f = 0; f < 5; f++) {
+      if (y === 0 && (f === 2 || f === 4)) continue; // same as Sub/None without a row above
+      let sum = 0;
+      for (let i = 0; i < rb; i++) {
+        const x = data[s + i]!;
+        const a = i >= 3 ? data[s + i - 3]! : 0;
+        const b = y > 0 ? data[u + i]! : 0;
+        let pred: number;
+        if (f === 0) pred = 0;
+        else if (f === 1) pred = a;
+        else if (f === 2) pred = b;
+        else if (f === 3) pred = (a + b) >> 1;
+        else {
+          const c = y > 0 && i >= 3 ? data[u + i - 3]! : 0;
+          const p = a + b - c;
+          const pa = Math.abs(p - a);
+          const pb = Math.abs(p - b);
+          const pc = Math.abs(p - c);
+          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        }
+        const r = (x - pred) & 255;
+        trial[i] = r;
+        sum += r < 128 ? r : 256 - r;
+        if (sum >= bestSum) break;
+      }
+      if (sum < bestSum) {
+        bestSum = sum;
+        best = f;
+        raw.set(trial, o + 1);
+      }
+    }
+    raw[o] = best;
+  }
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const parts = [
+    Uint8Array.from(SIG),
+    chunk(T_IHDR, ihdr),
+    chunk(T_IDAT, zlibDeflate(raw)),
+    chunk(T_IEND, new Uint8Array(0)),
+  ];
+  return concat(parts, parts.reduce((n, p) => n + p.length, 0));
 }
