@@ -1,8 +1,8 @@
 /**
  * How many bytes a zlib (RFC 1950/1951) stream inflates to, without producing them: walks the deflate blocks
  * and Huffman codes, adds up literal and match lengths, and stops as soon as the count passes `limit`.
- * Used to refuse decompression bombs (e.g. a 1x1 PNG whose image data inflates to gigabytes) before a
- * decoder that inflates everything is called. Memory: O(1) (two 32 Ki-entry code tables).
+ * Memory: O(1) (two 32 Ki-entry code tables). PNG decoding no longer calls this (src/image/inflate.ts inflates
+ * once with a hard output limit); it stays as a cheap size probe for any zlib stream.
  */
 
 /** Outcome: `size` bytes were counted; `over` when the count passed the limit (counting stopped there);
