@@ -1,6 +1,7 @@
 // HOG frontal face detector speed on the fixture images (dlib 19.24 native on this machine class:
-// bald_guys.jpg 1986x1545 upsample 0 = 204 ms, upsample 1 = 1168 ms; see /work/shared/docs/targets.md).
-//   node --import tsx bench/hog.bench.ts            (add --quick for a shorter run, --js to also time the JS reference)
+// bald_guys.jpg 1986x1545 upsample 0 = 204-224 ms CPU, upsample 1 = 1008-1168 ms; see /work/shared/docs/targets.md).
+//   node --import tsx bench/hog.bench.ts            (add --quick for a shorter run, --js to also time the JS reference,
+//                                                    --stages for the per-stage split of bald_guys upsample 0)
 // Two timings: tinybench's wall-clock median, and the best per-call process CPU time over a few batches
 // (robust when other processes share the cores; everything here is single-threaded).
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import {
   detectFacesHog,
   extractFhogFeaturesWasm,
   getFrontalFaceDetector,
+  hogStageMs,
   hogWasmAvailable,
   runHogDetectorJs,
 } from "../src/face/hog.ts";
@@ -23,6 +25,7 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const fixtures = resolve(process.env.DLIB_FACE_FIXTURES ?? join(here, "..", "..", "shared", "fixtures"));
 const quick = process.argv.includes("--quick");
 const withJs = process.argv.includes("--js");
+const stages = process.argv.includes("--stages");
 
 function readRgb(path: string): RgbImage {
   const im = decode(readFileSync(path));
@@ -57,6 +60,27 @@ if (!quick) {
 if (withJs) {
   fns.set("JS reference: detect bald_guys upsample 0", () => runHogDetectorJs(det, bald, 0));
   fns.set("JS reference: fhog bald_guys level 0", () => extractFhogFeatures(bald, 8, 10, 10));
+}
+
+if (stages) {
+  // per-stage wall-clock split (hogStageMs) and the process CPU time of the same calls, medians over 15 calls
+  const names = ["pyramid", "fhog", "filters", "scan"] as const;
+  const per: Record<string, number[]> = { pyramid: [], fhog: [], filters: [], scan: [], "total (wall)": [], "total (cpu)": [] };
+  detectFacesHog(bald, { upsample: 0, detector: det });
+  hogStageMs.enabled = true;
+  for (let i = 0; i < 15; i++) {
+    for (const k of names) hogStageMs[k] = 0;
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    detectFacesHog(bald, { upsample: 0, detector: det });
+    const t = performance.now() - t0, c = process.cpuUsage(c0);
+    for (const k of names) per[k].push(hogStageMs[k]);
+    per["total (wall)"].push(t);
+    per["total (cpu)"].push((c.user + c.system) / 1000);
+  }
+  hogStageMs.enabled = false;
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  console.log("bald_guys 1986x1545 upsample 0, per stage (ms, medians of 15 calls):");
+  console.table(Object.fromEntries(Object.entries(per).map(([k, v]) => [k, { ms: +med(v).toFixed(1) }])));
 }
 
 const bench = new Bench({ time: quick ? 500 : 2000, iterations: 3, warmup: true });

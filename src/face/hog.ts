@@ -680,6 +680,16 @@ function uploadBank(w: HogWasm, det: HogDetector): UploadedBank {
   return res;
 }
 
+/**
+ * Opt-in stage timer of the wasm detector (for benchmarks): while `enabled`, each detection adds its wall-clock
+ * milliseconds (performance.now) per stage: `pyramid` (image copy in, pyramid_up/pyramid_down resizes), `fhog`
+ * (extract_fhog_features of every level), `filters` (saliency images of every filter bank and level), `scan`
+ * (thresholding, rect mapping, sorting and non-max suppression); `calls` counts detections.
+ */
+export const hogStageMs = { enabled: false, pyramid: 0, fhog: 0, filters: 0, scan: 0, calls: 0 };
+
+const stageClock = (): number => (hogStageMs.enabled ? performance.now() : 0);
+
 function runHogDetectorWasm(
   w: HogWasm, det: HogDetector, img: RgbImage | GrayImage, adjustThreshold: number, upsample = 0,
 ): HogDetection[] {
@@ -693,6 +703,13 @@ function runHogDetectorWasm(
   const allocs: number[] = [];
   const feats: { ptr: number; rows: number; cols: number }[] = [];
   let curPtr = 0;
+  let clk = stageClock();
+  const lap = (stage: "pyramid" | "fhog" | "filters" | "scan"): void => {
+    if (!hogStageMs.enabled) return;
+    const now = performance.now();
+    hogStageMs[stage] += now - clk;
+    clk = now;
+  };
   try {
     let cur: RgbImage | GrayImage = img;
     // +32: the SIMD gradient loads read up to 16 bytes past the last pixel used
@@ -709,9 +726,11 @@ function runHogDetectorWasm(
       curPtr = next;
       cur = { width: uw, height: uh, data: new Uint8Array(0) };
     }
+    lap("pyramid");
     const levels = fhogPyramidLevels(cur.width, cur.height, sc, det.pyramidN);
     // feature pyramid
     for (let l = 0; l < levels; l++) {
+      lap("fhog");
       if (l > 0) {
         if (det.pyramidN >= 4) {
           const nw = Math.trunc(((det.pyramidN - 1) * cur.width) / det.pyramidN);
@@ -736,6 +755,7 @@ function runHogDetectorWasm(
           cur = { width: down.width, height: down.height, data: new Uint8Array(0) };
         }
       }
+      lap("pyramid");
       const cellsNr = Math.trunc(Math.fround(cur.height / sc.cellSize) + 0.5);
       const cellsNc = Math.trunc(Math.fround(cur.width / sc.cellSize) + 0.5);
       if (cur.width === 0 || cur.height === 0 || cellsNr < 3 || cellsNc < 3) {
@@ -758,6 +778,7 @@ function runHogDetectorWasm(
     }
     A.release(curPtr);
     curPtr = 0;
+    lap("fhog");
 
     // filtering and scanning
     let maxPlane = 0;
@@ -805,11 +826,16 @@ function runHogDetectorWasm(
             first = false;
           }
         }
+        lap("filters");
         if (area.right >= area.left) scanSaliency(A.F32, sal >> 2, f.cols, area, t, l, sc, pyr, dets);
+        lap("scan");
       }
       perFilter.push(dets);
     }
-    return finishDetections(det, perFilter);
+    const res = finishDetections(det, perFilter);
+    lap("scan");
+    if (hogStageMs.enabled) hogStageMs.calls++;
+    return res;
   } finally {
     if (curPtr) A.release(curPtr);
     for (const p of allocs.reverse()) A.release(p);
