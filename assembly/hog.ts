@@ -4,6 +4,8 @@
 // below mirrors them (and dlib): float32 for dlib's float/simd ops, float64 where dlib uses double.
 // All pointers are byte offsets into memory; images are row-major.
 
+// i8x16.swizzle mask spreading bytes 0..11 (4 rgb pixels) to 4 u32 lanes r | g << 8 | b << 16 (0x80: zero byte)
+const HOG_RGB4_MASK: usize = memory.data<u8>([0, 1, 2, 0x80, 3, 4, 5, 0x80, 6, 7, 8, 0x80, 9, 10, 11, 0x80]);
 // dlib's 9 orientation unit vectors (float32)
 const HOG_DIRS_X: usize = memory.data<f32>([1.0, 0.9397, 0.766, 0.5, 0.1736, -0.1736, -0.5, -0.766, -0.9397]);
 const HOG_DIRS_Y: usize = memory.data<f32>([0.0, 0.342, 0.6428, 0.866, 0.9848, 0.9848, 0.866, 0.6428, 0.342]);
@@ -33,12 +35,6 @@ function histAdd(hist: usize, idx: i32, v: f32): void {
   store<f32>(p, load<f32>(p) + v);
 }
 
-// bytes 0..11 of v (4 rgb pixels) spread to 4 u32 lanes, one pixel each: r | g << 8 | b << 16
-// @ts-ignore: decorator
-@inline
-function hogRgb4(v: v128): v128 {
-  return i8x16.shuffle(v, i32x4.splat(0), 0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16);
-}
 // bytes 0..3 of v zero-extended to u32 lanes (4 grey pixels)
 // @ts-ignore: decorator
 @inline
@@ -103,6 +99,8 @@ export function hog_fhog(
     store<f32>(colTab + 2 * colTabStride + (<usize>x << 2), <f32>1 - vx0);
   }
   const z = f32x4.splat(0);
+  // the rgb spreading mask read from memory once (a constant shuffle mask is rebuilt by V8 at every use)
+  const rgbMask = v128.load(HOG_RGB4_MASK);
   for (let y = 1; y < visibleNr; y++) {
     const yp = <f32>((<f64>y + 0.5) / csd - 0.5);
     const iyp = <i32>Math.floor(<f64>yp);
@@ -121,8 +119,8 @@ export function hog_fhog(
         if (isRgb) {
           const p = base + <usize>(xg * 3);
           // 4 pixels per vector, one per u32 lane (r | g << 8 | b << 16): one byte shuffle per neighbour
-          const Lb = hogRgb4(v128.load(p - 3)), Rb = hogRgb4(v128.load(p + 3));
-          const Tb = hogRgb4(v128.load(p - rowStride)), Bb = hogRgb4(v128.load(p + rowStride));
+          const Lb = i8x16.swizzle(v128.load(p - 3), rgbMask), Rb = i8x16.swizzle(v128.load(p + 3), rgbMask);
+          const Tb = i8x16.swizzle(v128.load(p - rowStride), rgbMask), Bb = i8x16.swizzle(v128.load(p + rowStride), rgbMask);
           const ff = i32x4.splat(255);
           const rgx = i32x4.sub(v128.and(Rb, ff), v128.and(Lb, ff)), rgy = i32x4.sub(v128.and(Bb, ff), v128.and(Tb, ff));
           const ggx = i32x4.sub(v128.and(i32x4.shr_u(Rb, 8), ff), v128.and(i32x4.shr_u(Lb, 8), ff));
