@@ -492,6 +492,14 @@ test("zlib inflater: node:zlib streams of every level/strategy, the limit, and e
       assert.ok(o.data.length <= data.length - 1);
     }
   }
+  // skewed byte frequencies (byte k about 2^-k of the time) give 11..15-bit codes: the subtable path
+  const skew = new Uint8Array(300_000);
+  const r = rng(42);
+  for (let i = 0; i < skew.length; i++) skew[i] = Math.min(255, Math.floor(-Math.log2(r() + 1e-12)) * 7 + (i % 7 === 0 ? Math.floor(r() * 3) : 0));
+  for (const strategy of [zlib.constants.Z_HUFFMAN_ONLY, 0]) {
+    const z = new Uint8Array(zlib.deflateSync(skew, { level: 9, strategy }));
+    assert.ok(Buffer.from(inflateZlib(z, skew.length).data).equals(Buffer.from(skew)), `skewed, strategy ${strategy}`);
+  }
   const bad = (z: number[] | Uint8Array, re: RegExp) =>
     assert.throws(() => inflateZlib(Uint8Array.from(z), 1 << 20), (e: unknown) => e instanceof DecompressError && re.test((e as Error).message));
   // A bit writer for hand-made streams.

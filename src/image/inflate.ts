@@ -10,9 +10,9 @@
  * stored-block length mismatches, and input that ends before the final block does. Each is a DecompressError
  * naming the byte offset in `z`. The Adler-32 trailer is not verified (libpng does not fail an image on it).
  *
- * Huffman codes are decoded with one direct lookup table per code (2^maxLength entries of `symbol << 4 | length`
- * over the bit-reversed code), kept in module-level Int32Arrays reused across calls; the hot loop keeps the bit
- * buffer in locals and calls nothing.
+ * Huffman codes are decoded with two-level lookup tables (10-bit primary for literal/lengths, 8-bit for
+ * distances, subtables for longer codes), kept in module-level Int32Arrays reused across calls; the hot loop
+ * keeps the bit buffer in locals and calls nothing.
  */
 import { DecompressError } from "../errors.js";
 
@@ -42,13 +42,17 @@ class Bad extends Error {
 const countScratch = new Int32Array(16);
 const nextScratch = new Int32Array(16);
 
+const subMax = new Uint8Array(1 << 10);
+
 /**
- * Fills `table` (at least 2^maxLength entries) with the canonical Huffman code of `lengths[0..n)`, as entries
- * `symbol << 4 | length` indexed by the code's bits reversed (deflate sends codes MSB first into an LSB-first
- * stream), unused entries 0. Returns the table's index width in bits (>= 1), or throws Bad for an
- * over-subscribed code, or an incomplete one unless `allowIncomplete` (then only a single 1-bit code or no code).
+ * Fills `table` with the canonical Huffman code of `lengths[0..n)` as a two-level lookup over the code's bits
+ * reversed (deflate sends codes MSB first into an LSB-first stream): a primary table of 2^pb entries, pb =
+ * min(longest length, `root`), whose entries are `symbol << 4 | length`, 0 (no such code), or for longer codes a
+ * link `-(offset << 4 | subBits)` to a subtable indexed by the next subBits bits (its entries carry the full
+ * length). Returns pb (>= 1). Throws Bad for an over-subscribed code, or an incomplete one (zlib's exceptions: a
+ * literal/length or distance code of one 1-bit code, and a distance code with no codes at all).
  */
-function buildTable(lengths: Uint8Array, n: number, table: Int32Array, kind: "lit" | "dist" | "cl", at: number): number {
+function buildTable(lengths: Uint8Array, n: number, table: Int32Array, kind: "lit" | "dist" | "cl", at: number, root: number): number {
   const count = countScratch;
   count.fill(0);
   let maxLen = 0;
@@ -57,11 +61,11 @@ function buildTable(lengths: Uint8Array, n: number, table: Int32Array, kind: "li
     count[l]!++;
     if (l > maxLen) maxLen = l;
   }
-  const bits = maxLen > 0 ? maxLen : 1;
-  const size = 1 << bits;
-  table.fill(0, 0, size);
+  const pb = maxLen === 0 ? 1 : maxLen < root ? maxLen : root;
+  const psize = 1 << pb;
+  table.fill(0, 0, psize);
   if (maxLen === 0) {
-    if (kind === "dist") return bits; // no distance codes: only literal-only blocks can use this
+    if (kind === "dist") return pb; // no distance codes: only literal-only blocks can use this
     throw new Bad(`no ${kind === "lit" ? "literal/length" : "code-length"} codes`, at);
   }
   count[0] = 0;
@@ -78,17 +82,57 @@ function buildTable(lengths: Uint8Array, n: number, table: Int32Array, kind: "li
     code = (code + count[len - 1]!) << 1;
     next[len] = code;
   }
+  if (maxLen > pb) {
+    // subtable sizes: the longest code under each primary prefix
+    subMax.fill(0, 0, psize);
+    const nx = subScratch;
+    nx.set(next);
+    for (let sym = 0; sym < n; sym++) {
+      const len = lengths[sym]!;
+      if (len <= pb) continue;
+      const pre = reverse(nx[len]!++, len) & (psize - 1);
+      if (len > subMax[pre]!) subMax[pre] = len;
+    }
+    let off = psize;
+    for (let pre = 0; pre < psize; pre++) {
+      const m = subMax[pre]!;
+      if (!m) continue;
+      const sb = m - pb;
+      table[pre] = -((off << 4) | sb);
+      table.fill(0, off, off + (1 << sb));
+      off += 1 << sb;
+    }
+  }
   for (let sym = 0; sym < n; sym++) {
     const len = lengths[sym]!;
     if (!len) continue;
-    const code = next[len]!++;
-    let rev = 0;
-    for (let i = 0; i < len; i++) rev |= ((code >> i) & 1) << (len - 1 - i);
+    const r = reverse(next[len]!++, len);
     const e = (sym << 4) | len;
-    for (let j = rev; j < size; j += 1 << len) table[j] = e;
+    if (len <= pb) {
+      for (let j = r; j < psize; j += 1 << len) table[j] = e;
+    } else {
+      const x = -table[r & (psize - 1)]!;
+      const off = x >> 4;
+      const size = 1 << (x & 15);
+      for (let j = r >>> pb; j < size; j += 1 << (len - pb)) table[off + j] = e;
+    }
   }
-  return bits;
+  return pb;
 }
+
+const subScratch = new Int32Array(16);
+
+function reverse(code: number, len: number): number {
+  let r = 0;
+  for (let i = 0; i < len; i++) r |= ((code >> i) & 1) << (len - 1 - i);
+  return r;
+}
+
+/** Primary-table widths: literal/length and distance codes longer than these go through a subtable. */
+const LIT_ROOT = 10;
+const DIST_ROOT = 8;
+/** Room for a primary table plus every subtable (2^15 bounds the subtables of any code of lengths <= 15). */
+const TABLE_SIZE = (1 << 10) + (1 << 15);
 
 let litTable: Int32Array | null = null;
 let distTable: Int32Array | null = null;
@@ -105,9 +149,9 @@ function fixedTables(): void {
   l.fill(7, 256, 280);
   l.fill(8, 280, 288);
   fixedLit = new Int32Array(1 << 9);
-  buildTable(l, 288, fixedLit, "lit", 0);
+  buildTable(l, 288, fixedLit, "lit", 0, 9);
   fixedDist = new Int32Array(1 << 5);
-  buildTable(new Uint8Array(32).fill(5), 32, fixedDist, "dist", 0);
+  buildTable(new Uint8Array(32).fill(5), 32, fixedDist, "dist", 0, 5);
   for (let i = 0; i < 32; i++) if (fixedDist[i]! >> 4 >= 30) fixedDist[i] = 0; // symbols 30, 31: invalid
 }
 
@@ -147,8 +191,8 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
   let overrun = 0; // zero bytes fed past the end of the input (more than 4 means bits past the end were used)
 
   if (!litTable) {
-    litTable = new Int32Array(1 << 15);
-    distTable = new Int32Array(1 << 15);
+    litTable = new Int32Array(TABLE_SIZE);
+    distTable = new Int32Array(TABLE_SIZE);
     clTable = new Int32Array(1 << 7);
   }
   const lens = lensScratch;
@@ -194,14 +238,14 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
 
     let lt: Int32Array;
     let dt: Int32Array;
-    let lm: number;
-    let dm: number;
+    let lb: number;
+    let db0: number;
     if (type === 1) {
       fixedTables();
       lt = fixedLit!;
       dt = fixedDist!;
-      lm = (1 << 9) - 1;
-      dm = (1 << 5) - 1;
+      lb = 9;
+      db0 = 5;
     } else {
       while (c < 14) {
         if (p < zl) b |= z[p++]! << c;
@@ -226,7 +270,7 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
         c -= 3;
       }
       const ct = clTable!;
-      const cbits = buildTable(cl, 19, ct, "cl", p);
+      const cbits = buildTable(cl, 19, ct, "cl", p, 7);
       const cmask = (1 << cbits) - 1;
       const total = nlen + ndist;
       for (let i = 0; i < total; ) {
@@ -268,10 +312,12 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
       if (lens[256] === 0) throw new Bad("no end-of-block code", p);
       lt = litTable!;
       dt = distTable!;
-      lm = (1 << buildTable(lens, nlen, lt, "lit", p)) - 1;
-      dm = (1 << buildTable(lens.subarray(nlen, total), ndist, dt, "dist", p)) - 1;
+      lb = buildTable(lens, nlen, lt, "lit", p, LIT_ROOT);
+      db0 = buildTable(lens.subarray(nlen, total), ndist, dt, "dist", p, DIST_ROOT);
     }
 
+    const lm = (1 << lb) - 1;
+    const dm = (1 << db0) - 1;
     // Hot loop: locals only. Refill keeps >= 25 bits before a length/literal and before a distance.
     for (;;) {
       while (c < 25) {
@@ -280,7 +326,11 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
         c += 8;
       }
       let e = lt[b & lm]!;
-      if (e === 0) throw new Bad("invalid literal/length code", p);
+      if (e <= 0) {
+        if (e === 0) throw new Bad("invalid literal/length code", p);
+        e = lt[(-e >> 4) + ((b >>> lb) & ((1 << (-e & 15)) - 1))]!;
+        if (e === 0) throw new Bad("invalid literal/length code", p);
+      }
       let l = e & 15;
       b >>>= l;
       c -= l;
@@ -309,7 +359,11 @@ function inflateRaw(z: Uint8Array, limit: number, capacity: number): Inflated {
         c += 8;
       }
       e = dt[b & dm]!;
-      if (e === 0) throw new Bad("invalid distance code", p);
+      if (e <= 0) {
+        if (e === 0) throw new Bad("invalid distance code", p);
+        e = dt[(-e >> 4) + ((b >>> db0) & ((1 << (-e & 15)) - 1))]!;
+        if (e === 0) throw new Bad("invalid distance code", p);
+      }
       l = e & 15;
       b >>>= l;
       c -= l;

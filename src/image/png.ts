@@ -299,11 +299,16 @@ function unfilterRow(d: Uint8Array, o: number, po: number, n: number, bpp: numbe
           const a = d[s + i - bpp]!;
           const b = d[u + i]!;
           const c = d[u + i - bpp]!;
-          const p = a + b - c;
-          const pa = p > a ? p - a : a - p;
-          const pb = p > b ? p - b : b - p;
-          const pc = p > c ? p - c : c - p;
-          d[s + i] = d[s + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+          // with p = a + b - c: |p - a| = |b - c|, |p - b| = |a - c|, |p - c| = |(b - c) + (a - c)|;
+          // branch-free (sign masks): natural images make the three-way choice unpredictable
+          const x = b - c;
+          const y = a - c;
+          const z = x + y;
+          const pa = (x ^ (x >> 31)) - (x >> 31);
+          const pb = (y ^ (y >> 31)) - (y >> 31);
+          const pc = (z ^ (z >> 31)) - (z >> 31);
+          const bc = c ^ ((b ^ c) & ~((pc - pb) >> 31)); // pb <= pc ? b : c
+          d[s + i] = d[s + i]! + (bc ^ ((a ^ bc) & ~((pb - pa) >> 31) & ~((pc - pa) >> 31)));
         }
       }
       return;
@@ -372,7 +377,9 @@ function convertRow(d: Uint8Array, s: number, n: number, rgb: Uint8Array, o: num
     }
     case 2: {
       const { kr, kg, kb } = cv;
-      if (depth === 8) {
+      if (depth === 8 && kr < 0 && step === 3) {
+        rgb.set(d.subarray(s, s + n * 3), o);
+      } else if (depth === 8) {
         for (let x = 0, i = s; x < n; x++, o += step, i += 3) {
           const r = d[i]!;
           const g = d[i + 1]!;
