@@ -621,6 +621,24 @@ export function hog_saliency_sep10(
 }
 
 /**
+ * Row-major positions r*nc + c (r in top..bottom, c in left..right) of the saliency values >= t (each float
+ * compared as a double), written to out (at most maxOut i32); returns how many there are in all.
+ */
+export function hog_scan_threshold(sal: usize, nc: i32, left: i32, top: i32, right: i32, bottom: i32, t: f64, out: usize, maxOut: i32): i32 {
+  let n = 0;
+  for (let r = top; r <= bottom; r++) {
+    const row = sal + (<usize>(r * nc) << 2);
+    for (let c = left; c <= right; c++) {
+      if (<f64>load<f32>(row + (<usize>c << 2)) >= t) {
+        if (n < maxOut) store<i32>(out + (<usize>n << 2), r * nc + c);
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
  * dlib float_spatially_filter_image_separable on one float plane (nr x nc): row filter (L taps), column filter
  * (M taps), scratch nr*nc floats, out nr*nc floats (added to when addTo != 0). dlib's 8-wide SIMD columns
  * (c = first_col, +8, ... while c < last_col-7) use its 3-accumulator order, the rest the sequential order.

@@ -460,22 +460,25 @@ function scanSaliency(
   sal: Float32Array, salOff: number, nc: number, area: Area, t: number, l: number,
   sc: FhogScannerConfig, pyr: PyramidDown, dets: { score: number; rect: Rect }[],
 ): void {
-  const fH = sc.filterHeight, fW = sc.filterWidth;
-  const boxH = fH - 2 * sc.padding, boxW = fW - 2 * sc.padding;
   for (let r = area.top; r <= area.bottom; r++) {
     const rowOff = salOff + r * nc;
     for (let c = area.left; c <= area.right; c++) {
       const s = sal[rowOff + c];
-      if (s >= t) {
-        // centered_rect(point(c,r), boxW, boxH) in fhog space, then to the image and up the pyramid
-        const left = c - Math.trunc(boxW / 2), top = r - Math.trunc(boxH / 2);
-        const right = left + boxW - 1, bottom = top + boxH - 1;
-        const [x0, y0] = fhogToImagePoint(left, top, sc.cellSize, fH, fW);
-        const [x1, y1] = fhogToImagePoint(right, bottom, sc.cellSize, fH, fW);
-        dets.push({ score: s, rect: roundRect(pyr.rectUp({ left: x0, top: y0, right: x1, bottom: y1 }, l)) });
-      }
+      if (s >= t) pushDetection(s, r, c, l, sc, pyr, dets);
     }
   }
+}
+
+/** The detection of saliency s at fhog position (r, c) of pyramid level l (detect_from_fhog_pyramid). */
+function pushDetection(s: number, r: number, c: number, l: number, sc: FhogScannerConfig, pyr: PyramidDown, dets: { score: number; rect: Rect }[]): void {
+  const fH = sc.filterHeight, fW = sc.filterWidth;
+  const boxH = fH - 2 * sc.padding, boxW = fW - 2 * sc.padding;
+  // centered_rect(point(c,r), boxW, boxH) in fhog space, then to the image and up the pyramid
+  const left = c - Math.trunc(boxW / 2), top = r - Math.trunc(boxH / 2);
+  const right = left + boxW - 1, bottom = top + boxH - 1;
+  const [x0, y0] = fhogToImagePoint(left, top, sc.cellSize, fH, fW);
+  const [x1, y1] = fhogToImagePoint(right, bottom, sc.cellSize, fH, fW);
+  dets.push({ score: s, rect: roundRect(pyr.rectUp({ left: x0, top: y0, right: x1, bottom: y1 }, l)) });
 }
 
 /** object_detector::operator(): per-filter sorting, confidence = score − threshold, global sort, NMS. */
@@ -529,6 +532,7 @@ interface HogWasm {
   full: KFn;
   resize: KFn;
   sal10: (...args: number[]) => number;
+  scan: (...args: number[]) => number;
   /** hog_orientation_table's 511x511 byte table (arena pointer), built on first use; 0 until then */
   otab: number;
   banks: WeakMap<HogDetector, UploadedBank>;
@@ -545,6 +549,7 @@ export function useHogKernels(k: Kernels): void {
     full: k.fn<KFn>("hog_filter_full"),
     resize: k.fn<KFn>("hog_resize_bilinear_u8"),
     sal10: k.fn<(...args: number[]) => number>("hog_saliency_sep10"),
+    scan: k.fn<(...args: number[]) => number>("hog_scan_threshold"),
     otab: 0,
     banks: new WeakMap(),
   };
@@ -795,6 +800,9 @@ function runHogDetectorWasm(
     if (sep10) allocs.push(scratchT);
     const accT = sep10 ? A.allocF32(maxT) : 0;
     if (sep10) allocs.push(accT);
+    const maxHits = 4096;
+    const hits = A.alloc(maxHits * 4);
+    allocs.push(hits);
     const pyr = new PyramidDown(det.pyramidN);
     const perFilter: { score: number; rect: Rect }[][] = [];
     for (let i = 0; i < det.filterbanks.length; i++) {
@@ -827,7 +835,15 @@ function runHogDetectorWasm(
           }
         }
         lap("filters");
-        if (area.right >= area.left) scanSaliency(A.F32, sal >> 2, f.cols, area, t, l, sc, pyr, dets);
+        if (area.right >= area.left) {
+          // the positions above threshold from the kernel (row-major, as the JS scan), all of them in JS if too many
+          const n = w.scan(sal, f.cols, area.left, area.top, area.right, area.bottom, t, hits, maxHits);
+          if (n > maxHits) scanSaliency(A.F32, sal >> 2, f.cols, area, t, l, sc, pyr, dets);
+          else {
+            const F = A.F32, H = new Int32Array(A.memory.buffer, hits, n);
+            for (let k = 0; k < n; k++) pushDetection(F[(sal >> 2) + H[k]], Math.floor(H[k] / f.cols), H[k] % f.cols, l, sc, pyr, dets);
+          }
+        }
         lap("scan");
       }
       perFilter.push(dets);
