@@ -9,8 +9,8 @@ import { LEN_BASE, LEN_EXTRA, DIST_BASE, DIST_EXTRA, CL_ORDER, adler32 } from ".
 const WSIZE = 1 << 15;
 const WMASK = WSIZE - 1;
 const HBITS = 15;
-const MAX_CHAIN = 64;
-const NICE = 128;
+const MAX_CHAIN = 16;
+const NICE = 32;
 const BLOCK_SYMS = 1 << 14;
 
 /** Growable LSB-first bit writer. */

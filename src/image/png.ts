@@ -434,6 +434,50 @@ function blend(c: number, a: number): number {
   return a === 255 ? c : (c * a) >> 8;
 }
 
+/**
+ * PNG-filters the 8-bit RGB row at `d[s..s+n)` (row above at `u`, or -1 for none) with filter `f` into
+ * `out[0..n)`; returns the sum of |signed residual| (the usual heuristic for choosing a row's filter).
+ */
+function filterRow(d: Uint8Array, s: number, u: number, n: number, f: number, out: Uint8Array): number {
+  const m = n < 3 ? n : 3;
+  if (f === 0 || (u < 0 && f === 2)) out.set(d.subarray(s, s + n));
+  else if (f === 1 || (u < 0 && f === 4)) {
+    for (let k = 0; k < m; k++) out[k] = d[s + k]!;
+    for (let k = 3; k < n; k++) out[k] = d[s + k]! - d[s + k - 3]!;
+  } else if (f === 2) {
+    for (let k = 0; k < n; k++) out[k] = d[s + k]! - d[u + k]!;
+  } else if (f === 3) {
+    if (u < 0) {
+      for (let k = 0; k < m; k++) out[k] = d[s + k]!;
+      for (let k = 3; k < n; k++) out[k] = d[s + k]! - (d[s + k - 3]! >> 1);
+    } else {
+      for (let k = 0; k < m; k++) out[k] = d[s + k]! - (d[u + k]! >> 1);
+      for (let k = 3; k < n; k++) out[k] = d[s + k]! - ((d[s + k - 3]! + d[u + k]!) >> 1);
+    }
+  } else {
+    for (let k = 0; k < m; k++) out[k] = d[s + k]! - d[u + k]!;
+    for (let k = 3; k < n; k++) {
+      const a = d[s + k - 3]!;
+      const b = d[u + k]!;
+      const c = d[u + k - 3]!;
+      const x = b - c;
+      const y = a - c;
+      const z = x + y;
+      const pa = (x ^ (x >> 31)) - (x >> 31);
+      const pb = (y ^ (y >> 31)) - (y >> 31);
+      const pc = (z ^ (z >> 31)) - (z >> 31);
+      const bc = c ^ ((b ^ c) & ~((pc - pb) >> 31));
+      out[k] = d[s + k]! - (bc ^ ((a ^ bc) & ~((pb - pa) >> 31) & ~((pc - pa) >> 31)));
+    }
+  }
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const r = out[k]!;
+    sum += r < 128 ? r : 256 - r;
+  }
+  return sum;
+}
+
 function chunk(type: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const dv = new DataView(out.buffer);
@@ -455,45 +499,20 @@ export function encodePng(img: RgbImage): Uint8Array {
   if (!(width >= 1 && height >= 1)) throw new RangeError("encodePng: empty image");
   const rb = width * 3;
   const raw = new Uint8Array((rb + 1) * height);
-  const trial = new Uint8Array(rb);
+  const trial = [0, 1, 2, 3, 4].map(() => new Uint8Array(rb));
   for (let y = 0; y < height; y++) {
-    const s = y * rb;
-    const u = s - rb;
-    const o = y * (rb + 1);
-    let best = -1;
+    let best = 0;
     let bestSum = Infinity;
     for (let f = 0; f < 5; f++) {
-      if (y === 0 && (f === 2 || f === 4)) continue; // same as Sub/None without a row above
-      let sum = 0;
-      for (let i = 0; i < rb; i++) {
-        const x = data[s + i]!;
-        const a = i >= 3 ? data[s + i - 3]! : 0;
-        const b = y > 0 ? data[u + i]! : 0;
-        let pred: number;
-        if (f === 0) pred = 0;
-        else if (f === 1) pred = a;
-        else if (f === 2) pred = b;
-        else if (f === 3) pred = (a + b) >> 1;
-        else {
-          const c = y > 0 && i >= 3 ? data[u + i - 3]! : 0;
-          const p = a + b - c;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - c);
-          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-        }
-        const r = (x - pred) & 255;
-        trial[i] = r;
-        sum += r < 128 ? r : 256 - r;
-        if (sum >= bestSum) break;
-      }
+      if (y === 0 && (f === 2 || f === 4)) continue; // same as None/Sub without a row above
+      const sum = filterRow(data, y * rb, y > 0 ? (y - 1) * rb : -1, rb, f, trial[f]!);
       if (sum < bestSum) {
         bestSum = sum;
         best = f;
-        raw.set(trial, o + 1);
       }
     }
-    raw[o] = best;
+    raw[y * (rb + 1)] = best;
+    raw.set(trial[best]!, y * (rb + 1) + 1);
   }
   const ihdr = new Uint8Array(13);
   const dv = new DataView(ihdr.buffer);
