@@ -131,11 +131,11 @@ export function hog_fhog(
           const bl = i32x4.add(i32x4.mul(bgx, bgx), i32x4.mul(bgy, bgy));
           // dlib's SIMD selection: red only if strictly larger than green, then blue unless strictly smaller
           let cmp = i32x4.gt_s(rl, gl);
-          const tgx = v128.bitselect(rgx, ggx, cmp), tgy = v128.bitselect(rgy, ggy, cmp), tl = v128.bitselect(rl, gl, cmp);
+          const tgx = v128.bitselect(rgx, ggx, cmp), tgy = v128.bitselect(rgy, ggy, cmp), tl = i32x4.max_s(rl, gl);
           cmp = i32x4.gt_s(tl, bl);
           gxi = v128.bitselect(tgx, bgx, cmp);
           gyi = v128.bitselect(tgy, bgy, cmp);
-          leni = v128.bitselect(tl, bl, cmp);
+          leni = i32x4.max_s(tl, bl); // = the selected squared length
         } else {
           const p = base + <usize>xg;
           gxi = i32x4.sub(hogGray4(v128.load(p + 1)), hogGray4(v128.load(p - 1)));
