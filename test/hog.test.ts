@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { decode } from "fast-png";
 import { fixture, inCI, needFixture, readJson, repoRoot } from "./fixtures.js";
 import {
+  applyFiltersToFhog,
   boxesOverlap,
   buildFhogFilterbank,
   detectFacesHog,
@@ -29,6 +30,7 @@ import { pyramidUp } from "../src/image/resample.js";
 import { extractFhogFeatures } from "../src/face/fhog.js";
 import { readFhogObjectDetector } from "../src/dlib/object-detector.js";
 import { DlibFormatError } from "../src/errors.js";
+import { Kernels, kernelModule } from "../src/nn/wasm.js";
 import type { RgbImage } from "../src/image/types.js";
 
 const IMAGES = [
@@ -242,6 +244,64 @@ test("wasm kernels are bit-identical to the JavaScript reference (fhog, resize, 
   const a = runHogDetectorJs(det, small, -1.5), b = runHogDetector(det, small, -1.5);
   assert.ok(a.length > 3, `only ${a.length} detections`);
   assert.deepEqual(b, a);
+});
+
+test("hog_saliency_sep10 (transposed column passes) equals the JavaScript filter bank on every plane size", async (t) => {
+  if (!hogWasmAvailable()) {
+    if (inCI) throw new Error("dist/kernels.wasm missing under CI");
+    t.skip("dist/kernels.wasm not built");
+    return;
+  }
+  const gp = needFixture(t, "golden", "decoded", "2009_004587.png");
+  if (!gp) return;
+  const img = loadRgb(gp);
+  const full = extractFhogFeatures(img, 8, 10, 10);
+  const det = getFrontalFaceDetector();
+  const k = new Kernels(new WebAssembly.Instance(await kernelModule(), {}));
+  const A = k.arena;
+  const sal10 = k.fn<(...a: number[]) => number>("hog_saliency_sep10");
+  let used = 0;
+  // sizes below 10 rows or 17 columns are declined (the caller then chains hog_filter_separable)
+  for (const [nr, nc] of [[10, 17], [11, 20], [13, 25], [18, 19], [25, 30], [40, 55], [full.rows, full.cols], [9, 40], [30, 16]]) {
+    const feats = { rows: nr, cols: nc, data: new Float32Array(31 * nr * nc) };
+    for (let p = 0; p < 31; p++) for (let r = 0; r < nr; r++) for (let c = 0; c < nc; c++) {
+      feats.data[(p * nr + r) * nc + c] = full.data[(p * full.rows + r) * full.cols + c];
+    }
+    for (const d of [0, 3]) {
+      const fb = det.filterbanks[d];
+      const ref = applyFiltersToFhog(fb, feats)!;
+      const triples: number[] = [];
+      const filt = A.allocF32(fb.numSeparableFilters * 20);
+      let at = filt;
+      for (let p = 0; p < 31; p++) {
+        for (let j = 0; j < fb.rowFilters[p].length; j++) {
+          A.F32.set(fb.rowFilters[p][j], at >> 2);
+          A.F32.set(fb.colFilters[p][j], (at >> 2) + 10);
+          triples.push(p, at, at + 40);
+          at += 80;
+        }
+      }
+      const parts = A.alloc(triples.length * 4);
+      const T = 31 * nr * nc, P = nc * (((nr + 3) & ~3) + 4);
+      const feat = A.allocF32(T), scratch = A.allocF32(nr * nc), scratchT = A.allocF32(P), accT = A.allocF32(P), sal = A.allocF32(nr * nc);
+      new Int32Array(A.memory.buffer, parts, triples.length).set(triples);
+      A.F32.set(feats.data, feat >> 2);
+      A.F32.fill(NaN, sal >> 2, (sal >> 2) + nr * nc);
+      const ok = sal10(feat, nr, nc, parts, triples.length / 3, scratch, scratchT, accT, sal);
+      if (nr >= 10 && nc >= 17) {
+        assert.equal(ok, 1, `${nr}x${nc} should use the transposed path`);
+        used++;
+        const got = A.f32(sal, nr * nc);
+        let bad = 0;
+        for (let i = 0; i < nr * nc; i++) if (got[i] !== ref.saliency[i]) bad++;
+        assert.equal(bad, 0, `saliency ${nr}x${nc} filter ${d}: ${bad} values differ`);
+      } else {
+        assert.equal(ok, 0, `${nr}x${nc} should be declined`);
+      }
+      for (const p of [sal, accT, scratchT, scratch, feat, parts, filt]) A.release(p);
+    }
+  }
+  assert.ok(used >= 14);
 });
 
 test("JavaScript reference path matches dlib too (upsample 0 and 1)", (t) => {
