@@ -446,3 +446,19 @@ export function rgb_input(rgb: usize, pixels: i32, avg_r: f32, avg_g: f32, avg_b
     store<f32>(o + 2 * plane, (b - avg_b) * s);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// strided gather
+
+/**
+ * dst[j] = src[j * stride] for j < n (f32). May run in place with dst <= src (each value is read before
+ * anything at or after it is written): picks one tap of every filter of a con layer (its 1x1-plane slice).
+ */
+export function gather_stride(src: usize, n: i32, stride: i32, dst: usize): void {
+  const step = <usize>stride << 2;
+  let s = src;
+  for (let j = 0; j < n; j++) {
+    store<f32>(dst + (<usize>j << 2), load<f32>(s));
+    s += step;
+  }
+}

@@ -11,7 +11,7 @@ import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
 import { createKernels, defaultKernels, WasmOutOfMemoryError, type Kernels } from "./wasm.js";
-import { bakeCandidates, compile, convOptions, countModelLayers, describeLayer, fillRgbInputKernel, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
+import { bakeCollector, compile, convOptions, countModelLayers, describeLayer, fillRgbInputKernel, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
   /**
@@ -316,16 +316,17 @@ export class Network {
     if (!p) {
       const sz = this.inputSize;
       if (sz && (sz.nr !== nr || sz.nc !== nc)) throw new WrongNetworkError(`${this.name}: the network takes ${sz.nc}x${sz.nr} inputs (input_rgb_image_sized), got ${nc}x${nr}`);
-      if (sz && !this.baked) {
-        this.baked = true;
-        this.bakeFilters(sz.nr, sz.nc);
-      }
+      const bake = sz && !this.baked && convOptions.winograd && convOptions.bakeWinograd ? bakeCollector() : null;
       // keep at most a few plans: free the others' buffers
       if (this.plans.size >= 4) {
         for (const q of this.plans.values()) q.dispose();
         this.plans.clear();
       }
-      p = compile(this.kernels, this.model, n, nr, nc, !keepAll);
+      p = compile(this.kernels, this.model, n, nr, nc, !keepAll, bake?.add);
+      if (sz && !this.baked) {
+        this.baked = true;
+        if (bake) this.bakeFilters(bake.list); // before binding: the plan reads parameter addresses when bound
+      }
       try {
         p.allocate(keepAll);
       } catch (e) {
@@ -347,11 +348,9 @@ export class Network {
    * an order where none overwrites one not yet moved (a layer whose new place overlaps its old one is read from
    * a staging copy). Same numbers as without (convOptions.bakeWinograd = false).
    */
-  private bakeFilters(nr: number, nc: number): void {
-    if (!convOptions.winograd || !convOptions.bakeWinograd) return;
+  private bakeFilters(cands: BakeCandidate[]): void {
     const k = this.kernels;
     const arena = k.arena;
-    const cands = bakeCandidates(k, this.model, nr, nc);
     if (cands.length === 0) return;
     const block = this.params.block, used = this.params.used;
     for (const c of cands) {
@@ -417,6 +416,7 @@ export class Network {
     }
     const packedW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights_packed");
     const plainW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights");
+    const gather = k.fn<(src: number, n: number, stride: number, d: number) => void>("gather_stride");
     for (const i of order) {
       const p = pieces[i];
       const to = p.n + shift;
@@ -437,8 +437,7 @@ export class Network {
           from = staging;
         }
         // one value per (filter, channel); reading ahead of writing when in place (to <= from)
-        const F = arena.F32, taps = p.c.taps, n = p.c.nf * p.c.k;
-        for (let j = 0, src = (from >> 2) + p.c.tap, d = to >> 2; j < n; j++, src += taps) F[d + j] = F[src];
+        gather(from + 4 * p.c.tap, p.c.nf * p.c.k, p.c.taps, to);
       }
     }
     if (staging) arena.release(staging);

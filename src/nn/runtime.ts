@@ -65,6 +65,8 @@ export class Plan {
   private blocks: number[] = [];
   /** Releases of shared per-network data (Winograd weights) this plan holds a reference to. */
   readonly onDispose: (() => void)[] = [];
+  /** While compiling: told of each con layer that could be baked (see bakeCollector). */
+  candidate?: (c: BakeCandidate, s: Shape) => void;
 
   constructor(readonly kernels: Kernels) {}
 
@@ -329,14 +331,14 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
 
 /**
  * Con layers whose filters were replaced in the parameter store by the form their only algorithm reads (a
- * network with a fixed input size does this once, see `bakeCandidates`), keyed by the filters ParamRef:
+ * network with a fixed input size does this once, see `bakeCollector`), keyed by the filters ParamRef:
  * "wino2": `wino2_weights(_packed)` of the filters (packed: nf % 4 == 0), run by Winograd F(2x2,3x3) in every plan;
  * "tap": the [nf][k] slice of the one filter tap a 1x1 plane meets, run as a matrix-vector product.
  * The original filters no longer exist.
  */
 const baked = new WeakMap<object, { kind: "wino2"; packed: boolean } | { kind: "tap" }>();
 
-/** Record that `filters` now holds its baked form (see `bakeCandidates`). */
+/** Record that `filters` now holds its baked form (see `bakeCollector`). */
 export function markBaked(filters: ParamRef, kind: "wino2" | "tap", nf: number): void {
   baked.set(filters, kind === "wino2" ? { kind, packed: nf % 4 === 0 } : { kind });
 }
@@ -349,90 +351,93 @@ export function bakedForm(filters: object): "wino2" | "tap" | null {
 /** A con layer whose filters can be baked: "wino2" (bytes 16*nf*k floats) or "tap" (nf*k floats: tap `tap` of each filter). */
 export interface BakeCandidate { kind: "wino2" | "tap"; filters: ParamRef; nf: number; k: number; taps: number; tap: number }
 
-/** While set, `compile` records the layers it meets instead of transforming anything. */
-let probing: ((c: BakeCandidate, s: Shape) => void) | null = null;
-
 /**
- * The con layers of `model` that run the same way at every batch size for inputs of `nr` x `nc` with the current
- * `convOptions`: Winograd F(2x2,3x3) layers (those taking F(4x4) at n = 1 are left out) and 1x1-plane layers
- * (single tap). Nothing is allocated or transformed. A network with a fixed input size may replace these layers'
- * filters by the form their algorithm reads, once, instead of keeping both (see Network).
+ * Collects, while `compile` runs (pass `add`), the con layers that run the same way at every batch size for
+ * the plan's input size with the current `convOptions`: Winograd F(2x2,3x3) layers (those taking F(4x4) at
+ * n = 1 are left out) and 1x1-plane layers (single tap). A network with a fixed input size may replace these
+ * layers' filters by the form their algorithm reads, once, instead of keeping both (see Network): plans read
+ * parameter addresses and make transforms only when bound, after that.
  */
-export function bakeCandidates(kernels: Kernels, model: LossModel, nr: number, nc: number): BakeCandidate[] {
+export function bakeCollector(): { add: (c: BakeCandidate, s: Shape) => void; readonly list: BakeCandidate[] } {
   const found = new Map<ParamRef, BakeCandidate>();
   const mixed = new Set<ParamRef>(); // (filters met with two algorithms: left as they are)
-  probing = (c, s) => {
-    if (baked.has(c.filters) || mixed.has(c.filters)) return;
-    const had = found.get(c.filters);
-    if ((c.kind === "wino2" && wino4Preferred(s, c.nf)) || (had && had.kind !== c.kind)) {
-      mixed.add(c.filters);
-      found.delete(c.filters);
-    } else found.set(c.filters, c);
+  return {
+    add: (c, s) => {
+      if (baked.has(c.filters) || mixed.has(c.filters)) return;
+      const had = found.get(c.filters);
+      if ((c.kind === "wino2" && wino4Preferred({ ...s, n: 1 }, c.nf)) || (had && had.kind !== c.kind)) {
+        mixed.add(c.filters);
+        found.delete(c.filters);
+      } else found.set(c.filters, c);
+    },
+    get list() {
+      return [...found.values()];
+    },
   };
-  try {
-    compile(kernels, model, 1, nr, nc, true); // (unfused plans, for traces, meet the same con layers on the same shapes)
-  } finally {
-    probing = null;
-  }
-  return [...found.values()];
 }
 
-/**
- * Bind a Winograd convolution: transforms the filters once (cached per layer, released with the last plan
- * using them) and returns the step's binder. `gamma`/`beta` 0 = no affine.
- */
-function winoOp(plan: Plan, filters: ParamRef, biases: number, s: Shape, nf: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
-  const k = plan.kernels;
-  if (probing) {
-    probing({ kind: "wino2", filters, nf, k: s.k, taps: 9, tap: 0 }, s);
-    return () => () => {};
-  }
-  const b = baked.get(filters);
-  if (b?.kind === "wino2") {
-    // already transformed in the parameter store (its address is read when binding)
-    plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
-    const fn = K.fnOf(k, "wino2_con");
-    const r = relu ? 1 : 0, packed = b.packed ? 1 : 0;
-    return (p) => {
-      const a = p(x), b = p(out), sc = plan.scratchPtr, u = filters.ptr;
-      return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, biases, gamma, beta, r, b, sc, packed);
-    };
-  }
-  const f4 = wino4Preferred(s, nf);
-  const v = f4 ? "wino4" : "wino2";
+type Ref = ParamRef | null;
+const addr = (r: Ref): number => (r ? r.ptr : 0);
+
+/** The F(2x2) (f4 false) or F(4x4) transform of `filters` in the micro-kernel layout, made once per layer and shared by plans. */
+function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, f4: boolean): { ptr: number; refs: number } {
   const cache = winoCache[f4 ? 1 : 0];
-  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${v}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   let e = cache.get(filters);
   if (!e) {
-    const ptr = k.arena.allocF32((f4 ? 36 : 16) * nf * s.k);
+    const ptr = k.arena.allocF32((f4 ? 36 : 16) * nf * kin);
     if (!f4 && nf % 4 === 0) {
-      K.fnOf(k, "wino2_weights_packed")(filters.ptr, nf, s.k, ptr); // transformed and packed in one pass
+      K.fnOf(k, "wino2_weights_packed")(filters.ptr, nf, kin, ptr); // transformed and packed in one pass
     } else {
-      K.fnOf(k, `${v}_weights`)(filters.ptr, nf, s.k, ptr);
+      K.fnOf(k, f4 ? "wino4_weights" : "wino2_weights")(filters.ptr, nf, kin, ptr);
     }
     if (f4 && nf % 4 === 0) {
       // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
-      const tmp = k.arena.allocF32(nf * s.k);
-      K.fnOf(k, "wino_pack_u")(ptr, f4 ? 36 : 16, nf, s.k, tmp);
+      const tmp = k.arena.allocF32(nf * kin);
+      K.fnOf(k, "wino_pack_u")(ptr, 36, nf, kin, tmp);
       k.arena.release(tmp);
     }
     e = { ptr, refs: 0 };
     cache.set(filters, e);
   }
-  const entry = e;
-  entry.refs++;
-  plan.onDispose.push(() => {
-    if (--entry.refs === 0) {
-      k.arena.release(entry.ptr);
-      cache.delete(filters);
-    }
-  });
+  e.refs++;
+  return e;
+}
+
+/**
+ * Bind a Winograd convolution. Its filters are read when the plan is bound: the baked transform of a
+ * fixed-input network's parameter store, or a transform made then (cached per layer, released with the
+ * last plan using it). `gamma`/`beta` null = no affine.
+ */
+function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+  const k = plan.kernels;
+  plan.candidate?.({ kind: "wino2", filters, nf, k: s.k, taps: 9, tap: 0 }, s);
+  const f4 = !baked.has(filters) && wino4Preferred(s, nf);
+  const v = f4 ? "wino4" : "wino2";
+  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${v}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${v}_con`);
   const r = relu ? 1 : 0;
-  const packed = nf % 4 === 0 ? 1 : 0;
+  let held: { ptr: number; refs: number } | null = null;
+  plan.onDispose.push(() => {
+    if (held && --held.refs === 0) {
+      k.arena.release(held.ptr);
+      winoCache[f4 ? 1 : 0].delete(filters);
+    }
+    held = null;
+  });
   return (p) => {
-    const a = p(x), b = p(out), sc = plan.scratchPtr;
-    return () => void fn(a, s.n, s.k, s.nr, s.nc, entry.ptr, nf, biases, gamma, beta, r, b, sc, packed);
+    const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
+    const bk = baked.get(filters);
+    let u: number, packed: number;
+    if (bk?.kind === "wino2" && !f4) {
+      u = filters.ptr;
+      packed = bk.packed ? 1 : 0;
+    } else {
+      if (bk) throw new Error("internal: baked filters bound by another algorithm");
+      held ??= acquireWino(k, filters, s.k, nf, f4);
+      u = held.ptr;
+      packed = nf % 4 === 0 ? 1 : 0;
+    }
+    return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, bi, g, be, r, b, sc, packed);
   };
 }
 
@@ -442,47 +447,46 @@ const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
 /**
  * A convolution of a 1x1 plane giving a 1x1 plane (a padded 3x3 conv after the last stride-2 layer) only
  * meets the input with filter tap (padY, padX): bind it as a matrix-vector product over a [nf][k] copy of
- * that tap (made once, shared by the plans), instead of reading all nr*nc taps of every filter.
+ * that tap (made when bound, shared by the plans; a fixed-input network's parameter store may hold it
+ * instead of the filters), instead of reading all nr*nc taps of every filter.
  */
-function singleTapOp(plan: Plan, filters: { ptr: number }, biases: number, s: Shape, nf: number, fnr: number, fnc: number, tap: number, gamma: number, beta: number, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+function singleTapOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, fnr: number, fnc: number, tap: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
-  if (probing) {
-    probing({ kind: "tap", filters: filters as ParamRef, nf, k: s.k, taps: fnr * fnc, tap }, s);
-    return () => () => {};
-  }
+  plan.candidate?.({ kind: "tap", filters, nf, k: s.k, taps: fnr * fnc, tap }, s);
   const gemm = K.fnOf(k, "gemm");
   const r = relu ? 1 : 0;
-  if (baked.get(filters)?.kind === "tap") {
-    // the parameter store holds the [nf][k] slice itself (its address is read when binding)
-    return (p) => {
-      const a = p(x), b = p(out), w = filters.ptr;
-      return () => {
-        for (let i = 0; i < s.n; i++) gemm(nf, 1, s.k, w, s.k, a + 4 * i * s.k, 1, b + 4 * i * nf, 1, biases, gamma, beta, r);
-      };
-    };
-  }
-  let e = tapCache.get(filters);
-  if (!e) {
-    const ptr = k.arena.allocF32(nf * s.k);
-    const src = k.arena.f32(filters.ptr, nf * s.k * fnr * fnc);
-    const dst = k.arena.f32(ptr, nf * s.k);
-    const taps = fnr * fnc;
-    for (let i = 0; i < nf * s.k; i++) dst[i] = src[i * taps + tap];
-    e = { ptr, refs: 0 };
-    tapCache.set(filters, e);
-  }
-  const entry = e;
-  entry.refs++;
+  let held: { ptr: number; refs: number } | null = null;
   plan.onDispose.push(() => {
-    if (--entry.refs === 0) {
-      k.arena.release(entry.ptr);
+    if (held && --held.refs === 0) {
+      k.arena.release(held.ptr);
       tapCache.delete(filters);
     }
+    held = null;
   });
   return (p) => {
-    const a = p(x), b = p(out);
+    const a = p(x), b = p(out), bi = addr(biases), g = addr(gamma), be = addr(beta);
+    let w: number;
+    if (baked.get(filters)?.kind === "tap") {
+      w = filters.ptr;
+    } else {
+      if (!held) {
+        let e = tapCache.get(filters);
+        if (!e) {
+          const ptr = k.arena.allocF32(nf * s.k);
+          const src = k.arena.f32(filters.ptr, nf * s.k * fnr * fnc);
+          const dst = k.arena.f32(ptr, nf * s.k);
+          const taps = fnr * fnc;
+          for (let i = 0; i < nf * s.k; i++) dst[i] = src[i * taps + tap];
+          e = { ptr, refs: 0 };
+          tapCache.set(filters, e);
+        }
+        e.refs++;
+        held = e;
+      }
+      w = held.ptr;
+    }
     return () => {
-      for (let i = 0; i < s.n; i++) gemm(nf, 1, s.k, entry.ptr, s.k, a + 4 * i * s.k, 1, b + 4 * i * nf, 1, biases, gamma, beta, r);
+      for (let i = 0; i < s.n; i++) gemm(nf, 1, s.k, w, s.k, a + 4 * i * s.k, 1, b + 4 * i * nf, 1, bi, g, be, r);
     };
   };
 }
@@ -506,8 +510,9 @@ export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy:
  * With `fuse`, con+affine(+relu) run as one kernel (same numbers up to float rounding of the fused epilogue);
  * traces compile with fuse = false so that every layer's own output is kept.
  */
-export function compile(kernels: Kernels, model: LossModel, n: number, nr: number, nc: number, fuse = true): Plan {
+export function compile(kernels: Kernels, model: LossModel, n: number, nr: number, nc: number, fuse = true, candidate?: (c: BakeCandidate, s: Shape) => void): Plan {
   const plan = new Plan(kernels);
+  plan.candidate = candidate;
   const emit = (node: ModelNode, index: number, tags: Map<number, number>, repeatInput: number): number => {
     switch (node.kind) {
       case "input": {
@@ -597,9 +602,9 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const step: Step = { index: conIndex, type: "con", get desc() { return describeLayer(cd); }, out: v, ins: [x], op: null, inplace: false };
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
     if (baked.get(cd.filters)?.kind === "wino2" || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
-      step.op = winoOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
+      step.op = winoOp(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
     } else if (baked.get(cd.filters)?.kind === "tap" || isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
-      step.op = singleTapOp(plan, cd.filters, cd.biases ? cd.biases.ptr : 0, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma.ptr, ad.beta.ptr, !!relu, x, v);
+      step.op = singleTapOp(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma, ad.beta, !!relu, x, v);
     } else {
       plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(kernels, g));
       step.op = (p) => K.conForwardBound(kernels, { ...g, x: p(x), filters: cd.filters.ptr, biases: cd.biases ? cd.biases.ptr : 0, gamma: ad.gamma.ptr, beta: ad.beta.ptr, relu: !!relu, out: p(v), scratch: plan.scratchPtr });
@@ -615,8 +620,10 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
   try {
     plan.output = emit(model.subnet, 1, new Map(), -1);
   } catch (e) {
-    plan.dispose(); // blocks made while binding (transformed filters) are released with the plan
+    plan.dispose();
     throw e;
+  } finally {
+    plan.candidate = undefined;
   }
   return plan;
 }
@@ -648,11 +655,11 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
     case "con": {
       const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
       if (baked.get(d.filters)?.kind === "wino2" || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
-        step.op = winoOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, 0, 0, d.useRelu, x, out);
+        step.op = winoOp(plan, d.filters, d.biases, s, d.numFilters, null, null, d.useRelu, x, out);
         return;
       }
       if (baked.get(d.filters)?.kind === "tap" || isSingleTap(s, d.nr, d.nc, d.paddingY, d.paddingX)) {
-        step.op = singleTapOp(plan, d.filters, d.biases ? d.biases.ptr : 0, s, d.numFilters, d.nr, d.nc, d.paddingY * d.nc + d.paddingX, 0, 0, d.useRelu, x, out);
+        step.op = singleTapOp(plan, d.filters, d.biases, s, d.numFilters, d.nr, d.nc, d.paddingY * d.nc + d.paddingX, null, null, d.useRelu, x, out);
         return;
       }
       plan.scratchFloats = Math.max(plan.scratchFloats, K.conScratchFloats(k, g));

@@ -7,6 +7,7 @@
  * allocate.
  */
 import { LimitError } from "../errors.js";
+import { warmUpKernels } from "./warm.js";
 
 /** Raw exports of `dist/kernels.wasm` (see `assembly/index.ts`). */
 export interface KernelExports {
@@ -282,11 +283,25 @@ export interface KernelOptions {
   maxMemoryBytes?: number;
 }
 
-/** A new kernel instance with its own memory and arena. */
+const warmed = new WeakSet<WebAssembly.Module>();
+
+/**
+ * A new kernel instance with its own memory and arena. The first instance of a module also warms the hot
+ * kernels up (see warm.ts: the engine optimises them in the background while the caller reads a model).
+ */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
   const mod = await kernelModule();
   const inst = await WebAssembly.instantiate(mod, {});
-  return new Kernels(inst, opts);
+  const k = new Kernels(inst, opts);
+  if (!warmed.has(mod) && !(typeof process !== "undefined" && process.env?.DLIB_FACE_NO_WARMUP)) {
+    try {
+      warmUpKernels(k);
+      warmed.add(mod);
+    } catch {
+      /* e.g. a memory limit below the warm-up's 1 MiB: a later instance warms up */
+    }
+  }
+  return k;
 }
 
 let shared: Promise<Kernels> | null = null;
