@@ -40,6 +40,19 @@ export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
   let g = filters;
   let o = dst;
   let i = 0;
+  if (packed && (nf & 3) == 0) {
+    // 4 filters (one packed block) of one channel at a time: their 16 transforms are 16 contiguous bytes per
+    // xi, one vector store each; lanes = filters, each computed with the same f64 operations as wino2_one
+    const fs = <usize>(k * 36); // bytes between filters
+    for (let f0 = 0; f0 < nf; f0 += 4) {
+      for (let c = 0; c < k; c++) {
+        const g0 = filters + (<usize>((f0 * k + c) * 9) << 2);
+        const o0 = dst + (<usize>((f0 >> 2) * k + c) << 4);
+        wino2_quad(g0, fs, o0, plane);
+      }
+    }
+    return;
+  }
   if (packed) {
     // (f, c) pairs (f, c), (f, c + 1): destination ((f/4)*k + c)*4 + f%4, the second 16 bytes after the first
     for (let f = 0; f < nf; f++) {
@@ -80,6 +93,52 @@ export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
   wino2_wrow2(f64x2.mul(f64x2.add(f64x2.add(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.add(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.add(a2, b2), c2), h), o + 4 * plane, plane, spread);
   wino2_wrow2(f64x2.mul(f64x2.add(f64x2.sub(a0, b0), c0), h), f64x2.mul(f64x2.add(f64x2.sub(a1, b1), c1), h), f64x2.mul(f64x2.add(f64x2.sub(a2, b2), c2), h), o + 8 * plane, plane, spread);
   wino2_wrow2(c0, c1, c2, o + 12 * plane, plane, spread);
+}
+
+// tap e of the 4 filters at g, g + fs, g + 2 fs, g + 3 fs as f32x4
+@inline function ld4(g: usize, fs: usize, e: usize): v128 {
+  let v = v128.load32_zero(g + e);
+  v = v128.load32_lane(g + fs + e, v, 1);
+  v = v128.load32_lane(g + 2 * fs + e, v, 2);
+  return v128.load32_lane(g + 3 * fs + e, v, 3);
+}
+
+// f64x2 pair (lo: lanes 0-1, hi: lanes 2-3) rounded to f32 and stored as one vector
+@inline function st4(r: usize, lo: v128, hi: v128): void {
+  v128.store(r, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+}
+
+// row (t0, t1, t2) of G g for 2 filters (f64x2), times G^T: [t0, (t0+t1+t2)/2, (t0-t1+t2)/2, t2]
+@inline function wrow_lo_hi(t0l: v128, t1l: v128, t2l: v128, t0h: v128, t1h: v128, t2h: v128, r: usize, plane: usize): void {
+  const h = f64x2.splat(0.5);
+  st4(r, t0l, t0h);
+  st4(r + plane, f64x2.mul(f64x2.add(f64x2.add(t0l, t1l), t2l), h), f64x2.mul(f64x2.add(f64x2.add(t0h, t1h), t2h), h));
+  st4(r + 2 * plane, f64x2.mul(f64x2.add(f64x2.sub(t0l, t1l), t2l), h), f64x2.mul(f64x2.add(f64x2.sub(t0h, t1h), t2h), h));
+  st4(r + 3 * plane, t2l, t2h);
+}
+
+// the transforms of one channel of 4 filters (at g, g + fs, ...), lanes = filters, stored as vectors at o + xi * plane
+@inline function wino2_quad(g: usize, fs: usize, o: usize, plane: usize): void {
+  const h = f64x2.splat(0.5);
+  const A0 = ld4(g, fs, 0), A1 = ld4(g, fs, 4), A2 = ld4(g, fs, 8);
+  const B0 = ld4(g, fs, 12), B1 = ld4(g, fs, 16), B2 = ld4(g, fs, 20);
+  const C0 = ld4(g, fs, 24), C1 = ld4(g, fs, 28), C2 = ld4(g, fs, 32);
+  const a0l = f64x2.promote_low_f32x4(A0), a1l = f64x2.promote_low_f32x4(A1), a2l = f64x2.promote_low_f32x4(A2);
+  const b0l = f64x2.promote_low_f32x4(B0), b1l = f64x2.promote_low_f32x4(B1), b2l = f64x2.promote_low_f32x4(B2);
+  const c0l = f64x2.promote_low_f32x4(C0), c1l = f64x2.promote_low_f32x4(C1), c2l = f64x2.promote_low_f32x4(C2);
+  const a0h = f64x2.promote_low_f32x4(v128.shuffle<f32>(A0, A0, 2, 3, 2, 3)), a1h = f64x2.promote_low_f32x4(v128.shuffle<f32>(A1, A1, 2, 3, 2, 3)), a2h = f64x2.promote_low_f32x4(v128.shuffle<f32>(A2, A2, 2, 3, 2, 3));
+  const b0h = f64x2.promote_low_f32x4(v128.shuffle<f32>(B0, B0, 2, 3, 2, 3)), b1h = f64x2.promote_low_f32x4(v128.shuffle<f32>(B1, B1, 2, 3, 2, 3)), b2h = f64x2.promote_low_f32x4(v128.shuffle<f32>(B2, B2, 2, 3, 2, 3));
+  const c0h = f64x2.promote_low_f32x4(v128.shuffle<f32>(C0, C0, 2, 3, 2, 3)), c1h = f64x2.promote_low_f32x4(v128.shuffle<f32>(C1, C1, 2, 3, 2, 3)), c2h = f64x2.promote_low_f32x4(v128.shuffle<f32>(C2, C2, 2, 3, 2, 3));
+  wrow_lo_hi(a0l, a1l, a2l, a0h, a1h, a2h, o, plane);
+  wrow_lo_hi(
+    f64x2.mul(f64x2.add(f64x2.add(a0l, b0l), c0l), h), f64x2.mul(f64x2.add(f64x2.add(a1l, b1l), c1l), h), f64x2.mul(f64x2.add(f64x2.add(a2l, b2l), c2l), h),
+    f64x2.mul(f64x2.add(f64x2.add(a0h, b0h), c0h), h), f64x2.mul(f64x2.add(f64x2.add(a1h, b1h), c1h), h), f64x2.mul(f64x2.add(f64x2.add(a2h, b2h), c2h), h),
+    o + 4 * plane, plane);
+  wrow_lo_hi(
+    f64x2.mul(f64x2.add(f64x2.sub(a0l, b0l), c0l), h), f64x2.mul(f64x2.add(f64x2.sub(a1l, b1l), c1l), h), f64x2.mul(f64x2.add(f64x2.sub(a2l, b2l), c2l), h),
+    f64x2.mul(f64x2.add(f64x2.sub(a0h, b0h), c0h), h), f64x2.mul(f64x2.add(f64x2.sub(a1h, b1h), c1h), h), f64x2.mul(f64x2.add(f64x2.sub(a2h, b2h), c2h), h),
+    o + 8 * plane, plane);
+  wrow_lo_hi(c0l, c1l, c2l, c0h, c1h, c2h, o + 12 * plane, plane);
 }
 
 // the transform of one 3x3 filter at g (f64), stored at o
