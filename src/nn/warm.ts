@@ -29,9 +29,11 @@ export function warmUpKernels(k: Kernels, msPerKernel = 0.05): void {
       do { fn(); i++; } while (i < 2 || performance.now() < end);
     };
     const k8 = 8, nf = 8;
-    // Winograd F(2x2) and F(4x4): filter transforms (the bake), then the convolutions with affine + relu
+    // most needed first (the engine optimises them in this order): the bake's filter transform, the two
+    // packed gemms every convolution ends in, then the convolutions themselves with affine + relu
     loop(() => f("wino2_weights_packed")(W, nf, k8, S));
-    loop(() => f("wino2_weights")(W, nf, k8, S));
+    loop(() => f("gemm_packed_ap")(16, 16, 64, W, X, O, 16, 0, 0, 0, 1));
+    loop(() => f("gemm_packed")(16, 16, 64, W, 64, X, O, 16, 0, 0, 0, 1));
     loop(() => f("wino4_weights")(W, nf, k8, S));
     loop(() => f("wino_pack_u")(S, 36, nf, k8, S + 36 * nf * k8 * 4));
     f("wino2_weights_packed")(W, nf, k8, S);
