@@ -15,3 +15,4 @@ export * from "./bzip2";
 export * from "./shape_predictor";
 export * from "./hog";
 export * from "./winograd";
+export * from "./png";

@@ -15,7 +15,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { decode as fastDecode, encode as fastEncode } from "fast-png";
-import { decodePng, encodePng, crc32 } from "../src/image/png.js";
+import { decodePng, decodePngJs, encodePng, crc32 } from "../src/image/png.js";
+import { decodePngWasm, pngWasmAvailable, pngWasmStats, PNG_WASM_SHARED_BYTES } from "../src/image/png-wasm.js";
 import { inflateZlib, adler32 } from "../src/image/inflate.js";
 import { zlibDeflate } from "../src/image/deflate.js";
 import { DecompressError, ImageDecodeError } from "../src/errors.js";
@@ -621,4 +622,188 @@ test("encodePng round-trips through our decoder and fast-png's, and compresses c
     assert.ok(ours < theirs * 1.05, `ours ${ours} vs fast-png ${theirs}`);
   }
   assert.throws(() => encodePng({ width: 2, height: 2, data: new Uint8Array(11) }), RangeError);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The wasm fast path (src/image/png-wasm.ts + assembly/png.ts) against the TypeScript decoder.
+
+/** Outcome of a decode: the image, or the error's class name and message. */
+function outcome(fn: () => RgbImage): RgbImage | string {
+  try {
+    return fn();
+  } catch (e) {
+    return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+  }
+}
+
+function sameOutcome(a: RgbImage | string, b: RgbImage | string, what: string): void {
+  if (typeof a === "string" || typeof b === "string") assert.equal(a, b, what);
+  else sameImage(a, b, what);
+}
+
+test("wasm fast path: every 8-bit non-interlaced fixture PNG decodes byte-identically to the TypeScript path; others are declined", () => {
+  assert.ok(pngWasmAvailable(), "kernels.wasm (npm run build:wasm) has the png kernels");
+  let fast = 0;
+  const declined: string[] = [];
+  for (const f of fixturePngs()) {
+    const bytes = new Uint8Array(readFileSync(f));
+    const ref = decodePngJs(bytes, { file: f });
+    const w = decodePngWasm(bytes);
+    const eligible = bytes[24] === 8 && bytes[28] === 0;
+    if (!w) {
+      assert.ok(!eligible, `${f}: an 8-bit non-interlaced PNG was declined`);
+      declined.push(f.split("/").pop()!);
+      continue;
+    }
+    assert.ok(eligible, `${f}: handled although not 8-bit non-interlaced`);
+    sameImage(w, ref, f);
+    fast++;
+  }
+  assert.ok(fast >= 40, `only ${fast} fixture PNGs took the fast path`);
+  assert.ok(declined.includes("rgb8_adam7.png") && declined.includes("rgb16.png") && declined.includes("pal4.png"));
+});
+
+test("wasm fast path: generated 8-bit PNGs of every colour type x filter x zlib level/strategy x IDAT split x tRNS equal the TypeScript path and dlib's rules", () => {
+  const rnd = rng(999);
+  const sizes = [[13, 7], [1, 1], [3, 2], [17, 11], [9, 33], [64, 5], [2, 70]];
+  const filterSets = [[0], [1], [2], [3], [4], [0, 1, 2, 3, 4], [4, 3, 2, 1]];
+  const zopts: zlib.ZlibOptions[] = [
+    { level: 0 }, { level: 1 }, { level: 6 }, { level: 9 },
+    { level: 9, strategy: zlib.constants.Z_FIXED }, { level: 6, strategy: zlib.constants.Z_HUFFMAN_ONLY },
+    { level: 6, strategy: zlib.constants.Z_RLE }, { level: 9, memLevel: 1, windowBits: 9 },
+  ];
+  let n = 0;
+  for (const ct of [0, 2, 3, 4, 6]) {
+    for (let fi = 0; fi < filterSets.length; fi++) {
+      for (let zi = 0; zi < zopts.length; zi++) {
+        const [w, h] = sizes[(fi + zi + ct) % sizes.length]!;
+        const palN = ct === 3 ? 1 + Math.floor(rnd() * 256) : 0;
+        const samples = genSamples(w!, h!, ct, 8, rnd, palN);
+        // few-valued samples on half the cases: long matches, Paeth/Average ties, short distances
+        if (zi % 2) for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! & (ct === 3 ? 1 : 0x81);
+        const g: Gen = { w: w!, h: h!, ct, depth: 8, interlace: false, filters: filterSets[fi]!, samples, idats: 1 + ((fi + zi) % 3) };
+        if (ct === 3) {
+          g.plte = Uint8Array.from({ length: palN * 3 }, () => Math.floor(rnd() * 256));
+          if (fi % 2) g.trns = Uint8Array.from({ length: Math.max(1, palN - (zi % 3)) }, () => Math.floor(rnd() * 256));
+        } else if (ct === 2 && fi % 2) {
+          const k = Math.floor(rnd() * w! * h!) * 3; // a colour key that does occur
+          g.trns = Uint8Array.of(0, samples[k]!, 0, samples[k + 1]!, 0, samples[k + 2]!);
+        } else if (ct === 0 && fi % 2) g.trns = Uint8Array.of(0, samples[0]!);
+        const what = `ct ${ct} filters ${g.filters.join("")} zlib ${JSON.stringify(zopts[zi])} ${w}x${h}`;
+        const bytes = writePng(g, zopts[zi]);
+        const fast = decodePngWasm(bytes);
+        assert.ok(fast, `${what}: declined`);
+        sameImage(fast, decodePngJs(bytes), what);
+        sameImage(fast, expectedRgb(g), `${what} (rules)`);
+        n++;
+      }
+    }
+  }
+  assert.equal(n, 5 * 7 * 8);
+  // what stays JavaScript-only: other bit depths and Adam7
+  for (const [ct, depth, interlace] of [[0, 16, false], [2, 16, false], [6, 16, false], [4, 16, false], [0, 4, false], [3, 2, false], [2, 8, true], [3, 8, true]] as const) {
+    const g: Gen = { w: 5, h: 4, ct, depth, interlace, filters: [0, 1, 2, 3, 4], samples: genSamples(5, 4, ct, depth, rnd, 2) };
+    if (ct === 3) g.plte = Uint8Array.of(1, 2, 3, 4, 5, 6);
+    assert.equal(decodePngWasm(writePng(g)), null, `ct ${ct} depth ${depth} interlace ${interlace}`);
+  }
+});
+
+test("wasm fast path is what decodePng uses; large images (one-shot instance) match too", () => {
+  const chip = join(fixture(), "golden", "chips", "bald_guys_0.png");
+  const big = join(fixture(), "golden", "decoded", "bald_guys.png");
+  const g: Gen = { w: 40, h: 30, ct: 2, depth: 8, interlace: false, filters: [0, 1, 2, 3, 4], samples: genSamples(40, 30, 2, 8, rng(1)) };
+  const files = [writePng(g)];
+  for (const f of [chip, big]) if (existsSync(f)) files.push(new Uint8Array(readFileSync(f)));
+  for (const bytes of files) {
+    const before = pngWasmStats.decoded;
+    const img = decodePng(bytes);
+    assert.equal(pngWasmStats.decoded, before + 1, "decodePng took the fast path");
+    sameImage(img, decodePngJs(bytes), `${img.width}x${img.height}`);
+  }
+  // maxPixels: the fast path declines, the TypeScript path gives its error
+  const before = pngWasmStats.decoded;
+  expectDecodeError(() => decodePng(files[0]!, { maxPixels: 1199 }), /more than the limit of 1199/);
+  assert.equal(pngWasmStats.decoded, before);
+  assert.ok(PNG_WASM_SHARED_BYTES < 1986 * 1545 * 7, "bald_guys.png exercises the one-shot instance");
+});
+
+test("wasm fast path: bombs, truncations, bad CRCs, bad filters and corrupt zlib data are declined and give the TypeScript path's errors", () => {
+  const g: Gen = { w: 2, h: 2, ct: 2, depth: 8, interlace: false, filters: [0], samples: new Uint16Array(12).fill(7) };
+  const good = writePng(g);
+  const raw = rawScanlines(g);
+  const withIdat = (z: Uint8Array) => cat([good.subarray(0, 33), chunk("IDAT", z), chunk("IEND", new Uint8Array(0))]);
+  const bomb = withIdat(new Uint8Array(zlib.deflateSync(new Uint8Array(64 << 20), { level: 9 })));
+  const extra = new Uint8Array(raw.length + 1000);
+  extra.set(raw);
+  const badFilter = raw.slice();
+  badFilter[0] = 5;
+  const cases: [string, Uint8Array][] = [
+    ["bomb", bomb],
+    ["extra data within the slack", withIdat(new Uint8Array(zlib.deflateSync(extra)))],
+    ["too little data", withIdat(new Uint8Array(zlib.deflateSync(raw.subarray(0, 10))))],
+    ["filter type 5", withIdat(new Uint8Array(zlib.deflateSync(badFilter)))],
+    ["no Adler-32", withIdat(new Uint8Array(zlib.deflateSync(raw)).subarray(0, -4))],
+  ];
+  const crcBad = good.slice();
+  crcBad[40]! ^= 1;
+  cases.push(["IDAT CRC", crcBad]);
+  const z = new Uint8Array(zlib.deflateSync(raw));
+  for (let cut = 0; cut < z.length - 4; cut++) cases.push([`zlib cut at ${cut}`, withIdat(z.subarray(0, cut))]);
+  for (let cut = 0; cut < good.length; cut++) cases.push([`file cut at ${cut}`, good.subarray(0, cut)]);
+  for (const [what, bytes] of cases) {
+    const fast = decodePngWasm(bytes);
+    const ref = outcome(() => decodePngJs(bytes, { file: "x.png" }));
+    if (typeof ref === "string") assert.equal(fast, null, `${what}: fast path returned an image for a file the TypeScript path refuses`);
+    else if (fast) sameImage(fast, ref, what);
+    sameOutcome(outcome(() => decodePng(bytes, { file: "x.png" })), ref, what);
+  }
+});
+
+test("wasm fast path: 1500 fuzzed 8-bit PNGs give exactly the TypeScript path's image or error", () => {
+  const rnd = rng(4242);
+  const seeds: Uint8Array[] = [];
+  for (const ct of [0, 2, 3, 4, 6]) {
+    const g: Gen = { w: 9, h: 7, ct, depth: 8, interlace: false, filters: [0, 1, 2, 3, 4], samples: genSamples(9, 7, ct, 8, rnd, 3), idats: 2 };
+    if (ct === 3) { g.plte = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9); g.trns = Uint8Array.of(9, 200); }
+    if (ct === 2) g.trns = Uint8Array.of(0, 1, 0, 2, 0, 3);
+    seeds.push(writePng(g, { level: ct % 2 ? 9 : 1 }));
+  }
+  const d = join(here, "data", "png");
+  for (const f of ["rgba8.png", "pal8.png", "gray8.png"]) if (existsSync(join(d, f))) seeds.push(new Uint8Array(readFileSync(join(d, f))));
+  let images = 0, errors = 0, fastImages = 0;
+  for (let it = 0; it < 1500; it++) {
+    const src = seeds[it % seeds.length]!;
+    let b = src.slice();
+    const kind = Math.floor(rnd() * 4);
+    const k = 1 + Math.floor(rnd() * 4);
+    for (let j = 0; j < k; j++) {
+      const p = 8 + Math.floor(rnd() * (b.length - 8));
+      if (kind === 0) b[p] = Math.floor(rnd() * 256);
+      else if (kind === 1) b[p]! ^= 1 << Math.floor(rnd() * 8);
+      else if (kind === 2) b = b.subarray(0, p);
+      else b[p] = rnd() < 0.5 ? 0 : 255;
+    }
+    if (it % 4) {
+      for (let p = 8; p + 12 <= b.length; ) {
+        const len = new DataView(b.buffer, b.byteOffset).getUint32(p);
+        if (p + 12 + len > b.length) break;
+        new DataView(b.buffer, b.byteOffset).setUint32(p + 8 + len, crc32(b, p + 4, p + 8 + len));
+        p += 12 + len;
+      }
+    }
+    const ref = outcome(() => decodePngJs(b));
+    const fast = decodePngWasm(b);
+    if (typeof ref === "string") {
+      assert.equal(fast, null, `case ${it}: fast path returned an image for a file the TypeScript path refuses (${ref})`);
+      errors++;
+    } else {
+      images++;
+      if (fast) {
+        sameImage(fast, ref, `case ${it}`);
+        fastImages++;
+      }
+    }
+    sameOutcome(outcome(() => decodePng(b)), ref, `case ${it}`);
+  }
+  assert.ok(images > 100 && errors > 100 && fastImages > 100, `images ${images} (fast ${fastImages}) errors ${errors}`);
 });

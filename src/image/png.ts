@@ -20,6 +20,7 @@ import { DecompressError, ImageDecodeError } from "../errors.js";
 import type { RgbImage } from "./types.js";
 import { inflateZlib } from "./inflate.js";
 import { zlibDeflate } from "./deflate.js";
+import { decodePngWasm } from "./png-wasm.js";
 
 /** Inflated image data beyond what the header's size needs that is still accepted (libpng ignores extra data). */
 export const PNG_EXTRA_INFLATE_BYTES = 1 << 20;
@@ -135,6 +136,12 @@ interface Conv {
  * what the header needs plus PNG_EXTRA_INFLATE_BYTES.
  */
 export function decodePng(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbImage {
+  // the wasm fast path (8-bit non-interlaced colour types 0/2/3/4/6) gives the same image or declines
+  return decodePngWasm(bytes, opts) ?? decodePngJs(bytes, opts);
+}
+
+/** `decodePng` in TypeScript only (the reference and fallback of the wasm fast path); same contract. */
+export function decodePngJs(bytes: Uint8Array, opts: PngDecodeOptions = {}): RgbImage {
   const file = opts.file ?? "<bytes>";
   const maxPixels = opts.maxPixels ?? 64 * 1024 * 1024;
   const info = pngInfo(bytes, file);

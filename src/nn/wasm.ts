@@ -243,6 +243,11 @@ export function setKernelModule(mod: WebAssembly.Module): void {
   compiled = mod;
 }
 
+/** The kernel module if it is already compiled (by `kernelModule`/`setKernelModule`), else null; never compiles. */
+export function compiledKernelModule(): WebAssembly.Module | null {
+  return compiled;
+}
+
 /** The compiled kernel module, compiled once per process. */
 export async function kernelModule(): Promise<WebAssembly.Module> {
   if (compiled) return compiled;

@@ -1,0 +1,245 @@
+/**
+ * WebAssembly fast path of `decodePng` (src/image/png.ts) for the common PNGs: 8-bit, non-interlaced, colour
+ * types 0 (grey), 2 (RGB), 3 (palette), 4 (grey+alpha), 6 (RGBA). The kernels (assembly/png.ts) do the CRC
+ * checks, the zlib inflate, the unfiltering and the conversion to dlib's RGB; this file walks the chunks and
+ * applies png.ts's chunk rules (first tRNS, PLTE before tRNS, iCCP unchecked, ...) the same way.
+ *
+ * Contract: `decodePngWasm` returns either exactly the RgbImage the TypeScript decoder returns for the same
+ * bytes and options, or null ("not handled": other bit depths, interlacing, anything malformed or unusual, a
+ * limit passed, no kernels). It never throws for bad input: the caller then runs the TypeScript decoder, which
+ * produces the errors (types and messages) it always did.
+ *
+ * The kernel module is used only when it is already compiled (`compiledKernelModule`), or, under Node, compiled
+ * synchronously from kernels.wasm on first use. One small private instance serves images whose working set
+ * (file + scanlines + RGB + tables) is at most PNG_WASM_SHARED_BYTES; its blocks are released after each call.
+ * Larger images get a throw-away instance, so no large wasm memory stays resident after a big decode.
+ * Setting the environment variable DLIB_FACE_NO_PNG_WASM disables the fast path.
+ */
+import { Kernels, compiledKernelModule } from "../nn/wasm.js";
+import type { RgbImage } from "./types.js";
+
+/** Largest working set (bytes) decoded in the long-lived private instance; larger images use a one-shot instance. */
+export const PNG_WASM_SHARED_BYTES = 4 << 20;
+
+interface PngKernels {
+  k: Kernels;
+  inflate: (z: number, zlen: number, out: number, cap: number, scratch: number) => number;
+  unfilterConvert: (raw: number, w: number, h: number, ct: number, rgb: number, pal: number, kr: number, kg: number, kb: number) => number;
+  crcInit: (scratch: number) => void;
+  crc32: (scratch: number, ptr: number, len: number) => number;
+  scratchSize: number;
+}
+
+let nodeModule: WebAssembly.Module | null = null;
+let nodeModuleFailed = false;
+let shared: PngKernels | null = null;
+let sharedMod: WebAssembly.Module | null = null;
+let disabled: boolean | null = null;
+
+/** How many images the fast path has decoded in this process (for tests and diagnostics). */
+export const pngWasmStats = { decoded: 0 };
+
+function kernelModuleSync(): WebAssembly.Module | null {
+  const c = compiledKernelModule();
+  if (c) return c;
+  if (nodeModule || nodeModuleFailed) return nodeModule;
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const fs = proc?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
+    if (!fs) throw new Error("no fs");
+    const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+    const url = candidates.find((u) => u.protocol === "file:" && fs.existsSync(u));
+    if (!url) throw new Error("kernels.wasm not found");
+    nodeModule = new WebAssembly.Module(fs.readFileSync(url));
+  } catch {
+    nodeModuleFailed = true;
+  }
+  return nodeModule;
+}
+
+function instantiate(mod: WebAssembly.Module): PngKernels | null {
+  const k = new Kernels(new WebAssembly.Instance(mod, {}));
+  const e = k.exports as Record<string, unknown>;
+  if (typeof e.png_inflate !== "function" || typeof e.png_unfilter_convert !== "function") return null;
+  return {
+    k,
+    inflate: e.png_inflate as PngKernels["inflate"],
+    unfilterConvert: e.png_unfilter_convert as PngKernels["unfilterConvert"],
+    crcInit: e.png_crc_init as PngKernels["crcInit"],
+    crc32: e.png_crc32 as PngKernels["crc32"],
+    scratchSize: (e.png_scratch_size as () => number)(),
+  };
+}
+
+/** True when the fast path can run in this process (kernels compiled or compilable synchronously, not disabled). */
+export function pngWasmAvailable(): boolean {
+  return !isDisabled() && kernelModuleSync() !== null;
+}
+
+function isDisabled(): boolean {
+  if (disabled === null) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    disabled = !!env?.DLIB_FACE_NO_PNG_WASM;
+  }
+  return disabled;
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+const T_IHDR = 0x49484452;
+const T_PLTE = 0x504c5445;
+const T_IDAT = 0x49444154;
+const T_IEND = 0x49454e44;
+const T_TRNS = 0x74524e53;
+const T_ICCP = 0x69434350;
+const CHANNELS = [1, 0, 3, 1, 2, 0, 4];
+
+/**
+ * Decodes `bytes` with the wasm kernels when the file is an 8-bit non-interlaced PNG of colour type 0/2/3/4/6
+ * that the TypeScript decoder accepts; returns its RgbImage (identical to `decodePng`'s), or null when the fast
+ * path does not handle the file (then nothing was decoded and the caller must use the TypeScript decoder).
+ * `maxPixels` as in PngDecodeOptions (default 64 Mi pixels). Never throws for malformed input.
+ */
+export function decodePngWasm(bytes: Uint8Array, opts: { maxPixels?: number } = {}): RgbImage | null {
+  const n = bytes.length;
+  // IHDR: the cases png.ts's pngInfo accepts, restricted to what the kernels convert
+  if (n < 33 || bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47 ||
+      bytes[4] !== 0x0d || bytes[5] !== 0x0a || bytes[6] !== 0x1a || bytes[7] !== 0x0a) return null;
+  if (u32(bytes, 8) !== 13 || u32(bytes, 12) !== T_IHDR) return null;
+  const width = u32(bytes, 16);
+  const height = u32(bytes, 20);
+  const colorType = bytes[25]!;
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) return null;
+  if (bytes[24] !== 8 || bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] !== 0) return null;
+  if (colorType !== 0 && colorType !== 2 && colorType !== 3 && colorType !== 4 && colorType !== 6) return null;
+  if (width * height > (opts.maxPixels ?? 64 * 1024 * 1024)) return null;
+  if (isDisabled()) return null;
+  const mod = kernelModuleSync();
+  if (!mod) return null;
+  const channels = CHANNELS[colorType]!;
+  const rowBytes = 1 + width * channels;
+  const needBytes = rowBytes * height;
+
+  // chunk walk: png.ts's rules
+  let idat = 0;
+  let idatParts = 0;
+  let firstIdat = -1;
+  let sawIend = false;
+  let plte = -1;
+  let trns = -1;
+  const chunks: number[] = [];
+  for (let p = 8; p + 8 <= n; ) {
+    const len = u32(bytes, p);
+    const type = u32(bytes, p + 4);
+    if (p + 12 + len > n) return null;
+    if (type !== T_ICCP) chunks.push(p);
+    if (type === T_IDAT) {
+      idat += len;
+      if (idatParts++ === 0) firstIdat = p;
+    } else if (type === T_IHDR) {
+      if (p !== 8) return null;
+    } else if (type === T_PLTE) plte = p;
+    else if (type === T_TRNS) {
+      if (trns < 0 && !(colorType === 3 && plte < 0)) trns = p;
+    } else if (type === T_IEND) {
+      sawIend = true;
+      break;
+    }
+    p += 12 + len;
+  }
+  if (idat === 0 || !sawIend || idat * 1032 + 1024 < needBytes) return null;
+  let plen = 0;
+  if (colorType === 3) {
+    if (plte < 0) return null;
+    plen = u32(bytes, plte);
+    if (plen === 0 || plen % 3 !== 0 || plen > 768) return null;
+  }
+  let kr = -1, kg = -1, kb = -1;
+  if (colorType === 2 && trns >= 0 && u32(bytes, trns) === 6) {
+    const t = trns + 8;
+    kr = (bytes[t]! << 8) | bytes[t + 1]!;
+    kg = (bytes[t + 2]! << 8) | bytes[t + 3]!;
+    kb = (bytes[t + 4]! << 8) | bytes[t + 5]!;
+  }
+
+  const rgbBytes = width * height * 3;
+  const zBytes = idatParts > 1 ? idat : 0;
+  const total = n + zBytes + needBytes + rgbBytes + 768 + 400_000;
+  if (total > 0x7fff0000) return null;
+  let w: PngKernels | null;
+  if (total <= PNG_WASM_SHARED_BYTES) {
+    if (sharedMod !== mod) {
+      sharedMod = mod;
+      shared = instantiate(mod);
+    }
+    w = shared;
+  } else {
+    w = instantiate(mod); // one-shot: its memory goes with it
+  }
+  if (!w) return null;
+  const A = w.k.arena;
+  const blocks: number[] = [];
+  const alloc = (size: number) => {
+    const ptr = A.alloc(size);
+    blocks.push(ptr);
+    return ptr;
+  };
+  try {
+    const scratch = alloc(w.scratchSize);
+    const file = alloc(n);
+    const pal = alloc(768);
+    const raw = alloc(needBytes);
+    const rgb = alloc(rgbBytes);
+    const z = zBytes ? alloc(zBytes) : file + firstIdat + 8;
+    const M = A.U8;
+    M.set(bytes, file);
+    w.crcInit(scratch);
+    for (let i = 0; i < chunks.length; i++) {
+      const p = chunks[i]!;
+      const len = u32(bytes, p);
+      if (w.crc32(scratch, file + p + 4, len + 4) >>> 0 !== u32(bytes, p + 8 + len)) return null;
+    }
+    if (zBytes) {
+      // IDAT parts in file order (the walk stopped at IEND)
+      for (let p = 8, o = z; o < z + zBytes; ) {
+        const len = u32(bytes, p);
+        if (u32(bytes, p + 4) === T_IDAT) {
+          M.copyWithin(o, file + p + 8, file + p + 8 + len);
+          o += len;
+        }
+        p += 12 + len;
+      }
+    }
+    if (colorType === 3) {
+      M.fill(0, pal, pal + 768); // indices past the palette stay black
+      let alpha = -1;
+      let alen = 0;
+      if (trns >= 0) {
+        const tlen = u32(bytes, trns);
+        if (tlen > 0 && tlen <= plen / 3) {
+          alpha = trns + 8;
+          alen = tlen;
+        }
+      }
+      for (let i = 0; i < plen / 3; i++) {
+        const a = i < alen ? bytes[alpha + i]! : 255;
+        for (let k = 0; k < 3; k++) {
+          const c = bytes[plte + 8 + i * 3 + k]!;
+          M[pal + i * 3 + k] = a === 255 ? c : (c * a) >> 8;
+        }
+      }
+    }
+    const got = w.inflate(z, idat, raw, needBytes, scratch);
+    if (got !== needBytes) return null;
+    if (w.unfilterConvert(raw, width, height, colorType, rgb, pal, kr, kg, kb) !== 0) return null;
+    const data = A.u8(rgb, rgbBytes).slice();
+    pngWasmStats.decoded++;
+    return { width, height, data };
+  } catch {
+    return null; // e.g. the wasm memory cannot grow: the TypeScript decoder decides
+  } finally {
+    if (w === shared) for (let i = blocks.length - 1; i >= 0; i--) A.release(blocks[i]!);
+  }
+}
