@@ -37,8 +37,8 @@ const S_FDIST: usize = S_FLIT + 512 * 4; // i32 x 32 (fixed distance code)
 const S_COUNT: usize = S_FDIST + 32 * 4; // i32 x 16
 const S_NEXT: usize = S_COUNT + 16 * 4; // i32 x 16
 const S_NX: usize = S_NEXT + 16 * 4; // i32 x 16
-const S_CRC: usize = S_NX + 16 * 4; // u32 x 256
-const S_SUBMAX: usize = S_CRC + 256 * 4; // u8 x 1024
+const S_CRC: usize = S_NX + 16 * 4; // u32 x 256 x 8 (slicing-by-8 tables)
+const S_SUBMAX: usize = S_CRC + 8 * 256 * 4; // u8 x 1024
 const S_LENS: usize = S_SUBMAX + 1024; // u8 x 320 (code lengths of a dynamic block)
 const S_FLENS: usize = S_LENS + 320; // u8 x 288 (fixed code lengths)
 const S_CLLENS: usize = S_FLENS + 288; // u8 x 32
@@ -52,7 +52,7 @@ export function png_scratch_size(): i32 {
 // ---------------------------------------------------------------------------------------------------------------
 // CRC-32 (PNG's: reflected polynomial 0xEDB88320, initial value and final xor all ones)
 
-/** Fills the CRC table of `scratch`; call once before png_crc32 with the same scratch. */
+/** Fills the CRC tables of `scratch`; call once before png_crc32 with the same scratch. */
 export function png_crc_init(scratch: usize): void {
   const t = scratch + S_CRC;
   for (let n: u32 = 0; n < 256; n++) {
@@ -60,14 +60,32 @@ export function png_crc_init(scratch: usize): void {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     store<u32>(t + (<usize>n << 2), c);
   }
+  // table k: the CRC of a byte followed by k zero bytes (slicing-by-8)
+  for (let k: usize = 1; k < 8; k++) {
+    for (let n: usize = 0; n < 256; n++) {
+      const prev = load<u32>(t + ((k - 1) << 10) + (n << 2));
+      store<u32>(t + (k << 10) + (n << 2), (prev >>> 8) ^ load<u32>(t + (<usize>(prev & 0xff) << 2)));
+    }
+  }
+}
+
+@inline function crcT(t: usize, k: usize, x: u32): u32 {
+  return load<u32>(t + (k << 10) + (<usize>(x & 0xff) << 2));
 }
 
 /** CRC-32 of the `len` bytes at `ptr` (unsigned; png_crc_init must have filled `scratch`). */
 export function png_crc32(scratch: usize, ptr: usize, len: i32): u32 {
   const t = scratch + S_CRC;
   let c: u32 = 0xffffffff;
+  let i = ptr;
   const end = ptr + <usize>len;
-  for (let i = ptr; i < end; i++) c = load<u32>(t + (<usize>((c ^ <u32>load<u8>(i)) & 0xff) << 2)) ^ (c >>> 8);
+  for (; i + 8 <= end; i += 8) {
+    const lo = load<u32>(i) ^ c;
+    const hi = load<u32>(i + 4);
+    c = crcT(t, 7, lo) ^ crcT(t, 6, lo >>> 8) ^ crcT(t, 5, lo >>> 16) ^ crcT(t, 4, lo >>> 24) ^
+      crcT(t, 3, hi) ^ crcT(t, 2, hi >>> 8) ^ crcT(t, 1, hi >>> 16) ^ crcT(t, 0, hi >>> 24);
+  }
+  for (; i < end; i++) c = load<u32>(t + (<usize>((c ^ <u32>load<u8>(i)) & 0xff) << 2)) ^ (c >>> 8);
   return c ^ 0xffffffff;
 }
 
@@ -173,7 +191,8 @@ function fixedTables(scratch: usize): void {
 // zlib inflate
 
 /**
- * Inflates the zlib stream of `zlen` bytes at `z` into `out` (at most `cap` bytes). Returns the number of bytes
+ * Inflates the zlib stream of `zlen` bytes at `z` into `out` (at most `cap` bytes; `out` must have 8 more bytes
+ * of room, which may be overwritten). Returns the number of bytes
  * the stream produced, PNG_E_FULL when it would produce more than `cap`, PNG_E_STREAM when it is malformed or
  * truncated (the rules of src/image/inflate.ts; the Adler-32 trailer is not checked).
  */
@@ -311,10 +330,20 @@ export function png_inflate(z: usize, zlen: i32, out: usize, cap: i32, scratch: 
     const lm: u32 = (1 << lb) - 1;
     const dm: u32 = (1 << db0) - 1;
     for (;;) {
-      while (c < 25) {
-        if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
-        else if (++overrun > 4) return PNG_E_STREAM;
-        c += 8;
+      if (c < 25) {
+        if (p + 4 <= zl) {
+          // the bytes the loop below would add, at once (bits past the new count are the next input bits)
+          b |= load<u32>(z + <usize>p) << c;
+          const k = (32 - c) >> 3;
+          p += k;
+          c += k << 3;
+        } else {
+          while (c < 25) {
+            if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
+            else if (++overrun > 4) return PNG_E_STREAM;
+            c += 8;
+          }
+        }
       }
       let e = load<i32>(lt + (<usize>(b & lm) << 2));
       if (e <= 0) {
@@ -338,10 +367,20 @@ export function png_inflate(z: usize, zlen: i32, out: usize, cap: i32, scratch: 
       const len = <i32>load<u16>(PNG_LEN_BASE + (<usize>li << 1)) + <i32>(b & ((1 << xb) - 1));
       b >>>= xb;
       c -= xb;
-      while (c < 25) {
-        if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
-        else if (++overrun > 4) return PNG_E_STREAM;
-        c += 8;
+      if (c < 25) {
+        if (p + 4 <= zl) {
+          // the bytes the loop below would add, at once (bits past the new count are the next input bits)
+          b |= load<u32>(z + <usize>p) << c;
+          const k = (32 - c) >> 3;
+          p += k;
+          c += k << 3;
+        } else {
+          while (c < 25) {
+            if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
+            else if (++overrun > 4) return PNG_E_STREAM;
+            c += 8;
+          }
+        }
       }
       e = load<i32>(dt + (<usize>(b & dm) << 2));
       if (e <= 0) {
@@ -353,10 +392,19 @@ export function png_inflate(z: usize, zlen: i32, out: usize, cap: i32, scratch: 
       b >>>= l;
       c -= l;
       const ds = e >> 4;
-      while (c < 13) {
-        if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
-        else if (++overrun > 4) return PNG_E_STREAM;
-        c += 8;
+      if (c < 13) {
+        if (p + 4 <= zl) {
+          b |= load<u32>(z + <usize>p) << c;
+          const k = (20 - c) >> 3;
+          p += k;
+          c += k << 3;
+        } else {
+          while (c < 13) {
+            if (p < zl) b |= <u32>load<u8>(z + <usize>(p++)) << c;
+            else if (++overrun > 4) return PNG_E_STREAM;
+            c += 8;
+          }
+        }
       }
       const dbits = <i32>load<u8>(PNG_DIST_EXTRA + <usize>ds);
       const dist = <i32>load<u16>(PNG_DIST_BASE + (<usize>ds << 1)) + <i32>(b & ((1 << dbits) - 1));
@@ -365,10 +413,14 @@ export function png_inflate(z: usize, zlen: i32, out: usize, cap: i32, scratch: 
       if (dist > op) return PNG_E_STREAM;
       if (op + len > cap) return PNG_E_FULL;
       const d = out + <usize>op;
-      if (dist >= len) {
-        memory.copy(d, d - <usize>dist, <usize>len);
+      // 8 bytes at a time may write up to 7 bytes past the match: `out` has 8 bytes of slack past `cap`
+      if (dist >= 8) {
+        const end = d + <usize>len;
+        for (let q = d, s = d - <usize>dist; q < end; q += 8, s += 8) store<u64>(q, load<u64>(s));
       } else if (dist == 1) {
-        memory.fill(d, load<u8>(d - 1), <usize>len);
+        const v = <u64>load<u8>(d - 1) * 0x0101010101010101;
+        const end = d + <usize>len;
+        for (let q = d; q < end; q += 8) store<u64>(q, v);
       } else {
         let s = d - <usize>dist;
         const end = d + <usize>len;
@@ -392,6 +444,16 @@ function unfilterRow(o: usize, u: usize, n: i32, bpp: i32): i32 {
   const N = <usize>n;
   const B = <usize>bpp;
   if (f == 0) return 0;
+  if (f == 2 && u != 0) {
+    let i: usize = 0;
+    for (; i + 16 <= N; i += 16) v128.store(s + i, i8x16.add(v128.load(s + i), v128.load(u + i)));
+    for (; i < N; i++) store<u8>(s + i, load<u8>(s + i) + load<u8>(u + i));
+    return 0;
+  }
+  if ((bpp == 3 || bpp == 4) && (f == 1 || f == 3 || f == 4)) {
+    unfilterPixels(s, u, N, bpp, f);
+    return 0;
+  }
   if (f == 1 || (f == 4 && u == 0)) {
     for (let i = B; i < N; i++) store<u8>(s + i, load<u8>(s + i) + load<u8>(s + i - B));
     return 0;
@@ -429,6 +491,46 @@ function unfilterRow(o: usize, u: usize, n: i32, bpp: i32): i32 {
     return 0;
   }
   return PNG_E_FILTER;
+}
+
+/**
+ * Sub (1), Average (3) or Paeth (4) of one row of 3- or 4-byte pixels, a pixel at a time in 16-bit lanes (the
+ * bytes of a pixel are independent; the pixel to the left is kept in a register). Without a row above (u = 0)
+ * the row above counts as zeros, which makes Paeth the Sub filter and Average half the left pixel, as PNG says.
+ * Reads (not writes) one byte past a 3-byte pixel: the next row's filter byte or the buffer's slack.
+ */
+function unfilterPixels(s: usize, u: usize, N: usize, bpp: i32, f: i32): void {
+  const B = <usize>bpp;
+  const byteMask = i16x8.splat(0xff);
+  let a = i16x8.splat(0);
+  let c = i16x8.splat(0);
+  let b = i16x8.splat(0);
+  for (let i: usize = 0; i + B <= N; i += B) {
+    const x = i16x8.extend_low_i8x16_u(v128.load32_zero(s + i));
+    if (u != 0) b = i16x8.extend_low_i8x16_u(v128.load32_zero(u + i));
+    let pred: v128;
+    if (f == 1) {
+      pred = a;
+    } else if (f == 3) {
+      pred = i16x8.shr_u(i16x8.add(a, b), 1);
+    } else {
+      const bc = i16x8.sub(b, c);
+      const ac = i16x8.sub(a, c);
+      const pa = i16x8.abs(bc);
+      const pb = i16x8.abs(ac);
+      const pc = i16x8.abs(i16x8.add(bc, ac));
+      const nearBC = v128.bitselect(b, c, i16x8.le_s(pb, pc));
+      pred = v128.bitselect(a, nearBC, v128.and(i16x8.le_s(pa, pb), i16x8.le_s(pa, pc)));
+    }
+    a = v128.and(i16x8.add(x, pred), byteMask);
+    c = b;
+    const w = i32x4.extract_lane(i8x16.narrow_i16x8_u(a, a), 0);
+    if (bpp == 4) store<u32>(s + i, w);
+    else {
+      store<u16>(s + i, <u16>w);
+      store<u8>(s + i + 2, <u8>(w >>> 16));
+    }
+  }
 }
 
 /**
