@@ -58,7 +58,12 @@ function kernelModuleSync(): WebAssembly.Module | null {
 }
 
 function instantiate(mod: WebAssembly.Module): PngKernels | null {
-  const k = new Kernels(new WebAssembly.Instance(mod, {}));
+  let k: Kernels;
+  try {
+    k = new Kernels(new WebAssembly.Instance(mod, {}));
+  } catch {
+    return null; // e.g. a platform without synchronous instantiation, or no memory
+  }
   const e = k.exports as Record<string, unknown>;
   if (typeof e.png_inflate !== "function" || typeof e.png_unfilter_convert !== "function") return null;
   return {
