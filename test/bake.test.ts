@@ -147,3 +147,25 @@ test("bake under tight wasm memory limits: a LimitError or the right answer, and
   t.diagnostic(`${ok} limits ran, ${refused} refused with WasmOutOfMemoryError`);
   assert.ok(ok >= 1 && refused >= 1);
 });
+
+test("a .dat path read in parallel pieces: several loads at once into one arena (the memory grows while reads are in flight) give the same bits as from bytes", async (t) => {
+  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
+  const cs = await chips(t);
+  if (!path || !cs) return;
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const bytes = (await readSource(path)).bytes;
+  const dir = mkdtempSync(join(tmpdir(), "dlib-face-dat-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dat = join(dir, "resnet.dat");
+  writeFileSync(dat, bytes);
+  const type = "dlib_face_recognition_resnet_model_v1";
+  const ref = await loadNetwork(bytes, { type, kernels: await createKernels() });
+  const want = ref.forwardSync([cs[0]]).outputs;
+  ref.dispose();
+  const k = await createKernels();
+  const nets = await Promise.all([0, 1, 2].map(() => loadNetwork(dat, { type, kernels: k })));
+  for (const [i, n] of nets.entries()) sameBits(n.forwardSync([cs[0]]).outputs, want, `load ${i}`);
+  for (const n of nets) n.dispose();
+  assert.equal(k.arena.liveBytes, 0);
+});

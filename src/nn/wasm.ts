@@ -7,7 +7,7 @@
  * allocate.
  */
 import { LimitError } from "../errors.js";
-import { warmUpKernels } from "./warm.js";
+import { warmUpKernels, WARM_BYTES } from "./warm.js";
 
 /** Raw exports of `dist/kernels.wasm` (see `assembly/index.ts`). */
 export interface KernelExports {
@@ -300,7 +300,12 @@ export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> 
   const k = new Kernels(inst, opts);
   if (!warmed.has(mod) && !(typeof process !== "undefined" && process.env?.DLIB_FACE_NO_WARMUP)) {
     try {
-      warmUpKernels(k);
+      const scratch = k.arena.alloc(WARM_BYTES);
+      try {
+        warmUpKernels(k, scratch);
+      } finally {
+        k.arena.release(scratch);
+      }
       warmed.add(mod);
     } catch {
       /* e.g. a memory limit below the warm-up's 1 MiB: a later instance warms up */
