@@ -89,17 +89,16 @@ function profileLayers(net: Network, images: RgbImage[], reps: number): { layers
   return { layers, total_cpu_ms: total, conv_cpu_ms: conv };
 }
 
-/** Fresh process: start -> load the 22 MB ResNet .dat -> one descriptor; peak RSS. Uses the built dist/ JS when present. */
+/**
+ * Fresh process: start -> import the package -> load the 22 MB ResNet .dat -> decode a chip PNG -> one descriptor;
+ * peak RSS. Imports "dlib-face-wasm" (the built package, as a user would) when dist/ is built, else src/ via tsx.
+ */
 function rssProbe(datPath: string, pngPath: string): { rss_mb: number; first_descriptor_ms: number; script_start_ms: number; first_descriptor_cpu_ms: number; via: string } | null {
-  const dist = join(root, "dist", "nn", "network.js");
-  const useDist = existsSync(dist) && existsSync(join(root, "dist", "image", "decode.js"));
-  const src = useDist ? join(root, "dist") : join(root, "src");
-  const ext = useDist ? "js" : "ts";
+  const useDist = existsSync(join(root, "dist", "entry", "node.bundle.js"));
   const code = `
 const t0 = performance.now();
 const { readFileSync } = await import("node:fs");
-const { loadNetwork } = await import(${JSON.stringify(join(src, "nn", `network.${ext}`))});
-const { decodeImage } = await import(${JSON.stringify(join(src, "image", `decode.${ext}`))});
+const { loadNetwork, decodeImage } = await import(${JSON.stringify(useDist ? "dlib-face-wasm" : join(root, "src", "entry", "node.ts"))}); // as a user imports it (package self-reference)
 const net = await loadNetwork(${JSON.stringify(datPath)}, { type: "dlib_face_recognition_resnet_model_v1" }); // read straight into wasm memory
 const img = decodeImage(new Uint8Array(readFileSync(${JSON.stringify(pngPath)})));
 await net.forward([img]);

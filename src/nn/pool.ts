@@ -136,7 +136,7 @@ export class DescriptorPool {
       }
     }
     const url = opts.workerUrl !== undefined ? new URL(String(opts.workerUrl), import.meta.url)
-      : new URL(import.meta.url.endsWith(".ts") ? "./pool-worker.ts" : "./pool-worker.js", import.meta.url);
+      : new URL(import.meta.url.endsWith(".ts") ? "../nn/pool-worker.ts" : "../nn/pool-worker.js", import.meta.url); // (from dist/nn/ and from the entry bundles in dist/entry/)
     const ports: Port[] = [];
     let info: PoolNetworkInfo = { name, lossType: "unknown", inputSize: null };
     try {
