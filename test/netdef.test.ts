@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { needFixture, readJson, repoRoot } from "./fixtures.js";
 import { NetDefinitionError, enumerateLayers, layerSequence, parseNetDefinition } from "../src/dlib/netdef.ts";
@@ -149,6 +149,22 @@ test("KNOWN_NETS texts are identical to models/*.txt and parse", () => {
   assert.throws(() => parseKnownNet("nope"), /unknown network id/);
   assert.equal(parseKnownNet("face_recognition_densenet_model_v1").name, "model::feats_std");
   assert.equal(parseKnownNet("dnn_gender_classifier_v1").name, "agender_type_inference");
+});
+
+test("known-nets-parsed.ts holds exactly what parsing each shipped definition gives (UPDATE_KNOWN_NETS=1 rewrites it)", async () => {
+  const file = join(repoRoot, "src", "dlib", "known-nets-parsed.ts");
+  const fresh = KNOWN_NETS.map((k) => [k.id, JSON.stringify(parseNetDefinition(k.text, { source: `models/${k.id}.txt` }))] as const);
+  if (process.env.UPDATE_KNOWN_NETS) {
+    const head = readFileSync(file, "utf8").split("export const")[0];
+    const body = fresh.map(([id, j]) => `  ${JSON.stringify(id)}: ${JSON.stringify(j)},`).join("\n");
+    writeFileSync(file, `${head}export const KNOWN_NET_TYPES_JSON: Readonly<Record<string, string>> = {\n${body}\n};\n`);
+  }
+  const { KNOWN_NET_TYPES_JSON } = await import("../src/dlib/known-nets-parsed.ts");
+  assert.deepEqual(Object.keys(KNOWN_NET_TYPES_JSON), KNOWN_NETS.map((k) => k.id));
+  for (const [id, j] of fresh) {
+    assert.equal(KNOWN_NET_TYPES_JSON[id], j, `${id}: stale, run UPDATE_KNOWN_NETS=1 node --import tsx --test test/netdef.test.ts`);
+    assert.equal(JSON.stringify(parseKnownNet(id)), j, `${id}: parseKnownNet`);
+  }
 });
 
 test("repeat: block tree, counts and tag on repeat's input (densenet)", () => {

@@ -4,6 +4,7 @@
  */
 import { parseNetDefinition } from "./netdef.js";
 import type { NetType } from "./nettype.js";
+import { KNOWN_NET_TYPES_JSON } from "./known-nets-parsed.js";
 
 export { enumerateLayers, layerSequence } from "./netdef.js";
 
@@ -186,5 +187,11 @@ export function getKnownNet(id: string): KnownNet | undefined {
 export function parseKnownNet(id: string): NetType {
   const k = getKnownNet(id);
   if (!k) throw new Error(`unknown network id '${id}' (known: ${KNOWN_NETS.map((n) => n.id).join(", ")})`);
+  // already parsed (known-nets-parsed.ts), when made from this very text
+  const pre = KNOWN_NET_TYPES_JSON[id];
+  if (pre !== undefined) {
+    const t = JSON.parse(pre) as NetType;
+    if (t.source === k.text) return t;
+  }
   return parseNetDefinition(k.text, { source: `models/${id}.txt` });
 }
