@@ -17,7 +17,7 @@ import type { GrayImage, Rect, RgbImage } from "../image/types.js";
 import { PyramidDown, pyramidDown, roundRect } from "../image/pyramid.js";
 import { pyramidUp, pyramidUpSize } from "../image/resample.js";
 import { extractFhogFeatures, type FhogImage } from "./fhog.js";
-import { Kernels, kernelModule } from "../nn/wasm.js";
+import { Kernels, kernelModule, kernelModuleSync } from "../nn/wasm.js";
 import {
   readFhogObjectDetector,
   type BoxOverlapTester,
@@ -575,13 +575,8 @@ export async function initHogWasm(): Promise<void> {
 function getHogWasm(): HogWasm | null {
   if (hogWasm || hogWasmFailed) return hogWasm;
   try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const fs = proc?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
-    if (!fs) throw new Error("no fs");
-    const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
-    const url = candidates.find((u) => fs.existsSync(u));
-    if (!url) throw new Error("kernels.wasm not found");
-    const mod = new WebAssembly.Module(fs.readFileSync(url));
+    const mod = kernelModuleSync();
+    if (!mod) throw new Error("kernels.wasm not available synchronously");
     useHogKernels(new Kernels(new WebAssembly.Instance(mod, {})));
   } catch {
     hogWasmFailed = true;

@@ -9,13 +9,13 @@
  * limit passed, no kernels). It never throws for bad input: the caller then runs the TypeScript decoder, which
  * produces the errors (types and messages) it always did.
  *
- * The kernel module is used only when it is already compiled (`compiledKernelModule`), or, under Node, compiled
- * synchronously from kernels.wasm on first use. One small private instance serves images whose working set
+ * The kernel module comes from `kernelModuleSync` (the compiled one, or under Node compiled synchronously from
+ * kernels.wasm on first use, shared with everything else). One small private instance serves images whose working set
  * (file + scanlines + RGB + tables) is at most PNG_WASM_SHARED_BYTES; its blocks are released after each call.
  * Larger images get a throw-away instance, so no large wasm memory stays resident after a big decode.
  * Setting the environment variable DLIB_FACE_NO_PNG_WASM disables the fast path.
  */
-import { Kernels, compiledKernelModule } from "../nn/wasm.js";
+import { Kernels, kernelModuleSync } from "../nn/wasm.js";
 import type { RgbImage } from "./types.js";
 
 /** Largest working set (bytes) decoded in the long-lived private instance; larger images use a one-shot instance. */
@@ -30,32 +30,12 @@ interface PngKernels {
   scratchSize: number;
 }
 
-let nodeModule: WebAssembly.Module | null = null;
-let nodeModuleFailed = false;
 let shared: PngKernels | null = null;
 let sharedMod: WebAssembly.Module | null = null;
 let disabled: boolean | null = null;
 
 /** How many images the fast path has decoded in this process (for tests and diagnostics). */
 export const pngWasmStats = { decoded: 0 };
-
-function kernelModuleSync(): WebAssembly.Module | null {
-  const c = compiledKernelModule();
-  if (c) return c;
-  if (nodeModule || nodeModuleFailed) return nodeModule;
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const fs = proc?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
-    if (!fs) throw new Error("no fs");
-    const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
-    const url = candidates.find((u) => u.protocol === "file:" && fs.existsSync(u));
-    if (!url) throw new Error("kernels.wasm not found");
-    nodeModule = new WebAssembly.Module(fs.readFileSync(url));
-  } catch {
-    nodeModuleFailed = true;
-  }
-  return nodeModule;
-}
 
 function instantiate(mod: WebAssembly.Module): PngKernels | null {
   let k: Kernels;

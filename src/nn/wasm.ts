@@ -243,8 +243,27 @@ export function setKernelModule(mod: WebAssembly.Module): void {
   compiled = mod;
 }
 
-/** The kernel module if it is already compiled (by `kernelModule`/`setKernelModule`), else null; never compiles. */
-export function compiledKernelModule(): WebAssembly.Module | null {
+let syncFailed = false;
+
+/**
+ * The kernel module for synchronous callers (the HOG detector, PNG decoding): the compiled one if there is one,
+ * else, under Node, dist/kernels.wasm compiled now (synchronously, once: `kernelModule` then returns it too);
+ * null when neither is possible (browsers and Workers before `ready()`).
+ */
+export function kernelModuleSync(): WebAssembly.Module | null {
+  if (compiled || syncFailed) return compiled;
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const fs = proc?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
+    if (!fs) throw new Error("no fs");
+    // from dist/nn/, dist/entry/ (the bundles) and src/nn/ under tsx
+    const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+    const url = candidates.find((u) => u.protocol === "file:" && fs.existsSync(u));
+    if (!url) throw new Error("kernels.wasm not found");
+    compiled = new WebAssembly.Module(fs.readFileSync(url));
+  } catch {
+    syncFailed = true;
+  }
   return compiled;
 }
 
