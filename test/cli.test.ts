@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { fixture, fixturesDir, hasFixtures, readJson, repoRoot } from "./fixtures.ts";
@@ -121,4 +121,13 @@ test("compare: face_recognition's output lines", (t) => {
   const lines = r.out.trim().split("\n");
   assert.equal(lines[0], `${fixture("images", "HiranoShow.png")},hirano,0`);
   assert.equal(lines[1], `${fixture("images", "dogs.jpg")},no_persons_found,None`);
+});
+
+test("the built bin is executable, as `npx dlib-face` in a fresh clone needs (npm links the project's own bin before prepare builds it)", () => {
+  const bin = join(repoRoot, "dist", "cli", "main.js");
+  assert.ok(existsSync(bin), "dist/cli/main.js is built");
+  assert.ok((statSync(bin).mode & 0o111) !== 0, "dist/cli/main.js has the execute bit");
+  const r = spawnSync(bin, ["--help"], { encoding: "utf8" }); // through its #! line, as npx runs it
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /dlib-face cluster/);
 });
