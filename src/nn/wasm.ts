@@ -311,7 +311,8 @@ const warmed = new WeakSet<WebAssembly.Module>();
 
 /**
  * A new kernel instance with its own memory and arena. The first instance of a module also warms the hot
- * kernels up (see warm.ts: the engine optimises them in the background while the caller reads a model).
+ * kernels up (see warm.ts: their first-call compiles happen then, and the engine starts optimising them while the
+ * caller reads a model). The environment variable DLIB_FACE_NO_WARMUP turns that off (for measurements).
  */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
   const mod = await kernelModule();
