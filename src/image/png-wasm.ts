@@ -17,6 +17,7 @@
  */
 import { Kernels, kernelModuleSync } from "../nn/wasm.js";
 import type { RgbImage } from "./types.js";
+import { CHANNELS, T_IHDR, pngPalette, rgbColorKey, u32, walkPngChunks } from "./png-chunks.js";
 
 /** Largest working set (bytes) decoded in the long-lived private instance; larger images use a one-shot instance. */
 export const PNG_WASM_SHARED_BYTES = 4 << 20;
@@ -69,18 +70,6 @@ function isDisabled(): boolean {
   return disabled;
 }
 
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-}
-
-const T_IHDR = 0x49484452;
-const T_PLTE = 0x504c5445;
-const T_IDAT = 0x49444154;
-const T_IEND = 0x49454e44;
-const T_TRNS = 0x74524e53;
-const T_ICCP = 0x69434350;
-const CHANNELS = [1, 0, 3, 1, 2, 0, 4];
-
 /**
  * Decodes `bytes` with the wasm kernels when the file is an 8-bit non-interlaced PNG of colour type 0/2/3/4/6
  * that the TypeScript decoder accepts; returns its RgbImage (identical to `decodePng`'s), or null when the fast
@@ -107,50 +96,17 @@ export function decodePngWasm(bytes: Uint8Array, opts: { maxPixels?: number } = 
   const rowBytes = 1 + width * channels;
   const needBytes = rowBytes * height;
 
-  // chunk walk: png.ts's rules
-  let idat = 0;
-  let idatParts = 0;
-  let firstIdat = -1;
-  let sawIend = false;
-  let plte = -1;
-  let trns = -1;
-  const chunks: number[] = [];
-  for (let p = 8; p + 8 <= n; ) {
-    const len = u32(bytes, p);
-    const type = u32(bytes, p + 4);
-    if (p + 12 + len > n) return null;
-    if (type !== T_ICCP) chunks.push(p);
-    if (type === T_IDAT) {
-      idat += len;
-      if (idatParts++ === 0) firstIdat = p;
-    } else if (type === T_IHDR) {
-      if (p !== 8) return null;
-    } else if (type === T_PLTE) plte = p;
-    else if (type === T_TRNS) {
-      if (trns < 0 && !(colorType === 3 && plte < 0)) trns = p;
-    } else if (type === T_IEND) {
-      sawIend = true;
-      break;
-    }
-    p += 12 + len;
-  }
-  if (idat === 0 || !sawIend || idat * 1032 + 1024 < needBytes) return null;
-  let plen = 0;
-  if (colorType === 3) {
-    if (plte < 0) return null;
-    plen = u32(bytes, plte);
-    if (plen === 0 || plen % 3 !== 0 || plen > 768) return null;
-  }
-  let kr = -1, kg = -1, kb = -1;
-  if (colorType === 2 && trns >= 0 && u32(bytes, trns) === 6) {
-    const t = trns + 8;
-    kr = (bytes[t]! << 8) | bytes[t + 1]!;
-    kg = (bytes[t + 2]! << 8) | bytes[t + 3]!;
-    kb = (bytes[t + 4]! << 8) | bytes[t + 5]!;
-  }
+  // chunk walk, palette and colour key by png.ts's rules (png-chunks.ts)
+  const walk = walkPngChunks(bytes, colorType);
+  if (typeof walk === "string") return null;
+  const idat = walk.idatBytes;
+  if (idat === 0 || !walk.iend || idat * 1032 + 1024 < needBytes) return null;
+  const palette = colorType === 3 ? pngPalette(bytes, walk) : null;
+  if (typeof palette === "string") return null;
+  const [kr, kg, kb] = rgbColorKey(bytes, colorType, walk) ?? [-1, -1, -1];
 
   const rgbBytes = width * height * 3;
-  const zBytes = idatParts > 1 ? idat : 0;
+  const zBytes = walk.idat.length > 1 ? idat : 0;
   const total = n + zBytes + needBytes + rgbBytes + 768 + 400_000;
   if (total > 0x7fff0000) return null;
   let w: PngKernels | null;
@@ -177,45 +133,21 @@ export function decodePngWasm(bytes: Uint8Array, opts: { maxPixels?: number } = 
     const pal = alloc(768);
     const raw = alloc(needBytes + 16); // png_inflate may write 8 bytes past its capacity; unfiltering reads 1
     const rgb = alloc(rgbBytes);
-    const z = zBytes ? alloc(zBytes) : file + firstIdat + 8;
+    const z = zBytes ? alloc(zBytes) : file + walk.idat[0]! + 8;
     const M = A.U8;
     M.set(bytes, file);
     w.crcInit(scratch);
-    for (let i = 0; i < chunks.length; i++) {
-      const p = chunks[i]!;
+    for (const p of walk.checked) {
       const len = u32(bytes, p);
       if (w.crc32(scratch, file + p + 4, len + 4) >>> 0 !== u32(bytes, p + 8 + len)) return null;
     }
-    if (zBytes) {
-      // IDAT parts in file order (the walk stopped at IEND)
-      for (let p = 8, o = z; o < z + zBytes; ) {
-        const len = u32(bytes, p);
-        if (u32(bytes, p + 4) === T_IDAT) {
-          M.copyWithin(o, file + p + 8, file + p + 8 + len);
-          o += len;
-        }
-        p += 12 + len;
-      }
+    // IDAT parts in file order
+    for (let i = 0, o = z; zBytes && i < walk.idat.length; i++) {
+      const p = walk.idat[i]!, len = u32(bytes, p);
+      M.copyWithin(o, file + p + 8, file + p + 8 + len);
+      o += len;
     }
-    if (colorType === 3) {
-      M.fill(0, pal, pal + 768); // indices past the palette stay black
-      let alpha = -1;
-      let alen = 0;
-      if (trns >= 0) {
-        const tlen = u32(bytes, trns);
-        if (tlen > 0 && tlen <= plen / 3) {
-          alpha = trns + 8;
-          alen = tlen;
-        }
-      }
-      for (let i = 0; i < plen / 3; i++) {
-        const a = i < alen ? bytes[alpha + i]! : 255;
-        for (let k = 0; k < 3; k++) {
-          const c = bytes[plte + 8 + i * 3 + k]!;
-          M[pal + i * 3 + k] = a === 255 ? c : (c * a) >> 8;
-        }
-      }
-    }
+    if (palette) M.set(palette, pal);
     const got = w.inflate(z, idat, raw, needBytes, scratch);
     if (got !== needBytes) return null;
     if (w.unfilterConvert(raw, width, height, colorType, rgb, pal, kr, kg, kb) !== 0) return null;

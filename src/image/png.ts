@@ -21,6 +21,7 @@ import type { RgbImage } from "./types.js";
 import { inflateZlib } from "./inflate.js";
 import { zlibDeflate } from "./deflate.js";
 import { decodePngWasm } from "./png-wasm.js";
+import { CHANNELS, T_IDAT, T_IEND, T_IHDR, pngPalette, rgbColorKey, typeName, u32, walkPngChunks } from "./png-chunks.js";
 
 /** Inflated image data beyond what the header's size needs that is still accepted (libpng ignores extra data). */
 export const PNG_EXTRA_INFLATE_BYTES = 1 << 20;
@@ -58,10 +59,6 @@ export function hasPngSignature(b: Uint8Array): boolean {
   if (b.length < 8) return false;
   for (let i = 0; i < 8; i++) if (b[i] !== SIG[i]) return false;
   return true;
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
 /** Reads and validates the IHDR chunk; throws ImageDecodeError if the file is not a well-formed PNG header. */
@@ -110,12 +107,6 @@ export function crc32(b: Uint8Array, start = 0, end = b.length): number {
   return (c ^ -1) >>> 0;
 }
 
-const T_IHDR = 0x49484452;
-const T_PLTE = 0x504c5445;
-const T_IDAT = 0x49444154;
-const T_IEND = 0x49454e44;
-const T_TRNS = 0x74524e53;
-const T_ICCP = 0x69434350;
 
 /** How one image's samples become dlib's RGB (see the module doc). */
 interface Conv {
@@ -148,37 +139,13 @@ export function decodePngJs(bytes: Uint8Array, opts: PngDecodeOptions = {}): Rgb
   const { width, height, colorType, bitDepth: depth, interlaced } = info;
   if (width * height > maxPixels)
     throw new ImageDecodeError(`PNG is ${width}x${height} = ${width * height} pixels, more than the limit of ${maxPixels}`, file);
-  const channels = [1, 0, 3, 1, 2, 0, 4][colorType]!;
+  const channels = CHANNELS[colorType]!;
   const rowBytes = 1 + Math.ceil((width * channels * depth) / 8);
 
   // Chunk walk (structure only; CRCs are checked below, after the cheap size checks).
-  let idat = 0;
-  let sawIend = false;
-  const idatParts: Uint8Array[] = [];
-  const chunks: number[] = []; // offsets of chunks whose CRC is checked
-  let plte = -1;
-  let trns = -1;
-  for (let p = 8; p + 8 <= bytes.length; ) {
-    const len = u32(bytes, p);
-    const type = u32(bytes, p + 4);
-    if (p + 12 + len > bytes.length)
-      throw new ImageDecodeError(`truncated PNG: chunk ${JSON.stringify(typeName(bytes, p))} cut off`, file);
-    if (type !== T_ICCP) chunks.push(p);
-    if (type === T_IDAT) {
-      idat += len;
-      idatParts.push(bytes.subarray(p + 8, p + 8 + len));
-    } else if (type === T_IHDR) {
-      if (p !== 8) throw new ImageDecodeError("corrupt PNG: more than one IHDR chunk", file);
-    } else if (type === T_PLTE) plte = p;
-    else if (type === T_TRNS) {
-      // libpng uses the first tRNS only, and only after PLTE for palette images
-      if (trns < 0 && !(colorType === 3 && plte < 0)) trns = p;
-    } else if (type === T_IEND) {
-      sawIend = true;
-      break;
-    }
-    p += 12 + len;
-  }
+  const walk = walkPngChunks(bytes, colorType);
+  if (typeof walk === "string") throw new ImageDecodeError(walk, file);
+  const idat = walk.idatBytes;
   if (idat === 0) throw new ImageDecodeError("truncated or corrupt PNG: no image data (IDAT)", file);
   // Deflate cannot expand more than ~1032:1; refuse files whose IDAT data is far too small for the declared size.
   if (idat * 1032 + 1024 < rowBytes * height)
@@ -186,8 +153,8 @@ export function decodePngJs(bytes: Uint8Array, opts: PngDecodeOptions = {}): Rgb
       `truncated or corrupt PNG: ${idat} bytes of compressed data cannot hold a ${width}x${height} image`,
       file,
     );
-  if (!sawIend) throw new ImageDecodeError("truncated PNG: no IEND chunk", file);
-  for (const p of chunks) {
+  if (!walk.iend) throw new ImageDecodeError("truncated PNG: no IEND chunk", file);
+  for (const p of walk.checked) {
     const len = u32(bytes, p);
     const want = u32(bytes, p + 8 + len);
     const got = crc32(bytes, p + 4, p + 8 + len);
@@ -199,32 +166,19 @@ export function decodePngJs(bytes: Uint8Array, opts: PngDecodeOptions = {}): Rgb
 
   const conv: Conv = { colorType, depth, pal: null, kr: -1, kg: -1, kb: -1 };
   if (colorType === 3) {
-    if (plte < 0) throw new ImageDecodeError("corrupt PNG: palette image without PLTE", file);
-    const plen = u32(bytes, plte);
-    if (plen === 0 || plen % 3 !== 0 || plen > 768) throw new ImageDecodeError(`corrupt PNG: invalid PLTE length ${plen}`, file);
-    const n = plen / 3;
-    let alpha: Uint8Array | null = null;
-    if (trns >= 0) {
-      const tlen = u32(bytes, trns);
-      if (tlen > 0 && tlen <= n) alpha = bytes.subarray(trns + 8, trns + 8 + tlen);
-    }
-    const pal = new Uint8Array(256 * 3); // indices >= n stay black
-    for (let i = 0; i < n; i++) {
-      const a = alpha && i < alpha.length ? alpha[i]! : 255;
-      for (let k = 0; k < 3; k++) pal[i * 3 + k] = blend(bytes[plte + 8 + i * 3 + k]!, a);
-    }
+    const pal = pngPalette(bytes, walk);
+    if (typeof pal === "string") throw new ImageDecodeError(pal, file);
     conv.pal = pal;
-  } else if (colorType === 2 && trns >= 0 && u32(bytes, trns) === 6) {
-    const t = trns + 8;
-    conv.kr = (bytes[t]! << 8) | bytes[t + 1]!;
-    conv.kg = (bytes[t + 2]! << 8) | bytes[t + 3]!;
-    conv.kb = (bytes[t + 4]! << 8) | bytes[t + 5]!;
+  } else {
+    const key = rgbColorKey(bytes, colorType, walk);
+    if (key) [conv.kr, conv.kg, conv.kb] = key;
   }
   // (a grey tRNS only adds an alpha channel, which an rgb_pixel destination ignores)
 
   // Decompression bombs: inflation stops as soon as the output passes what the header needs plus the slack.
   const needBytes = rawImageBytes(width, height, channels, depth, interlaced);
   const limit = needBytes + PNG_EXTRA_INFLATE_BYTES;
+  const idatParts = walk.idat.map((p) => bytes.subarray(p + 8, p + 8 + u32(bytes, p)));
   const z = idatParts.length === 1 ? idatParts[0]! : concat(idatParts, idat);
   let raw: Uint8Array;
   try {
@@ -264,10 +218,6 @@ export function decodePngJs(bytes: Uint8Array, opts: PngDecodeOptions = {}): Rgb
     }
   }
   return { width, height, data: rgb };
-}
-
-function typeName(b: Uint8Array, p: number): string {
-  return String.fromCharCode(b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
 }
 
 /**
@@ -437,10 +387,6 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 }
 
 /** dlib's assign_pixel(rgb_pixel, rgb_alpha_pixel) for one channel onto a destination that is 0. */
-function blend(c: number, a: number): number {
-  return a === 255 ? c : (c * a) >> 8;
-}
-
 /**
  * PNG-filters the 8-bit RGB row at `d[s..s+n)` (row above at `u`, or -1 for none) with filter `f` into
  * `out[0..n)`; returns the sum of |signed residual| (the usual heuristic for choosing a row's filter).
