@@ -473,10 +473,7 @@ function singleTapOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: n
         let e = tapCache.get(filters);
         if (!e) {
           const ptr = k.arena.allocF32(nf * s.k);
-          const src = k.arena.f32(filters.ptr, nf * s.k * fnr * fnc);
-          const dst = k.arena.f32(ptr, nf * s.k);
-          const taps = fnr * fnc;
-          for (let i = 0; i < nf * s.k; i++) dst[i] = src[i * taps + tap];
+          K.fnOf(k, "gather_stride")(filters.ptr + 4 * tap, nf * s.k, fnr * fnc, ptr); // (the bake uses it too)
           e = { ptr, refs: 0 };
           tapCache.set(filters, e);
         }
