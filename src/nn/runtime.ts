@@ -343,11 +343,6 @@ export function markBaked(filters: ParamRef, kind: "wino2" | "tap", nf: number):
   baked.set(filters, kind === "wino2" ? { kind, packed: nf % 4 === 0 } : { kind });
 }
 
-/** The baked form `filters` holds instead of dlib's [nf][k][nr][nc] filters, or null. */
-export function bakedForm(filters: object): "wino2" | "tap" | null {
-  return baked.get(filters)?.kind ?? null;
-}
-
 /** A con layer whose filters can be baked: "wino2" (bytes 16*nf*k floats) or "tap" (nf*k floats: tap `tap` of each filter). */
 export interface BakeCandidate { kind: "wino2" | "tap"; filters: ParamRef; nf: number; k: number; taps: number; tap: number }
 
