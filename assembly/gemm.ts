@@ -481,6 +481,70 @@ export function gemm_pack_a4(A: usize, M: i32, K: i32, lda: i32, dst: usize): vo
   }
 }
 
+// 8 rows (two packed A blocks) x (w <= 4) columns. Vectors run along the rows: per k one A vector per block
+// times each of the 4 B values broadcast, 8 accumulators (4 rows x 1 column would chain each accumulator's adds
+// back to back, bound by the add latency at 2/3 of the multiply rate on the N = 4 products of 4x4 planes).
+// Each output is still the f32 sum over k in increasing order, so the results equal pk4x4's bit for bit.
+@inline function pk8x4t(
+  a0: usize, a1: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+  let pa = a0, qa = a1, pb = b;
+  const end = a0 + (<usize>K << 4);
+  while (pa < end) {
+    const x = v128.load(pa), y = v128.load(qa);
+    let bv = v128.load32_splat(pb);
+    c0 = f32x4.add(c0, f32x4.mul(x, bv));
+    d0 = f32x4.add(d0, f32x4.mul(y, bv));
+    bv = v128.load32_splat(pb, 4);
+    c1 = f32x4.add(c1, f32x4.mul(x, bv));
+    d1 = f32x4.add(d1, f32x4.mul(y, bv));
+    bv = v128.load32_splat(pb, 8);
+    c2 = f32x4.add(c2, f32x4.mul(x, bv));
+    d2 = f32x4.add(d2, f32x4.mul(y, bv));
+    bv = v128.load32_splat(pb, 12);
+    c3 = f32x4.add(c3, f32x4.mul(x, bv));
+    d3 = f32x4.add(d3, f32x4.mul(y, bv));
+    pa += 16;
+    qa += 16;
+    pb += 32;
+  }
+  store_t4(c0, c1, c2, c3, c, ldc, w, m, bias, gamma, beta, relu);
+  store_t4(d0, d1, d2, d3, c + (ldc << 2), ldc, w, m + 4, bias, gamma, beta, relu);
+}
+
+// column vectors v0..v3 (lane r = row m + r) transposed to rows m..m+3, row epilogue, first w columns stored
+@inline function store_t4(
+  v0: v128, v1: v128, v2: v128, v3: v128, c: usize, ldc: usize, w: i32,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  const r0 = epi4(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), m, bias, gamma, beta, relu);
+  const r1 = epi4(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), m + 1, bias, gamma, beta, relu);
+  const r2 = epi4(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), m + 2, bias, gamma, beta, relu);
+  const r3 = epi4(v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), m + 3, bias, gamma, beta, relu);
+  if (w == 4) {
+    v128.store(c, r0);
+    v128.store(c + ldc, r1);
+    v128.store(c + (ldc << 1), r2);
+    v128.store(c + ldc * 3, r3);
+  } else {
+    const t = tail_tmp;
+    v128.store(t, r0);
+    v128.store(t, r1, 16);
+    v128.store(t, r2, 32);
+    v128.store(t, r3, 48);
+    for (let r = 0; r < 4; r++) {
+      const src = t + (<usize>r << 4);
+      const dst = c + <usize>r * ldc;
+      for (let l = 0; l < w; l++) store<f32>(dst + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
+    }
+  }
+}
+
 /** C = A*Bp as gemm_packed, with A packed by gemm_pack_a4 (M a multiple of 4). */
 export function gemm_packed_ap(
   M: i32, N: i32, K: i32,
@@ -496,7 +560,24 @@ export function gemm_packed_ap(
   if (PB < 1) PB = 1;
   for (let j0 = 0; j0 < panels; j0 += PB) {
     const j1 = min(panels, j0 + PB);
-    for (let m = 0; m + 4 <= M; m += 4) {
+    let m = 0;
+    // 8 rows at a time, so that a last panel of at most 4 columns (the 4 tiles of a 4x4 plane, or the 36th
+    // tile of a 6x6 tile grid) runs on pk8x4t's 8 accumulators instead of pk4x4's 4
+    for (; m + 8 <= M; m += 8) {
+      const a = Ap + <usize>(m >> 2) * blockBytes;
+      const crow = C + <usize>m * lc;
+      for (let j = j0; j < j1; j++) {
+        const w = min(8, N - (j << 3));
+        const b = Bp + <usize>j * panelBytes, c = crow + (<usize>j << 5);
+        if (w <= 4) {
+          pk8x4t(a, a + blockBytes, b, K, c, lc, w, m, bias, gamma, beta, doRelu);
+        } else {
+          pk4x8(a, 4, b, K, c, lc, w, m, bias, gamma, beta, doRelu, 16);
+          pk4x8(a + blockBytes, 4, b, K, c + (lc << 2), lc, w, m + 4, bias, gamma, beta, doRelu, 16);
+        }
+      }
+    }
+    for (; m + 4 <= M; m += 4) {
       const a = Ap + <usize>(m >> 2) * blockBytes;
       const crow = C + <usize>m * lc;
       for (let j = j0; j < j1; j++) {

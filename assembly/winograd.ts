@@ -817,6 +817,321 @@ export function wino4_con(
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Winograd F(3x3, 3x3): 3x3 output tiles from 5x5 input patches, 25 products per (filter, channel)
+// instead of 81, with the interpolation points 0, 1, -1, 2 and infinity:
+//   G   = [1/2 0 0; -1/2 -1/2 -1/2; -1/6 1/6 -1/6; 1/6 1/3 2/3; 0 0 1]
+//   B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1]
+//   A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 1]
+// For planes such as 17x17 (6x6 tiles of 3 cover 18x18, where F(4x4) needs 5x5 tiles over 20x20 and F(2x2) 9x9
+// tiles): fewer products than F(2x2), cheaper transforms than F(4x4), rounding between the two.
+
+@inline function tiles3_of(n: i32): i32 {
+  return (n + 2) / 3;
+}
+
+/** Weight transform of F(3x3,3x3): dst [25][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
+export function wino3_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  const n = nf * k;
+  let g = filters;
+  let o = dst;
+  for (let i = 0; i < n; i++) {
+    // rows of G g (5 x 3)
+    for (let col = 0; col < 3; col++) {
+      const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
+      store<f64>(wtmp + (<usize>(0 * 3 + col) << 3), a / 2);
+      store<f64>(wtmp + (<usize>(1 * 3 + col) << 3), -(a + b + c) / 2);
+      store<f64>(wtmp + (<usize>(2 * 3 + col) << 3), -(a - b + c) / 6);
+      store<f64>(wtmp + (<usize>(3 * 3 + col) << 3), a / 6 + b / 3 + c * 2 / 3);
+      store<f64>(wtmp + (<usize>(4 * 3 + col) << 3), c);
+    }
+    // each row times G^T
+    for (let r = 0; r < 5; r++) {
+      const a = load<f64>(wtmp + (<usize>(r * 3) << 3)), b = load<f64>(wtmp + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp + (<usize>(r * 3 + 2) << 3));
+      const row = o + <usize>(r * 5) * plane;
+      store<f32>(row, <f32>(a / 2));
+      store<f32>(row + plane, <f32>(-(a + b + c) / 2));
+      store<f32>(row + 2 * plane, <f32>(-(a - b + c) / 6));
+      store<f32>(row + 3 * plane, <f32>(a / 6 + b / 3 + c * 2 / 3));
+      store<f32>(row + 4 * plane, <f32>c);
+    }
+    g += 36;
+    o += 4;
+  }
+}
+
+/** Tiles per chunk of F(3x3,3x3): a multiple of 8, 25*chunk*(k + nf) floats up to about 512 KiB (at least 16), chunks of equal size. */
+export function wino3_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const T = n * tiles3_of(nr) * tiles3_of(nc);
+  let tc = (131072 / (25 * (k + nf))) & ~7;
+  if (tc < 16) tc = 16;
+  const chunks = (T + tc - 1) / tc;
+  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
+}
+
+@inline function pad3_floats(k: i32, nr: i32, nc: i32): i32 {
+  const Hp = 3 * tiles3_of(nr) + 2, Wp = 3 * tiles3_of(nc) + 2;
+  return (k * Hp * Wp + 16 + 3) & ~3;
+}
+
+/** Scratch floats of `wino3_con`. */
+export function wino3_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const tc = wino3_chunk_tiles(n, k, nr, nc, nf);
+  return pad3_floats(k, nr, nc) + 25 * (tc * k + 16) + 25 * (nf * tc + 16) + 2 * tc + 64;
+}
+
+// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp] (Hp = 3*tiles + 2): xp[c][iy + 1][ix + 1] = x[c][iy][ix]
+function pad3_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
+  const Hp = 3 * tiles3_of(nr) + 2, Wp = 3 * tiles3_of(nc) + 2;
+  const total = pad3_floats(k, nr, nc);
+  const z = f32x4.splat(0);
+  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
+  for (let c = 0; c < k; c++) {
+    for (let iy = 0; iy < nr; iy++) {
+      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
+      const s = x + (<usize>((c * nr + iy) * nc) << 2);
+      let ix = 0;
+      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
+      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
+    }
+  }
+}
+
+// 1-d B^T transform of 5 vectors at p, p+st, ..., written to q, q+sq, ...
+@inline function bt5(p: usize, st: usize, q: usize, sq: usize): void {
+  const d0 = v128.load(p), d1 = v128.load(p + st), d2 = v128.load(p + 2 * st);
+  const d3 = v128.load(p + 3 * st), d4 = v128.load(p + 4 * st);
+  // a = d3 - d1: r0 = 2(d0 - d2) + a, r1 = a - (d1 + d2), r2 = a + 3(d1 - d2), r3 = a, r4 = (d4 - d2) - 2a
+  const a = f32x4.sub(d3, d1);
+  v128.store(q, f32x4.add(f32x4.mul(f32x4.splat(2), f32x4.sub(d0, d2)), a));
+  v128.store(q + sq, f32x4.sub(a, f32x4.add(d1, d2)));
+  v128.store(q + 2 * sq, f32x4.add(a, f32x4.mul(f32x4.splat(3), f32x4.sub(d1, d2))));
+  v128.store(q + 3 * sq, a);
+  v128.store(q + 4 * sq, f32x4.sub(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), a)));
+}
+
+// the 2-d input transform of the 5x5 patch vectors at t4 ([i][j], 16 bytes apart) into V[xi = 5i + j] at d
+@inline function bt5x5(d: usize, xs: usize): void {
+  const m = t4;
+  for (let j = 0; j < 5; j++) bt5(m + (<usize>j << 4), 80, m + (<usize>j << 4), 80);
+  for (let i = 0; i < 5; i++) bt5(m + <usize>(i * 80), 16, d + <usize>(i * 5) * xs, xs);
+}
+
+// input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)
+function in3_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q0 = xp + o0, q1 = xp + o1, q2 = xp + o2, q3 = xp + o3;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < 5; i++) {
+      const r = <usize>i * wb;
+      for (let j = 0; j < 5; j++) {
+        const e = r + (<usize>j << 2);
+        let v = v128.load32_zero(q0 + e);
+        v = v128.load32_lane(q1 + e, v, 1);
+        v = v128.load32_lane(q2 + e, v, 2);
+        v = v128.load32_lane(q3 + e, v, 3);
+        v128.store(m + (<usize>(i * 5 + j) << 4), v);
+      }
+    }
+    bt5x5(d, xs);
+    q0 += cb; q1 += cb; q2 += cb; q3 += cb;
+    d += cs;
+  }
+}
+
+// input transform of 4 side-by-side tiles of one tile row: patch element (i, j) of tile l is q[i*Wp + 3l + j];
+// per patch row 6 loads and 10 shuffles gather the 5 stride-3 lane vectors
+function in3_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q = q0;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    let r = q;
+    let mr = m;
+    for (let i = 0; i < 5; i++) {
+      // A..C: floats 0..11 of the row; E..G: floats 3..14
+      const A = v128.load(r), B = v128.load(r, 16), C = v128.load(r, 32);
+      const E = v128.load(r, 12), F = v128.load(r, 28), G = v128.load(r, 44);
+      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 0, 3, 6, 6), C, 0, 1, 2, 5));
+      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 1, 4, 7, 7), C, 0, 1, 2, 6), 16);
+      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 2, 5, 5, 5), C, 0, 1, 4, 7), 32);
+      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(E, F, 0, 3, 6, 6), G, 0, 1, 2, 5), 48);
+      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(E, F, 1, 4, 7, 7), G, 0, 1, 2, 6), 64);
+      r += wb;
+      mr += 80;
+    }
+    bt5x5(d, xs);
+    q += cb;
+    d += cs;
+  }
+}
+
+// bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
+function in3_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
+  const plane = nr * nc;
+  let d = dst;
+  const m = t4;
+  for (let c = 0; c < k; c++) {
+    for (let l = 0; l < 4; l++) {
+      const t = tg + l;
+      let s = 0, oy = 0, ox = 0;
+      const ok = t < tEnd;
+      if (ok) {
+        s = t / tps;
+        const loc = t - s * tps;
+        const ty = loc / tx;
+        oy = 3 * ty - 1;
+        ox = 3 * (loc - ty * tx) - 1;
+      }
+      const base = x + (<usize>((s * k + c) * plane) << 2);
+      for (let i = 0; i < 5; i++) {
+        for (let j = 0; j < 5; j++) {
+          const iy = oy + i, ix = ox + j;
+          let v: f32 = 0;
+          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+          store<f32>(m + (<usize>((i * 5 + j) * 4 + l) << 2), v);
+        }
+      }
+    }
+    bt5x5(d, xs);
+    d += cs;
+  }
+}
+
+// 1-d A^T transform of 5 vectors at p, p+st, ... into 3 vectors at q, q+sq, ...
+@inline function at5(p: usize, st: usize, q: usize, sq: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + st), m2 = v128.load(p + 2 * st);
+  const m3 = v128.load(p + 3 * st), m4 = v128.load(p + 4 * st);
+  const s = f32x4.add(m1, m2), t = f32x4.sub(m1, m2);
+  v128.store(q, f32x4.add(f32x4.add(m0, s), m3));
+  v128.store(q + sq, f32x4.add(t, f32x4.mul(f32x4.splat(2), m3)));
+  v128.store(q + 2 * sq, f32x4.add(f32x4.add(s, f32x4.mul(f32x4.splat(4), m3)), m4));
+}
+
+/**
+ * 3x3 stride-1 pad-1 convolution by Winograd F(3x3,3x3), same contract as wino2_con with U = wino3_weights
+ * ([25][nf][k]; packedU != 0: each xi packed by gemm_pack_a4, see wino_pack_u) and scratch =
+ * wino3_scratch_floats(n, k, nr, nc, nf) floats.
+ */
+export function wino3_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
+): void {
+  const tx = tiles3_of(nc), ty = tiles3_of(nr);
+  const tps = tx * ty;
+  const T = n * tps;
+  const Tc = wino3_chunk_tiles(n, k, nr, nc, nf);
+  const Hp = 3 * ty + 2, Wp = 3 * tx + 2;
+  const xp = scratch;
+  const Vp = xp + (<usize>pad3_floats(k, nr, nc) << 2);
+  const xs = (<usize>(Tc * k) << 2) + 64;
+  const Mb = Vp + 25 * xs;
+  const ms = (<usize>(nf * Tc) << 2) + 64;
+  const tab = Mb + 25 * ms;
+  const wb = <usize>Wp << 2;
+  const cb = <usize>(Hp * Wp) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const plane = nr * nc;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  const uxs = <usize>(nf * k) << 2;
+  const m = t4;
+  let prepared = -1;
+  for (let t0 = 0; t0 < T; t0 += Tc) {
+    const tc = min(Tc, T - t0);
+    const tEnd = t0 + tc;
+    const panels = (tc + 7) >> 3;
+    for (let h = 0; h < panels * 2; h++) {
+      const tg = t0 + 4 * h;
+      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
+      const s = tg / tps;
+      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+        if (prepared != s) {
+          pad3_sample(x + <usize>s * inStride, k, nr, nc, xp);
+          prepared = s;
+        }
+        const loc = tg - s * tps;
+        let yy = loc / tx, xx = loc - yy * tx;
+        const o0 = <usize>(3 * yy * Wp + 3 * xx) << 2;
+        if (xx + 4 <= tx) {
+          in3_fast(xp + o0, wb, cb, k, dst, 32, xs);
+          continue;
+        }
+        if (++xx == tx) { xx = 0; yy++; }
+        const o1 = <usize>(3 * yy * Wp + 3 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o2 = <usize>(3 * yy * Wp + 3 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o3 = <usize>(3 * yy * Wp + 3 * xx) << 2;
+        in3_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+      } else {
+        in3_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      }
+    }
+    for (let xi = 0; xi < 25; xi++) {
+      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    }
+    for (let t = 0; t < tc; t++) {
+      const tt = t0 + t;
+      const s = tt / tps;
+      const loc = tt - s * tps;
+      const yy = loc / tx;
+      const py = 3 * yy, px = 3 * (loc - yy * tx);
+      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
+      store<i32>(tab + (<usize>t << 3), (min(3, nr - py) << 4) | min(3, nc - px), 4);
+    }
+    for (let f = 0; f < nf; f++) {
+      const fo = <usize>f << 2;
+      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+      const mrow = Mb + (<usize>(f * Tc) << 2);
+      const fb = out + (<usize>(f * plane) << 2);
+      for (let q = 0; q < tc; q += 4) {
+        const mp = mrow + (<usize>q << 2);
+        // columns: 5 rows (xi = 5i + j) -> 3 rows, into t4[3][5]; then rows -> y[i][j] at t4 + 240 + (3i + j)*16
+        for (let j = 0; j < 5; j++) at5(mp + <usize>j * ms, 5 * ms, m + (<usize>j << 4), 80);
+        for (let i = 0; i < 3; i++) at5(m + <usize>(i * 80), 16, m + 240 + <usize>(i * 48), 16);
+        const te0 = tab + (<usize>q << 3);
+        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 36 && load<i32>(te0, 28) == 0x33) {
+          // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats
+          let orow = fb + <usize>load<i32>(te0);
+          for (let i = 0; i < 3; i++) {
+            const y = m + 240 + <usize>(i * 48);
+            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+            v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
+            v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
+            v128.store(orow, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
+            orow += <usize>nc << 2;
+          }
+          continue;
+        }
+        for (let e = 0; e < 9; e++) {
+          const p = m + 240 + (<usize>e << 4);
+          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+        }
+        const lanes = min(4, tEnd - (t0 + q));
+        for (let l = 0; l < lanes; l++) {
+          const te = tab + (<usize>(q + l) << 3);
+          const o = fb + <usize>load<i32>(te);
+          const fl = load<i32>(te, 4);
+          const rows = fl >> 4, cols = fl & 15;
+          const lo = m + 240 + (<usize>l << 2);
+          for (let i = 0; i < rows; i++) {
+            const orow = o + <usize>(i * nc) * 4;
+            const src = lo + (<usize>(i * 3) << 4);
+            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
 /**
  * Repack transformed filters U ([nxi][nf][k], nxi = 16 or 36) in place into gemm_pack_a4's layout per xi, for
  * wino*_con(..., packedU = true). Requires nf % 4 == 0; tmp: nf*k floats of scratch.

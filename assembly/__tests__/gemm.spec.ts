@@ -1,4 +1,4 @@
-import { gemm, gemm_ref, fc_forward, fc_forward_ref } from "../gemm";
+import { gemm, gemm_ref, fc_forward, fc_forward_ref, gemm_packed, gemm_packed_ap, gemm_pack_a4, gemm_packed_b_floats } from "../gemm";
 
 let seed: u32 = 777;
 function rnd(): f32 {
@@ -30,6 +30,52 @@ function checkGemm(M: i32, N: i32, K: i32, epilogue: bool): void {
   gemm_ref(M, N, K, A, lda, B, ldb, c2, ldc, bias, gamma, beta, epilogue ? 1 : 0);
   expect(maxErr(c1, c2, M * ldc)).toBeLessThanOrEqual(<f32>2e-5);
 }
+
+// gemm_packed (B in [K][8] column panels) and gemm_packed_ap (A in 4-row blocks too) vs gemm_ref: every output is
+// the same f32 sum in increasing k order with the same epilogue, so the results must be equal bit for bit.
+function checkPacked(M: i32, N: i32, K: i32, epilogue: bool): void {
+  const ldc = N + 2;
+  const A = randBuf(M * K), B = randBuf(K * N);
+  const bias = epilogue ? randBuf(M) : 0, gamma = epilogue ? randBuf(M) : 0, beta = epilogue ? randBuf(M) : 0;
+  const bf = gemm_packed_b_floats(K, N);
+  const Bp = heap.alloc(<usize>bf << 2), Ap = heap.alloc(<usize>(M * K) << 2);
+  memory.fill(Bp, 0, <usize>bf << 2);
+  for (let k = 0; k < K; k++) {
+    for (let n = 0; n < N; n++) {
+      store<f32>(Bp + (<usize>((n >> 3) * K * 8 + k * 8 + (n & 7)) << 2), load<f32>(B + (<usize>(k * N + n) << 2)));
+    }
+  }
+  const c0 = randBuf(M * ldc), c1 = heap.alloc(<usize>(M * ldc) << 2), c2 = heap.alloc(<usize>(M * ldc) << 2);
+  memory.copy(c1, c0, <usize>(M * ldc) << 2);
+  memory.copy(c2, c0, <usize>(M * ldc) << 2);
+  gemm_ref(M, N, K, A, K, B, N, c0, ldc, bias, gamma, beta, epilogue ? 1 : 0);
+  gemm_packed(M, N, K, A, K, Bp, c1, ldc, bias, gamma, beta, epilogue ? 1 : 0);
+  let diff = 0;
+  for (let i = 0; i < M * ldc; i++) if (load<u32>(c0 + (<usize>i << 2)) != load<u32>(c1 + (<usize>i << 2))) diff++;
+  expect(diff).toBe(0);
+  if (M % 4 == 0) {
+    gemm_pack_a4(A, M, K, K, Ap);
+    gemm_packed_ap(M, N, K, Ap, Bp, c2, ldc, bias, gamma, beta, epilogue ? 1 : 0);
+    for (let i = 0; i < M * ldc; i++) if (load<u32>(c0 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) diff++;
+    expect(diff).toBe(0);
+  }
+  heap.free(A); heap.free(B); heap.free(Bp); heap.free(Ap); heap.free(c0); heap.free(c1); heap.free(c2);
+  if (epilogue) { heap.free(bias); heap.free(gamma); heap.free(beta); }
+}
+
+describe("gemm_packed / gemm_packed_ap vs gemm_ref (bit-exact)", () => {
+  it("row blocks of 4 and 8, full panels and last panels of 1..7 columns", () => {
+    checkPacked(4, 4, 7, true);
+    checkPacked(8, 4, 33, true);
+    checkPacked(8, 3, 5, false);
+    checkPacked(12, 36, 64, true);
+    checkPacked(20, 13, 9, true);
+    checkPacked(16, 8, 1, false);
+    checkPacked(24, 1, 17, true);
+    checkPacked(5, 11, 6, true);
+    checkPacked(64, 40, 64, true);
+  });
+});
 
 describe("gemm vs gemm_ref", () => {
   it("handles every row / column tail", () => {

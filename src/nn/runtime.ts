@@ -297,8 +297,10 @@ function outShape(d: LayerDetails, s: Shape, index: number, second?: Shape[]): S
 export const convOptions = {
   /** Winograd F(2x2,3x3) for 3x3 stride-1 pad-1 convolutions on planes of at least 3x3 (and 4 tiles in the batch). */
   winograd: true,
-  /** Winograd F(4x4,3x3) instead of F(2x2,3x3) on large planes (see wino4Preferred). */
+  /** Winograd F(4x4,3x3) instead of F(2x2,3x3) on large planes (see winoVariant). */
   winograd4: true,
+  /** Winograd F(3x3,3x3) instead of F(2x2,3x3) on mid-size planes such as 17x17 (see winoVariant). */
+  winograd3: true,
   /**
    * Networks with a fixed input size keep their F(2x2,3x3) layers' filters only in transformed form (see
    * Network); off: they keep dlib's filters and plans make the transforms (twice the memory, same numbers).
@@ -306,8 +308,11 @@ export const convOptions = {
   bakeWinograd: true,
 };
 
-/** Per-network Winograd-transformed filters (F2 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
-const winoCache = [new WeakMap<object, { ptr: number; refs: number }>(), new WeakMap<object, { ptr: number; refs: number }>()];
+/** Per-network Winograd-transformed filters (F2, F3 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
+const winoCache = { 2: new WeakMap<object, { ptr: number; refs: number }>(), 3: new WeakMap<object, { ptr: number; refs: number }>(), 4: new WeakMap<object, { ptr: number; refs: number }>() };
+
+/** Output tile side of the Winograd variants F(m x m, 3x3): 2, 3 or 4. */
+type WinoM = 2 | 3 | 4;
 
 /**
  * F(4x4,3x3) for a Winograd-eligible layer of a single-sample plan on planes of at least 32x32 with at least 32
@@ -318,6 +323,23 @@ const winoCache = [new WeakMap<object, { ptr: number; refs: number }>(), new Wea
  */
 function wino4Preferred(s: Shape, nf: number): boolean {
   return convOptions.winograd4 && s.n === 1 && s.k >= 32 && nf >= 32 && s.nr >= 32 && s.nc >= 32;
+}
+
+/**
+ * F(3x3,3x3) for a Winograd-eligible single-sample layer with at least 32 channels in and out on planes of 13 to
+ * 31 pixels a side whose 3x3 tiling needs under 80% of F(2x2)'s products (17x17: 25*36 vs 16*81; the face
+ * ResNet's 64-channel layers 0.31 -> 0.23 ms). Not smaller planes (8x8: 9 tiles, slower), nor batches (the
+ * same rounding argument as wino4Preferred: its error is between F(2x2)'s and F(4x4)'s).
+ */
+function wino3Preferred(s: Shape, nf: number): boolean {
+  if (!convOptions.winograd3 || s.n !== 1 || s.k < 32 || nf < 32 || s.nr < 13 || s.nc < 13 || s.nr >= 32 || s.nc >= 32) return false;
+  const t3 = Math.ceil(s.nr / 3) * Math.ceil(s.nc / 3), t2 = Math.ceil(s.nr / 2) * Math.ceil(s.nc / 2);
+  return 25 * t3 < 0.8 * 16 * t2;
+}
+
+/** The Winograd variant a layer runs with: F(4x4), F(3x3) (single samples, see above) or F(2x2). */
+function winoVariant(s: Shape, nf: number): WinoM {
+  return wino4Preferred(s, nf) ? 4 : wino3Preferred(s, nf) ? 3 : 2;
 }
 
 function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
@@ -360,7 +382,7 @@ export function bakeCollector(): { add: (c: BakeCandidate, s: Shape) => void; re
     add: (c, s) => {
       if (baked.has(c.filters) || mixed.has(c.filters)) return;
       const had = found.get(c.filters);
-      if ((c.kind === "wino2" && wino4Preferred({ ...s, n: 1 }, c.nf)) || (had && had.kind !== c.kind)) {
+      if ((c.kind === "wino2" && winoVariant({ ...s, n: 1 }, c.nf) !== 2) || (had && had.kind !== c.kind)) {
         mixed.add(c.filters);
         found.delete(c.filters);
       } else found.set(c.filters, c);
@@ -374,21 +396,22 @@ export function bakeCollector(): { add: (c: BakeCandidate, s: Shape) => void; re
 type Ref = ParamRef | null;
 const addr = (r: Ref): number => (r ? r.ptr : 0);
 
-/** The F(2x2) (f4 false) or F(4x4) transform of `filters` in the micro-kernel layout, made once per layer and shared by plans. */
-function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, f4: boolean): { ptr: number; refs: number } {
-  const cache = winoCache[f4 ? 1 : 0];
+/** The F(m x m, 3x3) transform of `filters` in the micro-kernel layout, made once per layer and shared by plans. */
+function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm: WinoM): { ptr: number; refs: number } {
+  const cache = winoCache[wm];
   let e = cache.get(filters);
   if (!e) {
-    const ptr = k.arena.allocF32((f4 ? 36 : 16) * nf * kin);
-    if (!f4 && nf % 4 === 0) {
+    const nxi = (wm + 2) * (wm + 2);
+    const ptr = k.arena.allocF32(nxi * nf * kin);
+    if (wm === 2 && nf % 4 === 0) {
       K.fnOf(k, "wino2_weights_packed")(filters.ptr, nf, kin, ptr); // transformed and packed in one pass
     } else {
-      K.fnOf(k, f4 ? "wino4_weights" : "wino2_weights")(filters.ptr, nf, kin, ptr);
+      K.fnOf(k, `wino${wm}_weights`)(filters.ptr, nf, kin, ptr);
     }
-    if (f4 && nf % 4 === 0) {
+    if (wm !== 2 && nf % 4 === 0) {
       // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
       const tmp = k.arena.allocF32(nf * kin);
-      K.fnOf(k, "wino_pack_u")(ptr, 36, nf, kin, tmp);
+      K.fnOf(k, "wino_pack_u")(ptr, nxi, nf, kin, tmp);
       k.arena.release(tmp);
     }
     e = { ptr, refs: 0 };
@@ -406,8 +429,8 @@ function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, f4:
 function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
   plan.candidate?.({ kind: "wino2", filters, nf, k: s.k, taps: 9, tap: 0 }, s);
-  const f4 = !baked.has(filters) && wino4Preferred(s, nf);
-  const v = f4 ? "wino4" : "wino2";
+  const wm: WinoM = baked.has(filters) ? 2 : winoVariant(s, nf);
+  const v = `wino${wm}`;
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${v}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${v}_con`);
   const r = relu ? 1 : 0;
@@ -415,7 +438,7 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
   plan.onDispose.push(() => {
     if (held && --held.refs === 0) {
       k.arena.release(held.ptr);
-      winoCache[f4 ? 1 : 0].delete(filters);
+      winoCache[wm].delete(filters);
     }
     held = null;
   });
@@ -423,12 +446,12 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
     const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
     const bk = baked.get(filters);
     let u: number, packed: number;
-    if (bk?.kind === "wino2" && !f4) {
+    if (bk?.kind === "wino2" && wm === 2) {
       u = filters.ptr;
       packed = bk.packed ? 1 : 0;
     } else {
       if (bk) throw new Error("internal: baked filters bound by another algorithm");
-      held ??= acquireWino(k, filters, s.k, nf, f4);
+      held ??= acquireWino(k, filters, s.k, nf, wm);
       u = held.ptr;
       packed = nf % 4 === 0 ? 1 : 0;
     }
@@ -488,11 +511,11 @@ const isSingleTap = (s: Shape, fnr: number, fnc: number, py: number, px: number)
 
 /**
  * The algorithm `compile` picks for a con layer on input shape `s` (with the current `convOptions`):
- * "winograd4" F(4x4,3x3), "winograd2" F(2x2,3x3), "single_tap" (1x1 plane through a padded filter) or
+ * "winograd4" F(4x4,3x3), "winograd3" F(3x3,3x3), "winograd2" F(2x2,3x3), "single_tap" (1x1 plane through a padded filter) or
  * "im2col" (packed im2col + SIMD gemm, the general path).
  */
-export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd4" | "winograd2" | "single_tap" | "im2col" {
-  if (winoEligible(s, fnr, fnc, sy, sx, py, px)) return wino4Preferred(s, nf) ? "winograd4" : "winograd2";
+export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd4" | "winograd3" | "winograd2" | "single_tap" | "im2col" {
+  if (winoEligible(s, fnr, fnc, sy, sx, py, px)) return `winograd${winoVariant(s, nf)}`;
   if (isSingleTap(s, fnr, fnc, py, px)) return "single_tap";
   return "im2col";
 }
