@@ -1,0 +1,69 @@
+/**
+ * Which Winograd variant a 3x3 stride-1 con layer runs with (conAlgorithm), and the face ResNet's descriptors with
+ * each variant switched off against the direct im2col path: the variants change float rounding only.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { needFixture, readPngRgb } from "./fixtures.ts";
+import { loadNetwork } from "../src/nn/network.ts";
+import { convOptions, conAlgorithm } from "../src/nn/runtime.ts";
+import { readSource } from "../src/dlib/source.ts";
+import type { RgbImage } from "../src/image/types.ts";
+
+const s = (n: number, k: number, nr: number, nc = nr) => ({ n, k, nr, nc });
+
+test("conAlgorithm: F(4x4) on single-sample planes from 32x32, F(3x3) on 13..31 where it saves products, F(2x2) else", () => {
+  assert.equal(conAlgorithm(s(1, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd4");
+  assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd3");
+  assert.equal(conAlgorithm(s(1, 64, 19), 64, 3, 3, 1, 1, 1, 1), "winograd3");
+  assert.equal(conAlgorithm(s(1, 64, 13, 20), 64, 3, 3, 1, 1, 1, 1), "winograd3");
+  assert.equal(conAlgorithm(s(1, 128, 10), 128, 3, 3, 1, 1, 1, 1), "winograd2"); // 16 tiles of 3 = 25 tiles of 2 in products
+  assert.equal(conAlgorithm(s(1, 128, 8), 128, 3, 3, 1, 1, 1, 1), "winograd2");
+  assert.equal(conAlgorithm(s(2, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd2"); // batches keep F(2x2)
+  assert.equal(conAlgorithm(s(1, 16, 17), 16, 3, 3, 1, 1, 1, 1), "winograd2"); // few channels
+  assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 2, 2, 0, 0), "im2col");
+  const was = convOptions.winograd3;
+  convOptions.winograd3 = false;
+  try {
+    assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd2");
+  } finally {
+    convOptions.winograd3 = was;
+  }
+});
+
+test("face ResNet: descriptors with F(4x4)+F(3x3)+F(2x2), without F(3x3), without F(4x4), and direct agree within 1e-5", async (t) => {
+  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
+  if (!path) return;
+  const chips: RgbImage[] = [];
+  for (const f of ["bald_guys_0.png", "bald_guys_1.png", "HiranoShow_0.png"]) {
+    const p = needFixture(t, "golden", "chips", f);
+    if (!p) return;
+    chips.push(await readPngRgb(p));
+  }
+  const bytes = (await readSource(path)).bytes;
+  const run = async (opts: Partial<typeof convOptions>): Promise<Float32Array[]> => {
+    const saved = { ...convOptions };
+    Object.assign(convOptions, opts);
+    try {
+      const net = await loadNetwork(bytes, { type: "dlib_face_recognition_resnet_model_v1" });
+      const out = chips.map((c) => net.forwardSync([c]).outputs[0]);
+      net.dispose();
+      return out;
+    } finally {
+      Object.assign(convOptions, saved);
+    }
+  };
+  const all = await run({});
+  const no3 = await run({ winograd3: false });
+  const no4 = await run({ winograd4: false });
+  const direct = await run({ winograd: false });
+  const maxAbs = (a: Float32Array[], b: Float32Array[]) => {
+    let m = 0;
+    for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i].length; j++) m = Math.max(m, Math.abs(a[i][j] - b[i][j]));
+    return m;
+  };
+  const d = { all: maxAbs(all, direct), no3: maxAbs(no3, direct), no4: maxAbs(no4, direct), f3effect: maxAbs(all, no3) };
+  t.diagnostic(`max |Δ| vs direct: all variants ${d.all.toExponential(2)}, without F(3x3) ${d.no3.toExponential(2)}, without F(4x4) ${d.no4.toExponential(2)}; F(3x3) on vs off ${d.f3effect.toExponential(2)}`);
+  for (const [k, v] of Object.entries(d)) assert.ok(v <= 1e-5, `${k}: ${v}`);
+  assert.ok(d.f3effect > 0, "switching F(3x3) off changes the rounding (the option is live)");
+});
