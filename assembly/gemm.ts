@@ -459,42 +459,51 @@ export function gemm_packed(
 }
 
 // ---------------------------------------------------------------------------------------------
-// gemm_packed with A pre-packed too: rows in blocks of 4, block b = [K][4] floats (Ap[b][k][r] = A[4b + r][k]),
-// so the micro-kernel reads A as one sequential stream (the weights of batch-1 layers come from memory, not
-// cache: short per-row streams were not prefetched well). M must be a multiple of 4.
+// gemm_packed with A pre-packed too, so that the micro-kernels read A as one sequential stream (the weights of
+// batch-1 layers come from memory, not cache: short per-row streams were not prefetched well, and neither were
+// two streams read side by side). Rows in blocks of R = 8 when M is a multiple of 8, else R = 4 (M a multiple
+// of 4): block b = [K][R] floats, Ap[b][k][r] = A[R*b + r][k].
 
-/** Pack A [M][K] (row stride lda floats, M a multiple of 4) into dst as M/4 blocks of [K][4]. */
-export function gemm_pack_a4(A: usize, M: i32, K: i32, lda: i32, dst: usize): void {
-  for (let b = 0; b < M; b += 4) {
-    const r0 = A + (<usize>(b * lda) << 2);
-    const la = <usize>lda << 2;
-    let d = dst + (<usize>(b * K) << 2);
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      let v = v128.load32_zero(r0 + o);
-      v = v128.load32_lane(r0 + la + o, v, 1);
-      v = v128.load32_lane(r0 + 2 * la + o, v, 2);
-      v = v128.load32_lane(r0 + 3 * la + o, v, 3);
-      v128.store(d, v);
-      d += 16;
+/** Rows per block of a packed A with M rows: 8 when M % 8 == 0, else 4. */
+@inline export function gemm_pack_rows(M: i32): i32 {
+  return (M & 7) == 0 ? 8 : 4;
+}
+
+/** Pack A [M][K] (row stride lda floats, M a multiple of 4) into dst as blocks of [K][R], R = gemm_pack_rows(M). */
+export function gemm_pack_a(A: usize, M: i32, K: i32, lda: i32, dst: usize): void {
+  const R = gemm_pack_rows(M);
+  const la = <usize>lda << 2;
+  for (let b = 0; b < M; b += R) {
+    for (let h = 0; h < R; h += 4) {
+      const r0 = A + (<usize>((b + h) * lda) << 2);
+      let d = dst + (<usize>(b * K + h) << 2);
+      for (let k = 0; k < K; k++) {
+        const o = <usize>k << 2;
+        let v = v128.load32_zero(r0 + o);
+        v = v128.load32_lane(r0 + la + o, v, 1);
+        v = v128.load32_lane(r0 + 2 * la + o, v, 2);
+        v = v128.load32_lane(r0 + 3 * la + o, v, 3);
+        v128.store(d, v);
+        d += <usize>R << 2;
+      }
     }
   }
 }
 
-// 8 rows (two packed A blocks) x (w <= 4) columns. Vectors run along the rows: per k one A vector per block
+// 8 rows (one 8-row packed A block) x (w <= 4) columns. Vectors run along the rows: per k the two A vectors
 // times each of the 4 B values broadcast, 8 accumulators (4 rows x 1 column would chain each accumulator's adds
 // back to back, bound by the add latency at 2/3 of the multiply rate on the N = 4 products of 4x4 planes).
 // Each output is still the f32 sum over k in increasing order, so the results equal pk4x4's bit for bit.
 @inline function pk8x4t(
-  a0: usize, a1: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
+  a: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
-  let pa = a0, qa = a1, pb = b;
-  const end = a0 + (<usize>K << 4);
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 5);
   while (pa < end) {
-    const x = v128.load(pa), y = v128.load(qa);
+    const x = v128.load(pa), y = v128.load(pa, 16);
     let bv = v128.load32_splat(pb);
     c0 = f32x4.add(c0, f32x4.mul(x, bv));
     d0 = f32x4.add(d0, f32x4.mul(y, bv));
@@ -507,8 +516,7 @@ export function gemm_pack_a4(A: usize, M: i32, K: i32, lda: i32, dst: usize): vo
     bv = v128.load32_splat(pb, 12);
     c3 = f32x4.add(c3, f32x4.mul(x, bv));
     d3 = f32x4.add(d3, f32x4.mul(y, bv));
-    pa += 16;
-    qa += 16;
+    pa += 32;
     pb += 32;
   }
   store_t4(c0, c1, c2, c3, c, ldc, w, m, bias, gamma, beta, relu);
@@ -545,7 +553,7 @@ export function gemm_pack_a4(A: usize, M: i32, K: i32, lda: i32, dst: usize): vo
   }
 }
 
-/** C = A*Bp as gemm_packed, with A packed by gemm_pack_a4 (M a multiple of 4). */
+/** C = A*Bp as gemm_packed, with A packed by gemm_pack_a (M a multiple of 4). */
 export function gemm_packed_ap(
   M: i32, N: i32, K: i32,
   Ap: usize, Bp: usize, C: usize, ldc: i32,
@@ -560,24 +568,26 @@ export function gemm_packed_ap(
   if (PB < 1) PB = 1;
   for (let j0 = 0; j0 < panels; j0 += PB) {
     const j1 = min(panels, j0 + PB);
-    let m = 0;
-    // 8 rows at a time, so that a last panel of at most 4 columns (the 4 tiles of a 4x4 plane, or the 36th
-    // tile of a 6x6 tile grid) runs on pk8x4t's 8 accumulators instead of pk4x4's 4
-    for (; m + 8 <= M; m += 8) {
-      const a = Ap + <usize>(m >> 2) * blockBytes;
-      const crow = C + <usize>m * lc;
-      for (let j = j0; j < j1; j++) {
-        const w = min(8, N - (j << 3));
-        const b = Bp + <usize>j * panelBytes, c = crow + (<usize>j << 5);
-        if (w <= 4) {
-          pk8x4t(a, a + blockBytes, b, K, c, lc, w, m, bias, gamma, beta, doRelu);
-        } else {
-          pk4x8(a, 4, b, K, c, lc, w, m, bias, gamma, beta, doRelu, 16);
-          pk4x8(a + blockBytes, 4, b, K, c + (lc << 2), lc, w, m + 4, bias, gamma, beta, doRelu, 16);
+    if (gemm_pack_rows(M) == 8) {
+      // 8-row blocks: a last panel of at most 4 columns (the 4 tiles of a 4x4 plane, or the 36th tile of a 6x6
+      // tile grid) runs on pk8x4t's 8 accumulators instead of pk4x4's 4; full panels on pk4x8 per half block
+      for (let m = 0; m < M; m += 8) {
+        const a = Ap + <usize>(m >> 2) * blockBytes;
+        const crow = C + <usize>m * lc;
+        for (let j = j0; j < j1; j++) {
+          const w = min(8, N - (j << 3));
+          const b = Bp + <usize>j * panelBytes, c = crow + (<usize>j << 5);
+          if (w <= 4) {
+            pk8x4t(a, b, K, c, lc, w, m, bias, gamma, beta, doRelu);
+          } else {
+            pk4x8(a, 4, b, K, c, lc, w, m, bias, gamma, beta, doRelu, 32);
+            pk4x8(a + 16, 4, b, K, c + (lc << 2), lc, w, m + 4, bias, gamma, beta, doRelu, 32);
+          }
         }
       }
+      continue;
     }
-    for (; m + 4 <= M; m += 4) {
+    for (let m = 0; m + 4 <= M; m += 4) {
       const a = Ap + <usize>(m >> 2) * blockBytes;
       const crow = C + <usize>m * lc;
       for (let j = j0; j < j1; j++) {

@@ -11,7 +11,7 @@
 //
 // Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
 // of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
-import { gemm_packed, gemm_packed_ap, gemm_pack_a4 } from "./gemm";
+import { gemm_packed, gemm_packed_ap, gemm_pack_a, gemm_pack_rows } from "./gemm";
 
 /** Tiles along an axis of n output pixels. */
 @inline function tiles_of(n: i32): i32 {
@@ -27,8 +27,8 @@ export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void
 }
 
 /**
- * wino2_weights written straight in gemm_pack_a4's layout per xi (what wino_pack_u makes of it; nf % 4 == 0):
- * U[xi] as nf/4 blocks of [k][4 filters]. Same values.
+ * wino2_weights written straight in gemm_pack_a's layout per xi (what wino_pack_u makes of it; nf % 4 == 0):
+ * U[xi] as blocks of [k][R filters], R = gemm_pack_rows(nf) (8 when nf % 8 == 0, else 4). Same values.
  */
 export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
   wino2_weights_into(filters, nf, k, dst, true);
@@ -41,13 +41,16 @@ export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
   let o = dst;
   let i = 0;
   if (packed && (nf & 3) == 0) {
-    // 4 filters (one packed block) of one channel at a time: their 16 transforms are 16 contiguous bytes per
+    // 4 filters (a packed block or half of one) of one channel at a time: their 16 transforms are 16 contiguous bytes per
     // xi, one vector store each; lanes = filters, each computed with the same f64 operations as wino2_one
     const fs = <usize>(k * 36); // bytes between filters
+    const R = gemm_pack_rows(nf);
     for (let f0 = 0; f0 < nf; f0 += 4) {
+      // filters f0..f0+3: block f0 / R, lanes (f0 % R)..+3 of each k's R floats
+      const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
       for (let c = 0; c < k; c++) {
         const g0 = filters + (<usize>((f0 * k + c) * 9) << 2);
-        const o0 = dst + (<usize>((f0 >> 2) * k + c) << 4);
+        const o0 = ob + <usize>(c * R) * 4;
         wino2_quad(g0, fs, o0, plane);
       }
     }
@@ -1012,7 +1015,7 @@ function in3_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i
 
 /**
  * 3x3 stride-1 pad-1 convolution by Winograd F(3x3,3x3), same contract as wino2_con with U = wino3_weights
- * ([25][nf][k]; packedU != 0: each xi packed by gemm_pack_a4, see wino_pack_u) and scratch =
+ * ([25][nf][k]; packedU != 0: each xi packed by gemm_pack_a, see wino_pack_u) and scratch =
  * wino3_scratch_floats(n, k, nr, nc, nf) floats.
  */
 export function wino3_con(
@@ -1133,7 +1136,7 @@ export function wino3_con(
 }
 
 /**
- * Repack transformed filters U ([nxi][nf][k], nxi = 16 or 36) in place into gemm_pack_a4's layout per xi, for
+ * Repack transformed filters U ([nxi][nf][k], nxi = 16, 25 or 36) in place into gemm_pack_a's layout per xi, for
  * wino*_con(..., packedU = true). Requires nf % 4 == 0; tmp: nf*k floats of scratch.
  */
 export function wino_pack_u(U: usize, nxi: i32, nf: i32, k: i32, tmp: usize): void {
@@ -1141,6 +1144,6 @@ export function wino_pack_u(U: usize, nxi: i32, nf: i32, k: i32, tmp: usize): vo
   for (let xi = 0; xi < nxi; xi++) {
     const u = U + <usize>xi * bytes;
     memory.copy(tmp, u, bytes);
-    gemm_pack_a4(tmp, nf, k, k, u);
+    gemm_pack_a(tmp, nf, k, k, u);
   }
 }

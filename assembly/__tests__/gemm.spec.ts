@@ -1,4 +1,4 @@
-import { gemm, gemm_ref, fc_forward, fc_forward_ref, gemm_packed, gemm_packed_ap, gemm_pack_a4, gemm_packed_b_floats } from "../gemm";
+import { gemm, gemm_ref, fc_forward, fc_forward_ref, gemm_packed, gemm_packed_ap, gemm_pack_a, gemm_packed_b_floats } from "../gemm";
 
 let seed: u32 = 777;
 function rnd(): f32 {
@@ -54,7 +54,7 @@ function checkPacked(M: i32, N: i32, K: i32, epilogue: bool): void {
   for (let i = 0; i < M * ldc; i++) if (load<u32>(c0 + (<usize>i << 2)) != load<u32>(c1 + (<usize>i << 2))) diff++;
   expect(diff).toBe(0);
   if (M % 4 == 0) {
-    gemm_pack_a4(A, M, K, K, Ap);
+    gemm_pack_a(A, M, K, K, Ap);
     gemm_packed_ap(M, N, K, Ap, Bp, c2, ldc, bias, gamma, beta, epilogue ? 1 : 0);
     for (let i = 0; i < M * ldc; i++) if (load<u32>(c0 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) diff++;
     expect(diff).toBe(0);
