@@ -93,6 +93,61 @@ export function pool_out_size(n: i32, win: i32, stride: i32, pad: i32): i32 {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// max_pool 3x3, stride 2, no padding (the ResNet stems' pooling): each input row is split once into its even
+// and odd columns, so that every window tap of 4 neighbouring outputs is one vector load (taps x = 0, 1, 2 of
+// output column c are even[c], odd[c], even[c + 1]). The taps are still compared in row-major order from the
+// window's first element, as pool_one does, so the results are the same bits (NaN and -0 included).
+
+const MP_MAX_NC = 1024;
+const MP_HALF = MP_MAX_NC / 2 + 8; // floats per even / odd half row (+ room for one vector past the end)
+const mp_rows: usize = memory.data(3 * 2 * MP_HALF * 4, 16); // 3 input rows, each [even][odd]
+const mp_tail: usize = memory.data(16, 16);
+
+// split row p (nc floats) into even / odd halves at q (even) and q + MP_HALF*4 (odd)
+@inline function mp_split(p: usize, nc: i32, q: usize): void {
+  const qo = q + (<usize>MP_HALF << 2);
+  let i = 0;
+  for (; i + 8 <= nc; i += 8) {
+    const a = v128.load(p + (<usize>i << 2)), b = v128.load(p + (<usize>i << 2), 16);
+    v128.store(q + (<usize>i << 1), v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+    v128.store(qo + (<usize>i << 1), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  }
+  for (; i < nc; i++) store<f32>((i & 1 ? qo : q) + (<usize>(i >> 1) << 2), load<f32>(p + (<usize>i << 2)));
+}
+
+function max_pool_3x3s2_plane(src: usize, nr: i32, nc: i32, dst: usize, onr: i32, onc: i32): void {
+  const rowBytes = <usize>(2 * MP_HALF) << 2;
+  const ob = <usize>MP_HALF << 2;
+  // row y lives in slot y % 3
+  mp_split(src, nc, mp_rows);
+  for (let r = 0; r < onr; r++) {
+    const y0 = 2 * r;
+    mp_split(src + (<usize>((y0 + 1) * nc) << 2), nc, mp_rows + <usize>((y0 + 1) % 3) * rowBytes);
+    mp_split(src + (<usize>((y0 + 2) * nc) << 2), nc, mp_rows + <usize>((y0 + 2) % 3) * rowBytes);
+    const e0 = mp_rows + <usize>(y0 % 3) * rowBytes, e1 = mp_rows + <usize>((y0 + 1) % 3) * rowBytes, e2 = mp_rows + <usize>((y0 + 2) % 3) * rowBytes;
+    const drow = dst + (<usize>(r * onc) << 2);
+    for (let c = 0; c < onc; c += 4) {
+      const o = <usize>c << 2;
+      let v = v128.load(e0 + o);
+      v = f32x4.pmax(v, v128.load(e0 + ob + o));
+      v = f32x4.pmax(v, v128.load(e0 + o, 4));
+      v = f32x4.pmax(v, v128.load(e1 + o));
+      v = f32x4.pmax(v, v128.load(e1 + ob + o));
+      v = f32x4.pmax(v, v128.load(e1 + o, 4));
+      v = f32x4.pmax(v, v128.load(e2 + o));
+      v = f32x4.pmax(v, v128.load(e2 + ob + o));
+      v = f32x4.pmax(v, v128.load(e2 + o, 4));
+      if (c + 4 <= onc) {
+        v128.store(drow + o, v);
+      } else {
+        v128.store(mp_tail, v);
+        for (let l = 0; l < onc - c; l++) store<f32>(drow + o + (<usize>l << 2), load<f32>(mp_tail + (<usize>l << 2)));
+      }
+    }
+  }
+}
+
 function pool_all(
   x: usize, n: i32, k: i32, nr: i32, nc: i32,
   win_r: i32, win_c: i32, sy: i32, sx: i32, py: i32, px: i32, out: usize, is_max: bool,
@@ -104,6 +159,10 @@ function pool_all(
   const ip = <usize>(nr * nc) << 2;
   const op = <usize>(onr * onc) << 2;
   const planes = n * k;
+  if (is_max && wr == 3 && wc == 3 && sy == 2 && sx == 2 && py == 0 && px == 0 && nc <= MP_MAX_NC) {
+    for (let i = 0; i < planes; i++) max_pool_3x3s2_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc);
+    return;
+  }
   for (let i = 0; i < planes; i++) {
     if (is_max) pool_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc, wr, wc, sy, sx, py, px, true);
     else pool_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc, wr, wc, sy, sx, py, px, false);
@@ -111,8 +170,8 @@ function pool_all(
 }
 
 /**
- * max_pool over every plane of x (see the file header for the contract). Scalar but with the
- * clipping hoisted out of the inner loops; pooling is a negligible part of the networks' cost.
+ * max_pool over every plane of x (see the file header for the contract): SIMD over 4 output columns inside the
+ * row (3x3 stride-2 unpadded windows on split rows, see above), scalar with hoisted clipping at the edges.
  */
 export function max_pool(
   x: usize, n: i32, k: i32, nr: i32, nc: i32,

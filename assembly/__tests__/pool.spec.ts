@@ -56,6 +56,29 @@ describe("pooling fast vs ref", () => {
     expect(load<f32>(a, 4)).toBe(<f32>7); // window {2, NaN, 6, 7}
     expect(load<f32>(b, 4)).toBe(<f32>7);
   });
+  it("3x3 stride 2 without padding (split-row path): same bits as the oracle, with +-0 ties and NaNs", () => {
+    const sizes: i32[] = [72, 72, 73, 71, 16, 9, 3, 3, 4, 5, 9, 41];
+    for (let t = 0; t < sizes.length; t += 2) {
+      const nr = sizes[t], nc = sizes[t + 1], n = 2, k = 3;
+      const cnt = n * k * nr * nc;
+      const x = randBuf(cnt);
+      for (let i = 0; i < cnt; i++) {
+        // rounded to a few levels so that windows have ties; zeros of both signs; a few NaNs
+        let v = Mathf.floor(load<f32>(x + (<usize>i << 2)) * 2);
+        if (v == 0 && (i & 1) != 0) v = -0.0;
+        if (i % 97 == 5) v = NaN;
+        store<f32>(x + (<usize>i << 2), v);
+      }
+      const len = n * k * pool_out_size(nr, 3, 2, 0) * pool_out_size(nc, 3, 2, 0);
+      const a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);
+      max_pool(x, n, k, nr, nc, 3, 3, 2, 2, 0, 0, a);
+      max_pool_ref(x, n, k, nr, nc, 3, 3, 2, 2, 0, 0, b);
+      let diff = 0;
+      for (let i = 0; i < len; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) diff++;
+      expect(diff).toBe(0);
+      heap.free(x); heap.free(a); heap.free(b);
+    }
+  });
   it("avg_pool_everything", () => {
     const x = randBuf(2 * 7 * 4 * 3);
     const a = heap.alloc(14 * 4), b = heap.alloc(14 * 4);
