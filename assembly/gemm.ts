@@ -7,7 +7,7 @@
 // (bias/gamma are pointers, 0 = absent; beta is read only when gamma != 0). This is the order dlib
 // applies con_ (+bias), affine_ and relu_ in, each rounded to f32.
 // The sum over K is accumulated in f32 registers (in increasing k order, except the single-column
-// tail kernel which keeps 4 interleaved partial sums).
+// kernels: the tail kernel keeps 4 interleaved partial sums, the matrix-vector kernel (N = 1) 16).
 // C must not alias A or B. No allocation, no scratch.
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +172,36 @@
   store<f32>(c + ldc * 3, epi1(s3, m + 3, bias, gamma, beta, relu));
 }
 
+// 1 row x 1 column, vectorized along k with 4 vector accumulators (16 consecutive k per step): for a
+// matrix-vector product (N = 1) the rows are read one after the other, one sequential stream over A (four
+// rows side by side, as mk4x1 reads them, were four streams; the weights of such layers come from memory)
+@inline function mv1(
+  a: usize, b: usize, ldb: usize, K: i32, c: usize,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+): void {
+  let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const end16 = a + (<usize>(K & ~15) << 2);
+  if (ldb == 4) {
+    while (pa < end16) {
+      v0 = f32x4.add(v0, f32x4.mul(v128.load(pa), v128.load(pb)));
+      v1 = f32x4.add(v1, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
+      v2 = f32x4.add(v2, f32x4.mul(v128.load(pa, 32), v128.load(pb, 32)));
+      v3 = f32x4.add(v3, f32x4.mul(v128.load(pa, 48), v128.load(pb, 48)));
+      pa += 64;
+      pb += 64;
+    }
+  }
+  let s = hsum(f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3)));
+  const end = a + (<usize>K << 2);
+  while (pa < end) {
+    s += load<f32>(pa) * load<f32>(pb);
+    pa += 4;
+    pb += ldb;
+  }
+  store<f32>(c, epi1(s, m, bias, gamma, beta, relu));
+}
+
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
@@ -211,6 +241,10 @@ export function gemm(
 ): void {
   const doRelu = relu != 0;
   const la = <usize>lda << 2, lb = <usize>ldb << 2, lc = <usize>ldc << 2;
+  if (N == 1) {
+    for (let m = 0; m < M; m++) mv1(A + <usize>m * la, B, lb, K, C + <usize>m * lc, m, bias, gamma, beta, doRelu);
+    return;
+  }
   const NB = column_block(K);
   for (let n0 = 0; n0 < N; n0 += NB) {
     const n1 = min(N, n0 + NB);
