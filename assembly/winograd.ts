@@ -864,6 +864,54 @@ export function wino3_weights(filters: usize, nf: i32, k: i32, dst: usize): void
   }
 }
 
+// one G row of F(3x3) applied to (a, b, c) in f64x2: t = 0..4 (the same operations as wino3_weights)
+@inline function g3row(t: i32, a: v128, b: v128, c: v128): v128 {
+  if (t == 0) return f64x2.div(a, f64x2.splat(2));
+  if (t == 1) return f64x2.div(f64x2.neg(f64x2.add(f64x2.add(a, b), c)), f64x2.splat(2));
+  if (t == 2) return f64x2.div(f64x2.neg(f64x2.add(f64x2.sub(a, b), c)), f64x2.splat(6));
+  if (t == 3) return f64x2.add(f64x2.add(f64x2.div(a, f64x2.splat(6)), f64x2.div(b, f64x2.splat(3))), f64x2.div(f64x2.mul(c, f64x2.splat(2)), f64x2.splat(3)));
+  return c;
+}
+
+/**
+ * wino3_weights written straight in gemm_pack_a's layout per xi (what wino_pack_u makes of it), for nf % 4 == 0:
+ * 4 filters of one channel at a time, lanes = filters, with the same f64 operations (same bits).
+ */
+export function wino3_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  const fs = <usize>(k * 36);
+  const R = gemm_pack_rows(nf);
+  for (let f0 = 0; f0 < nf; f0 += 4) {
+    const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
+    for (let c = 0; c < k; c++) {
+      const g = filters + (<usize>((f0 * k + c) * 9) << 2);
+      const o = ob + <usize>(c * R) * 4;
+      // G g: 5 rows x 3 columns, each as (lanes 0-1, lanes 2-3) f64x2 pairs, kept in wtmp3
+      for (let col = 0; col < 3; col++) {
+        const A = ld4(g, fs, <usize>col << 2), B = ld4(g, fs, <usize>(3 + col) << 2), C = ld4(g, fs, <usize>(6 + col) << 2);
+        const al = f64x2.promote_low_f32x4(A), bl = f64x2.promote_low_f32x4(B), cl = f64x2.promote_low_f32x4(C);
+        const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(A, A, 2, 3, 2, 3));
+        const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(B, B, 2, 3, 2, 3));
+        const ch = f64x2.promote_low_f32x4(v128.shuffle<f32>(C, C, 2, 3, 2, 3));
+        for (let t = 0; t < 5; t++) {
+          const q = wtmp3 + (<usize>((t * 3 + col) * 2) << 4);
+          v128.store(q, g3row(t, al, bl, cl));
+          v128.store(q, g3row(t, ah, bh, ch), 16);
+        }
+      }
+      // each row of G g times G^T
+      for (let r = 0; r < 5; r++) {
+        const q = wtmp3 + (<usize>(r * 3 * 2) << 4);
+        const al = v128.load(q), ah = v128.load(q, 16), bl = v128.load(q, 32), bh = v128.load(q, 48), cl = v128.load(q, 64), ch = v128.load(q, 80);
+        const row = o + <usize>(r * 5) * plane;
+        for (let t = 0; t < 5; t++) st4(row + <usize>t * plane, g3row(t, al, bl, cl), g3row(t, ah, bh, ch));
+      }
+    }
+  }
+}
+
+const wtmp3: usize = memory.data(15 * 32, 16); // G g of 4 filters: 15 entries x (lo, hi) f64x2
+
 /** Tiles per chunk of F(3x3,3x3): a multiple of 8, 25*chunk*(k + nf) floats up to about 512 KiB (at least 16), chunks of equal size. */
 export function wino3_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
   const T = n * tiles3_of(nr) * tiles3_of(nc);

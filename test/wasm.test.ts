@@ -70,19 +70,21 @@ test("rgb_input kernel (in place in the input tensor) = the JS reference, bit fo
   }
 });
 
-test("wino2_weights_packed (4 filters per vector) = wino2_weights + wino_pack_u, bit for bit", async () => {
-  const k = await createKernels();
-  let seed = 7;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed / 2 ** 32 - 0.5) * Math.pow(2, (seed & 31) - 16); };
-  for (const [nf, c] of [[4, 1], [8, 3], [16, 16], [64, 33], [128, 128]]) {
-    const f = k.arena.allocF32(nf * c * 9), d = k.arena.allocF32(16 * nf * c), d2 = k.arena.allocF32(16 * nf * c), tmp = k.arena.allocF32(nf * c);
-    const fa = k.arena.f32(f, nf * c * 9);
-    for (let i = 0; i < fa.length; i++) fa[i] = rnd();
-    k.fn<(...a: number[]) => void>("wino2_weights_packed")(f, nf, c, d);
-    k.fn<(...a: number[]) => void>("wino2_weights")(f, nf, c, d2);
-    k.fn<(...a: number[]) => void>("wino_pack_u")(d2, 16, nf, c, tmp);
-    const A = k.arena.f32(d, 16 * nf * c), B = k.arena.f32(d2, 16 * nf * c);
-    for (let i = 0; i < A.length; i++) if (!Object.is(A[i], B[i])) assert.fail(`nf ${nf} k ${c}: value ${i} ${A[i]} vs ${B[i]}`);
-    for (const p of [f, d, d2, tmp]) k.arena.release(p);
-  }
-});
+for (const [m, nxi] of [[2, 16], [3, 25]]) {
+  test(`wino${m}_weights_packed (4 filters per vector, 4- or 8-filter blocks) = wino${m}_weights + wino_pack_u, bit for bit`, async () => {
+    const k = await createKernels();
+    let seed = 7;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed / 2 ** 32 - 0.5) * Math.pow(2, (seed & 31) - 16); };
+    for (const [nf, c] of [[4, 1], [8, 3], [12, 5], [16, 16], [64, 33], [128, 128]]) {
+      const f = k.arena.allocF32(nf * c * 9), d = k.arena.allocF32(nxi * nf * c), d2 = k.arena.allocF32(nxi * nf * c), tmp = k.arena.allocF32(nf * c);
+      const fa = k.arena.f32(f, nf * c * 9);
+      for (let i = 0; i < fa.length; i++) fa[i] = rnd();
+      k.fn<(...a: number[]) => void>(`wino${m}_weights_packed`)(f, nf, c, d);
+      k.fn<(...a: number[]) => void>(`wino${m}_weights`)(f, nf, c, d2);
+      k.fn<(...a: number[]) => void>("wino_pack_u")(d2, nxi, nf, c, tmp);
+      const A = k.arena.f32(d, nxi * nf * c), B = k.arena.f32(d2, nxi * nf * c);
+      for (let i = 0; i < A.length; i++) if (!Object.is(A[i], B[i])) assert.fail(`nf ${nf} k ${c}: value ${i} ${A[i]} vs ${B[i]}`);
+      for (const p of [f, d, d2, tmp]) k.arena.release(p);
+    }
+  });
+}

@@ -22,9 +22,9 @@ function calls(k: Kernels, scratch: number): (() => void)[] {
   const f = (name: string) => k.fn<Fn>(name);
   const X = scratch, W = scratch + F * 4, O = scratch + F * 8, S = scratch + F * 12;
   const c = 8, nf = 8; // channels and filters
-  const wino2 = f("wino2_weights_packed"), wino3 = f("wino3_weights"), wino4 = f("wino4_weights"), pack = f("wino_pack_u");
+  const wino2 = f("wino2_weights_packed"), wino3 = f("wino3_weights_packed"), wino4 = f("wino4_weights"), pack = f("wino_pack_u");
   const uw2 = () => wino2(W, nf, c, S), uw4 = () => { wino4(W, nf, c, S); pack(S, 36, nf, c, S + 36 * nf * c * 4); };
-  const uw3 = () => { wino3(W, nf, c, S); pack(S, 25, nf, c, S + 25 * nf * c * 4); };
+  const uw3 = () => wino3(W, nf, c, S);
   // most needed first (first-call compiles and optimisation happen in this order)
   return [
     uw2,
