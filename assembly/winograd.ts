@@ -583,8 +583,11 @@ function pad4_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
 
 // 1-d B^T transform of 6 vectors at p, p+st, ..., written to q, q+sq, ...
 @inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p + st), d2 = v128.load(p + 2 * st);
-  const d3 = v128.load(p + 3 * st), d4 = v128.load(p + 4 * st), d5 = v128.load(p + 5 * st);
+  bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
+}
+
+// 1-d B^T transform of the 6 vectors d0..d5, written to q, q+sq, ...
+@inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize): void {
   const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
   // r0 = 4d0 - 5d2 + d4; r1 = -4(d1 + d2) + d3 + d4; r2 = 4(d1 - d2) - d3 + d4
   // r3 = -2(d1 - d3) - d2 + d4; r4 = 2(d1 - d3) - d2 + d4; r5 = 4d1 - 5d3 + d5
@@ -598,26 +601,27 @@ function pad4_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
   v128.store(q + 5 * sq, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
 }
 
+// element e (bytes) of the 4 patches at q0..q3, one per lane
+@inline function lanes4(q0: usize, q1: usize, q2: usize, q3: usize, e: usize): v128 {
+  let v = v128.load32_zero(q0 + e);
+  v = v128.load32_lane(q1 + e, v, 1);
+  v = v128.load32_lane(q2 + e, v, 2);
+  return v128.load32_lane(q3 + e, v, 3);
+}
+
 // input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)
 function in4_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
   let q0 = xp + o0, q1 = xp + o1, q2 = xp + o2, q3 = xp + o3;
   let d = dst;
   const m = t4;
   for (let c = 0; c < k; c++) {
+    // each patch row transformed (over j) as it is gathered, then the columns (over i) straight to V[xi = 6i + j]
     for (let i = 0; i < 6; i++) {
       const r = <usize>i * wb;
-      for (let j = 0; j < 6; j++) {
-        const e = r + (<usize>j << 2);
-        let v = v128.load32_zero(q0 + e);
-        v = v128.load32_lane(q1 + e, v, 1);
-        v = v128.load32_lane(q2 + e, v, 2);
-        v = v128.load32_lane(q3 + e, v, 3);
-        v128.store(m + (<usize>(i * 6 + j) << 4), v);
-      }
+      bt6v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8),
+        lanes4(q0, q1, q2, q3, r + 12), lanes4(q0, q1, q2, q3, r + 16), lanes4(q0, q1, q2, q3, r + 20), m + <usize>(i * 96), 16);
     }
-    // columns (over rows i) in place, then rows (over j) straight to V[xi = 6i + j]
-    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
-    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
     q0 += cb; q1 += cb; q2 += cb; q3 += cb;
     d += cs;
   }
@@ -637,17 +641,14 @@ function in4_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize
       const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
       const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
       const u0 = v128.shuffle<f32>(v1, v2, 0, 4, 1, 5), u1 = v128.shuffle<f32>(v3, v4, 0, 4, 1, 5);
-      v128.store(mr, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-      v128.store(mr, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-      v128.store(mr, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-      v128.store(mr, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
-      v128.store(mr, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), 64);
-      v128.store(mr, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), 80);
+      // the row's transform (over j) in registers, then the columns (over i) straight to V[xi = 6i + j]
+      bt6v(
+        v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), v128.shuffle<f32>(t2, t3, 0, 1, 4, 5),
+        v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), mr, 16);
       r += wb;
       mr += 96;
     }
-    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
-    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
     q += cb;
     d += cs;
   }
@@ -680,8 +681,9 @@ function in4_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i
         }
       }
     }
-    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, m + (<usize>j << 4), 96);
-    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, d + <usize>(i * 6) * xs, xs);
+    // rows (over j) in place, then columns (over i) to V, as in4_fast
+    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
     d += cs;
   }
 }
@@ -951,8 +953,11 @@ function pad3_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
 
 // 1-d B^T transform of 5 vectors at p, p+st, ..., written to q, q+sq, ...
 @inline function bt5(p: usize, st: usize, q: usize, sq: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p + st), d2 = v128.load(p + 2 * st);
-  const d3 = v128.load(p + 3 * st), d4 = v128.load(p + 4 * st);
+  bt5v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), q, sq);
+}
+
+// 1-d B^T transform of the 5 vectors d0..d4, written to q, q+sq, ...
+@inline function bt5v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, q: usize, sq: usize): void {
   // a = d3 - d1: r0 = 2(d0 - d2) + a, r1 = a - (d1 + d2), r2 = a + 3(d1 - d2), r3 = a, r4 = (d4 - d2) - 2a
   const a = f32x4.sub(d3, d1);
   v128.store(q, f32x4.add(f32x4.mul(f32x4.splat(2), f32x4.sub(d0, d2)), a));
@@ -962,11 +967,11 @@ function pad3_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
   v128.store(q + 4 * sq, f32x4.sub(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), a)));
 }
 
-// the 2-d input transform of the 5x5 patch vectors at t4 ([i][j], 16 bytes apart) into V[xi = 5i + j] at d
-@inline function bt5x5(d: usize, xs: usize): void {
+// the column transforms (over i) of the row-transformed 5x5 patch vectors at t4 ([i][j], 16 bytes apart) into
+// V[xi = 5i + j] at d
+@inline function bt5cols(d: usize, xs: usize): void {
   const m = t4;
-  for (let j = 0; j < 5; j++) bt5(m + (<usize>j << 4), 80, m + (<usize>j << 4), 80);
-  for (let i = 0; i < 5; i++) bt5(m + <usize>(i * 80), 16, d + <usize>(i * 5) * xs, xs);
+  for (let j = 0; j < 5; j++) bt5(m + (<usize>j << 4), 80, d + <usize>j * xs, 5 * xs);
 }
 
 // input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)
@@ -975,18 +980,13 @@ function in3_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: us
   let d = dst;
   const m = t4;
   for (let c = 0; c < k; c++) {
+    // each patch row transformed (over j) as it is gathered, then the columns
     for (let i = 0; i < 5; i++) {
       const r = <usize>i * wb;
-      for (let j = 0; j < 5; j++) {
-        const e = r + (<usize>j << 2);
-        let v = v128.load32_zero(q0 + e);
-        v = v128.load32_lane(q1 + e, v, 1);
-        v = v128.load32_lane(q2 + e, v, 2);
-        v = v128.load32_lane(q3 + e, v, 3);
-        v128.store(m + (<usize>(i * 5 + j) << 4), v);
-      }
+      bt5v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8),
+        lanes4(q0, q1, q2, q3, r + 12), lanes4(q0, q1, q2, q3, r + 16), m + <usize>(i * 80), 16);
     }
-    bt5x5(d, xs);
+    bt5cols(d, xs);
     q0 += cb; q1 += cb; q2 += cb; q3 += cb;
     d += cs;
   }
@@ -1005,15 +1005,17 @@ function in3_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize
       // A..C: floats 0..11 of the row; E..G: floats 3..14
       const A = v128.load(r), B = v128.load(r, 16), C = v128.load(r, 32);
       const E = v128.load(r, 12), F = v128.load(r, 28), G = v128.load(r, 44);
-      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 0, 3, 6, 6), C, 0, 1, 2, 5));
-      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 1, 4, 7, 7), C, 0, 1, 2, 6), 16);
-      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(A, B, 2, 5, 5, 5), C, 0, 1, 4, 7), 32);
-      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(E, F, 0, 3, 6, 6), G, 0, 1, 2, 5), 48);
-      v128.store(mr, v128.shuffle<f32>(v128.shuffle<f32>(E, F, 1, 4, 7, 7), G, 0, 1, 2, 6), 64);
+      // the row's transform (over j) in registers
+      bt5v(
+        v128.shuffle<f32>(v128.shuffle<f32>(A, B, 0, 3, 6, 6), C, 0, 1, 2, 5),
+        v128.shuffle<f32>(v128.shuffle<f32>(A, B, 1, 4, 7, 7), C, 0, 1, 2, 6),
+        v128.shuffle<f32>(v128.shuffle<f32>(A, B, 2, 5, 5, 5), C, 0, 1, 4, 7),
+        v128.shuffle<f32>(v128.shuffle<f32>(E, F, 0, 3, 6, 6), G, 0, 1, 2, 5),
+        v128.shuffle<f32>(v128.shuffle<f32>(E, F, 1, 4, 7, 7), G, 0, 1, 2, 6), mr, 16);
       r += wb;
       mr += 80;
     }
-    bt5x5(d, xs);
+    bt5cols(d, xs);
     q += cb;
     d += cs;
   }
@@ -1046,7 +1048,8 @@ function in3_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i
         }
       }
     }
-    bt5x5(d, xs);
+    for (let i = 0; i < 5; i++) bt5(m + <usize>(i * 80), 16, m + <usize>(i * 80), 16);
+    bt5cols(d, xs);
     d += cs;
   }
 }
