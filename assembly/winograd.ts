@@ -779,21 +779,21 @@ export function wino4_con(
       const fb = out + (<usize>(f * plane) << 2);
       for (let q = 0; q < tc; q += 4) {
         const mp = mrow + (<usize>q << 2);
-        // columns: 6 rows (xi = 6i + j) -> 4 rows, into t4[4][6]; then rows -> t4 rows 4..7 as [4][4]
+        // columns: 6 rows (xi = 6i + j) -> 4 rows, into t4[4][6]
         for (let j = 0; j < 6; j++) at6(mp + <usize>j * ms, 6 * ms, m + (<usize>j << 4), 96);
-        for (let i = 0; i < 4; i++) at6(m + <usize>(i * 96), 16, m + 384 + <usize>(i * 64), 16);
-        // epilogue on the 16 outputs (y[i][j] at m + 384 + (4i + j)*16)
-        for (let e = 0; e < 16; e++) {
-          const p = m + 384 + (<usize>e << 4);
-          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-        }
         const te0 = tab + (<usize>q << 3);
         if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 48 && load<i32>(te0, 28) == 0x44) {
-          // 4 whole tiles side by side: output row i of the 4 tiles is 16 consecutive floats
+          // 4 whole tiles side by side: output row i of the 4 tiles is 16 consecutive floats; each row's
+          // transform (over j) and epilogue in registers
           let orow = fb + <usize>load<i32>(te0);
           for (let i = 0; i < 4; i++) {
-            const y = m + 384 + (<usize>(i * 4) << 4);
-            const y0 = v128.load(y), y1 = v128.load(y, 16), y2 = v128.load(y, 32), y3 = v128.load(y, 48);
+            const p = m + <usize>(i * 96);
+            const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64), m5 = v128.load(p, 80);
+            const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
+            const y0 = epi(f32x4.add(f32x4.add(m0, a), c), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y1 = epi(f32x4.add(b, f32x4.mul(f32x4.splat(2), e)), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y2 = epi(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y3 = epi(f32x4.add(f32x4.add(b, f32x4.mul(f32x4.splat(8), e)), m5), bv, gv, ev, hasBias, hasGamma, doRelu);
             const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
             const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
             v128.store(orow, v128.shuffle<f32>(a0, a1, 0, 1, 4, 5));
@@ -803,6 +803,12 @@ export function wino4_con(
             orow += <usize>nc << 2;
           }
           continue;
+        }
+        // rows -> t4 rows 4..7 as [4][4], then the epilogue on the 16 outputs (y[i][j] at m + 384 + (4i + j)*16)
+        for (let i = 0; i < 4; i++) at6(m + <usize>(i * 96), 16, m + 384 + <usize>(i * 64), 16);
+        for (let e = 0; e < 16; e++) {
+          const p = m + 384 + (<usize>e << 4);
+          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
         }
         const lanes = min(4, tEnd - (t0 + q));
         for (let l = 0; l < lanes; l++) {
@@ -1145,18 +1151,20 @@ export function wino3_con(
       const fb = out + (<usize>(f * plane) << 2);
       for (let q = 0; q < tc; q += 4) {
         const mp = mrow + (<usize>q << 2);
-        // columns: 5 rows (xi = 5i + j) -> 3 rows, into t4[3][5]; then rows -> y[i][j] at t4 + 240 + (3i + j)*16
+        // columns: 5 rows (xi = 5i + j) -> 3 rows, into t4[3][5]
         for (let j = 0; j < 5; j++) at5(mp + <usize>j * ms, 5 * ms, m + (<usize>j << 4), 80);
-        for (let i = 0; i < 3; i++) at5(m + <usize>(i * 80), 16, m + 240 + <usize>(i * 48), 16);
         const te0 = tab + (<usize>q << 3);
         if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 36 && load<i32>(te0, 28) == 0x33) {
-          // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats
+          // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats; each row's
+          // transform (over j) and epilogue in registers
           let orow = fb + <usize>load<i32>(te0);
           for (let i = 0; i < 3; i++) {
-            const y = m + 240 + <usize>(i * 48);
-            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const p = m + <usize>(i * 80);
+            const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64);
+            const sv = f32x4.add(m1, m2), tv = f32x4.sub(m1, m2);
+            const y0 = epi(f32x4.add(f32x4.add(m0, sv), m3), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y1 = epi(f32x4.add(tv, f32x4.mul(f32x4.splat(2), m3)), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y2 = epi(f32x4.add(f32x4.add(sv, f32x4.mul(f32x4.splat(4), m3)), m4), bv, gv, ev, hasBias, hasGamma, doRelu);
             v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
             v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
             v128.store(orow, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
@@ -1164,6 +1172,8 @@ export function wino3_con(
           }
           continue;
         }
+        // rows -> y[i][j] at t4 + 240 + (3i + j)*16, then the epilogue
+        for (let i = 0; i < 3; i++) at5(m + <usize>(i * 80), 16, m + 240 + <usize>(i * 48), 16);
         for (let e = 0; e < 9; e++) {
           const p = m + 240 + (<usize>e << 4);
           v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
