@@ -1196,8 +1196,371 @@ export function wino3_con(
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Winograd F(6x6, 3x3): 6x6 output tiles from 8x8 input patches, 64 products per (filter, channel) instead of
+// 324, with the interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity:
+//   G   = [1 0 0; -2/9 -2/9 -2/9; -2/9 2/9 -2/9; 1/90 1/45 2/45; 1/90 -1/45 2/45; 32/45 16/45 8/45;
+//          32/45 -16/45 8/45; 0 0 1]
+//   B^T = [1 0 -21/4 0 21/4 0 -1 0; 0 1 1 -17/4 -17/4 1 1 0; 0 -1 1 17/4 -17/4 -1 1 0;
+//          0 1/2 1/4 -5/2 -5/4 2 1 0; 0 -1/2 1/4 5/2 -5/4 -2 1 0; 0 2 4 -5/2 -5 1/2 1 0;
+//          0 -2 4 5/2 -5 -1/2 1 0; 0 -1 0 21/4 0 -21/4 0 1]
+//   A^T = [1 1 1 1 1 1 1 0; 0 1 -1 2 -2 1/2 -1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 -1 8 -8 1/8 -1/8 0;
+//          0 1 1 16 16 1/16 1/16 0; 0 1 -1 32 -32 1/32 -1/32 1]
+// For single-sample planes such as 35x35 (6x6 tiles of 6 cover 36x36 where F(4x4) needs 9x9 tiles): 64*36
+// products per (filter, channel) instead of F(4x4)'s 36*81, transforms about as costly; rounding several times
+// F(4x4)'s (larger constants).
+
+@inline function tiles6_of(n: i32): i32 {
+  return (n + 5) / 6;
+}
+
+/** Weight transform of F(6x6,3x3): dst [64][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
+export function wino6_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  const n = nf * k;
+  let g = filters;
+  let o = dst;
+  for (let i = 0; i < n; i++) {
+    // rows of G g (8 x 3)
+    for (let col = 0; col < 3; col++) {
+      const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
+      for (let t = 0; t < 8; t++) store<f64>(wtmp6 + (<usize>(t * 3 + col) << 3), g6row(t, a, b, c));
+    }
+    // each row times G^T
+    for (let r = 0; r < 8; r++) {
+      const a = load<f64>(wtmp6 + (<usize>(r * 3) << 3)), b = load<f64>(wtmp6 + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp6 + (<usize>(r * 3 + 2) << 3));
+      const row = o + <usize>(r * 8) * plane;
+      for (let t = 0; t < 8; t++) store<f32>(row + <usize>t * plane, <f32>g6row(t, a, b, c));
+    }
+    g += 36;
+    o += 4;
+  }
+}
+
+// row t of G applied to (a, b, c), in f64
+@inline function g6row(t: i32, a: f64, b: f64, c: f64): f64 {
+  if (t == 0) return a;
+  if (t == 1) return -(a + b + c) * 2 / 9;
+  if (t == 2) return -(a - b + c) * 2 / 9;
+  if (t == 3) return a / 90 + b / 45 + c * 2 / 45;
+  if (t == 4) return a / 90 - b / 45 + c * 2 / 45;
+  if (t == 5) return a * 32 / 45 + b * 16 / 45 + c * 8 / 45;
+  if (t == 6) return a * 32 / 45 - b * 16 / 45 + c * 8 / 45;
+  return c;
+}
+
+const wtmp6: usize = memory.data(24 * 8, 16); // G g: 8 x 3 f64
+const t8: usize = memory.data(128 * 16, 16); // 8x8 (input) or 6x8 + 6x6 (output) vectors of 4 lanes
+
+/** Tiles per chunk of F(6x6,3x3): a multiple of 8, 64*chunk*(k + nf) floats up to about 768 KiB (at least 8), chunks of equal size. */
+export function wino6_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const T = n * tiles6_of(nr) * tiles6_of(nc);
+  let tc = (196608 / (64 * (k + nf))) & ~7;
+  if (tc < 8) tc = 8;
+  const chunks = (T + tc - 1) / tc;
+  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
+}
+
+@inline function pad6_floats(k: i32, nr: i32, nc: i32): i32 {
+  const Hp = 6 * tiles6_of(nr) + 2, Wp = 6 * tiles6_of(nc) + 2;
+  return (k * Hp * Wp + 16 + 3) & ~3;
+}
+
+/** Scratch floats of `wino6_con`. */
+export function wino6_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const tc = wino6_chunk_tiles(n, k, nr, nc, nf);
+  return pad6_floats(k, nr, nc) + 64 * (tc * k + 16) + 64 * (nf * tc + 16) + 2 * tc + 64;
+}
+
+// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp] (Hp = 6*tiles + 2): xp[c][iy + 1][ix + 1] = x[c][iy][ix]
+function pad6_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
+  const Hp = 6 * tiles6_of(nr) + 2, Wp = 6 * tiles6_of(nc) + 2;
+  const total = pad6_floats(k, nr, nc);
+  const z = f32x4.splat(0);
+  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
+  for (let c = 0; c < k; c++) {
+    for (let iy = 0; iy < nr; iy++) {
+      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
+      const s = x + (<usize>((c * nr + iy) * nc) << 2);
+      let ix = 0;
+      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
+      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
+    }
+  }
+}
+
+// 1-d B^T transform of the 8 vectors d0..d7, written to q, q+sq, ...
+@inline function bt8v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, q: usize, sq: usize): void {
+  const c525 = f32x4.splat(5.25), c425 = f32x4.splat(4.25);
+  // r0 = d0 - d6 + 5.25(d4 - d2); r7 = d7 - d1 + 5.25(d3 - d5)
+  v128.store(q, f32x4.add(f32x4.sub(d0, d6), f32x4.mul(c525, f32x4.sub(d4, d2))));
+  v128.store(q + 7 * sq, f32x4.add(f32x4.sub(d7, d1), f32x4.mul(c525, f32x4.sub(d3, d5))));
+  // r1, r2 = (d2 + d6 - 4.25 d4) +- (d1 + d5 - 4.25 d3)
+  const t1 = f32x4.sub(f32x4.add(d2, d6), f32x4.mul(c425, d4));
+  const t2 = f32x4.sub(f32x4.add(d1, d5), f32x4.mul(c425, d3));
+  v128.store(q + sq, f32x4.add(t1, t2));
+  v128.store(q + 2 * sq, f32x4.sub(t1, t2));
+  // r3, r4 = (0.25 d2 + d6 - 1.25 d4) +- (0.5 d1 - 2.5 d3 + 2 d5)
+  const t3 = f32x4.sub(f32x4.add(f32x4.mul(f32x4.splat(0.25), d2), d6), f32x4.mul(f32x4.splat(1.25), d4));
+  const t4v = f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(0.5), d1), f32x4.mul(f32x4.splat(2.5), d3)), f32x4.mul(f32x4.splat(2), d5));
+  v128.store(q + 3 * sq, f32x4.add(t3, t4v));
+  v128.store(q + 4 * sq, f32x4.sub(t3, t4v));
+  // r5, r6 = (4 d2 + d6 - 5 d4) +- (2 d1 - 2.5 d3 + 0.5 d5)
+  const t5 = f32x4.sub(f32x4.add(f32x4.mul(f32x4.splat(4), d2), d6), f32x4.mul(f32x4.splat(5), d4));
+  const t6 = f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(2), d1), f32x4.mul(f32x4.splat(2.5), d3)), f32x4.mul(f32x4.splat(0.5), d5));
+  v128.store(q + 5 * sq, f32x4.add(t5, t6));
+  v128.store(q + 6 * sq, f32x4.sub(t5, t6));
+}
+
+@inline function bt8(p: usize, st: usize, q: usize, sq: usize): void {
+  bt8v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st),
+    v128.load(p + 4 * st), v128.load(p + 5 * st), v128.load(p + 6 * st), v128.load(p + 7 * st), q, sq);
+}
+
+// the column transforms (over i) of the row-transformed 8x8 patch vectors at t8 ([i][j], 16 bytes apart) into
+// V[xi = 8i + j] at d
+@inline function bt8cols(d: usize, xs: usize): void {
+  const m = t8;
+  for (let j = 0; j < 8; j++) bt8(m + (<usize>j << 4), 128, d + <usize>j * xs, 8 * xs);
+}
+
+// input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)
+function in6_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q0 = xp + o0, q1 = xp + o1, q2 = xp + o2, q3 = xp + o3;
+  let d = dst;
+  const m = t8;
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < 8; i++) {
+      const r = <usize>i * wb;
+      bt8v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8), lanes4(q0, q1, q2, q3, r + 12),
+        lanes4(q0, q1, q2, q3, r + 16), lanes4(q0, q1, q2, q3, r + 20), lanes4(q0, q1, q2, q3, r + 24), lanes4(q0, q1, q2, q3, r + 28),
+        m + <usize>(i * 128), 16);
+    }
+    bt8cols(d, xs);
+    q0 += cb; q1 += cb; q2 += cb; q3 += cb;
+    d += cs;
+  }
+}
+
+// input transform of 4 side-by-side tiles of one tile row: patch element (i, j) of tile l is q[i*Wp + 6l + j];
+// per patch row 7 loads and 16 shuffles gather the 8 stride-6 lane vectors
+function in6_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize, xs: usize): void {
+  let q = q0;
+  let d = dst;
+  const m = t8;
+  for (let c = 0; c < k; c++) {
+    let r = q;
+    let mr = m;
+    for (let i = 0; i < 8; i++) {
+      const A = v128.load(r), B = v128.load(r, 16), C = v128.load(r, 32), D = v128.load(r, 48);
+      const E = v128.load(r, 64), F = v128.load(r, 80), G = v128.load(r, 96);
+      const P0 = v128.shuffle<f32>(A, B, 0, 6, 1, 7), Q0 = v128.shuffle<f32>(D, E, 0, 6, 1, 7);
+      const P1 = v128.shuffle<f32>(A, C, 2, 4, 3, 5), Q1 = v128.shuffle<f32>(D, F, 2, 4, 3, 5);
+      const P2 = v128.shuffle<f32>(B, C, 0, 6, 1, 7), Q2 = v128.shuffle<f32>(E, F, 0, 6, 1, 7);
+      const P3 = v128.shuffle<f32>(B, D, 2, 4, 3, 5), Q3 = v128.shuffle<f32>(E, G, 2, 4, 3, 5);
+      bt8v(
+        v128.shuffle<f32>(P0, Q0, 0, 1, 4, 5), v128.shuffle<f32>(P0, Q0, 2, 3, 6, 7),
+        v128.shuffle<f32>(P1, Q1, 0, 1, 4, 5), v128.shuffle<f32>(P1, Q1, 2, 3, 6, 7),
+        v128.shuffle<f32>(P2, Q2, 0, 1, 4, 5), v128.shuffle<f32>(P2, Q2, 2, 3, 6, 7),
+        v128.shuffle<f32>(P3, Q3, 0, 1, 4, 5), v128.shuffle<f32>(P3, Q3, 2, 3, 6, 7), mr, 16);
+      r += wb;
+      mr += 128;
+    }
+    bt8cols(d, xs);
+    q += cb;
+    d += cs;
+  }
+}
+
+// bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
+function in6_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
+  const plane = nr * nc;
+  let d = dst;
+  const m = t8;
+  for (let c = 0; c < k; c++) {
+    for (let l = 0; l < 4; l++) {
+      const t = tg + l;
+      let s = 0, oy = 0, ox = 0;
+      const ok = t < tEnd;
+      if (ok) {
+        s = t / tps;
+        const loc = t - s * tps;
+        const ty = loc / tx;
+        oy = 6 * ty - 1;
+        ox = 6 * (loc - ty * tx) - 1;
+      }
+      const base = x + (<usize>((s * k + c) * plane) << 2);
+      for (let i = 0; i < 8; i++) {
+        for (let j = 0; j < 8; j++) {
+          const iy = oy + i, ix = ox + j;
+          let v: f32 = 0;
+          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+          store<f32>(m + (<usize>((i * 8 + j) * 4 + l) << 2), v);
+        }
+      }
+    }
+    for (let i = 0; i < 8; i++) bt8(m + <usize>(i * 128), 16, m + <usize>(i * 128), 16);
+    bt8cols(d, xs);
+    d += cs;
+  }
+}
+
+// 1-d A^T transform of the 8 vectors m0..m7 into 6 vectors at q, q+sq, ...
+@inline function at8v(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, m6: v128, m7: v128, q: usize, sq: usize): void {
+  const s1 = f32x4.add(m1, m2), d1 = f32x4.sub(m1, m2);
+  const s2 = f32x4.add(m3, m4), d2 = f32x4.sub(m3, m4);
+  const s3 = f32x4.add(m5, m6), d3 = f32x4.sub(m5, m6);
+  v128.store(q, f32x4.add(f32x4.add(f32x4.add(m0, s1), s2), s3));
+  v128.store(q + sq, f32x4.add(f32x4.add(d1, f32x4.mul(f32x4.splat(2), d2)), f32x4.mul(f32x4.splat(0.5), d3)));
+  v128.store(q + 2 * sq, f32x4.add(f32x4.add(s1, f32x4.mul(f32x4.splat(4), s2)), f32x4.mul(f32x4.splat(0.25), s3)));
+  v128.store(q + 3 * sq, f32x4.add(f32x4.add(d1, f32x4.mul(f32x4.splat(8), d2)), f32x4.mul(f32x4.splat(0.125), d3)));
+  v128.store(q + 4 * sq, f32x4.add(f32x4.add(s1, f32x4.mul(f32x4.splat(16), s2)), f32x4.mul(f32x4.splat(0.0625), s3)));
+  v128.store(q + 5 * sq, f32x4.add(f32x4.add(f32x4.add(d1, f32x4.mul(f32x4.splat(32), d2)), f32x4.mul(f32x4.splat(0.03125), d3)), m7));
+}
+
+@inline function at8(p: usize, st: usize, q: usize, sq: usize): void {
+  at8v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st),
+    v128.load(p + 4 * st), v128.load(p + 5 * st), v128.load(p + 6 * st), v128.load(p + 7 * st), q, sq);
+}
+
 /**
- * Repack transformed filters U ([nxi][nf][k], nxi = 16, 25 or 36) in place into gemm_pack_a's layout per xi, for
+ * 3x3 stride-1 pad-1 convolution by Winograd F(6x6,3x3), same contract as wino2_con with U = wino6_weights
+ * ([64][nf][k]; packedU != 0: each xi packed by gemm_pack_a, see wino_pack_u) and scratch =
+ * wino6_scratch_floats(n, k, nr, nc, nf) floats.
+ */
+export function wino6_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
+): void {
+  const tx = tiles6_of(nc), ty = tiles6_of(nr);
+  const tps = tx * ty;
+  const T = n * tps;
+  const Tc = wino6_chunk_tiles(n, k, nr, nc, nf);
+  const Hp = 6 * ty + 2, Wp = 6 * tx + 2;
+  const xp = scratch;
+  const Vp = xp + (<usize>pad6_floats(k, nr, nc) << 2);
+  const xs = (<usize>(Tc * k) << 2) + 64;
+  const Mb = Vp + 64 * xs;
+  const ms = (<usize>(nf * Tc) << 2) + 64;
+  const tab = Mb + 64 * ms;
+  const wb = <usize>Wp << 2;
+  const cb = <usize>(Hp * Wp) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const plane = nr * nc;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  const uxs = <usize>(nf * k) << 2;
+  const m = t8;
+  let prepared = -1;
+  for (let t0 = 0; t0 < T; t0 += Tc) {
+    const tc = min(Tc, T - t0);
+    const tEnd = t0 + tc;
+    const panels = (tc + 7) >> 3;
+    for (let h = 0; h < panels * 2; h++) {
+      const tg = t0 + 4 * h;
+      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
+      const s = tg / tps;
+      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+        if (prepared != s) {
+          pad6_sample(x + <usize>s * inStride, k, nr, nc, xp);
+          prepared = s;
+        }
+        const loc = tg - s * tps;
+        let yy = loc / tx, xx = loc - yy * tx;
+        const o0 = <usize>(6 * yy * Wp + 6 * xx) << 2;
+        if (xx + 4 <= tx) {
+          in6_fast(xp + o0, wb, cb, k, dst, 32, xs);
+          continue;
+        }
+        if (++xx == tx) { xx = 0; yy++; }
+        const o1 = <usize>(6 * yy * Wp + 6 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o2 = <usize>(6 * yy * Wp + 6 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o3 = <usize>(6 * yy * Wp + 6 * xx) << 2;
+        in6_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+      } else {
+        in6_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      }
+    }
+    for (let xi = 0; xi < 64; xi++) {
+      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    }
+    for (let t = 0; t < tc; t++) {
+      const tt = t0 + t;
+      const s = tt / tps;
+      const loc = tt - s * tps;
+      const yy = loc / tx;
+      const py = 6 * yy, px = 6 * (loc - yy * tx);
+      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
+      store<i32>(tab + (<usize>t << 3), (min(6, nr - py) << 4) | min(6, nc - px), 4);
+    }
+    for (let f = 0; f < nf; f++) {
+      const fo = <usize>f << 2;
+      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+      const mrow = Mb + (<usize>(f * Tc) << 2);
+      const fb = out + (<usize>(f * plane) << 2);
+      for (let q = 0; q < tc; q += 4) {
+        const mp = mrow + (<usize>q << 2);
+        // columns: 8 rows (xi = 8i + j) -> 6 rows, into t8[6][8]
+        for (let j = 0; j < 8; j++) at8(mp + <usize>j * ms, 8 * ms, m + (<usize>j << 4), 128);
+        const te0 = tab + (<usize>q << 3);
+        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 72 && load<i32>(te0, 28) == 0x66) {
+          // 4 whole tiles side by side: output row i of the 4 tiles is 24 consecutive floats
+          let orow = fb + <usize>load<i32>(te0);
+          const y = m + 1024;
+          for (let i = 0; i < 6; i++) {
+            at8(m + <usize>(i * 128), 16, y, 16);
+            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y3 = epi(v128.load(y, 48), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y4 = epi(v128.load(y, 64), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y5 = epi(v128.load(y, 80), bv, gv, ev, hasBias, hasGamma, doRelu);
+            // tile l's row = (y0..y5)[l]: transpose y0..y3 per tile, y4/y5 pairs per tile
+            const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+            const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+            const T0 = v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), T1 = v128.shuffle<f32>(a0, a1, 2, 3, 6, 7);
+            const T2 = v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), T3 = v128.shuffle<f32>(a2, a3, 2, 3, 6, 7);
+            const U01 = v128.shuffle<f32>(y4, y5, 0, 4, 1, 5), U23 = v128.shuffle<f32>(y4, y5, 2, 6, 3, 7);
+            v128.store(orow, T0);
+            v128.store(orow, v128.shuffle<f32>(U01, T1, 0, 1, 4, 5), 16);
+            v128.store(orow, v128.shuffle<f32>(T1, U01, 2, 3, 6, 7), 32);
+            v128.store(orow, T2, 48);
+            v128.store(orow, v128.shuffle<f32>(U23, T3, 0, 1, 4, 5), 64);
+            v128.store(orow, v128.shuffle<f32>(T3, U23, 2, 3, 6, 7), 80);
+            orow += <usize>nc << 2;
+          }
+          continue;
+        }
+        // rows -> y[i][j] at t8 + 768 + (6i + j)*16, then the epilogue, then per-tile stores
+        for (let i = 0; i < 6; i++) at8(m + <usize>(i * 128), 16, m + 768 + <usize>(i * 96), 16);
+        for (let e = 0; e < 36; e++) {
+          const p = m + 768 + (<usize>e << 4);
+          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+        }
+        const lanes = min(4, tEnd - (t0 + q));
+        for (let l = 0; l < lanes; l++) {
+          const te = tab + (<usize>(q + l) << 3);
+          const o = fb + <usize>load<i32>(te);
+          const fl = load<i32>(te, 4);
+          const rows = fl >> 4, cols = fl & 15;
+          const lo = m + 768 + (<usize>l << 2);
+          for (let i = 0; i < rows; i++) {
+            const orow = o + <usize>(i * nc) * 4;
+            const src = lo + (<usize>(i * 6) << 4);
+            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Repack transformed filters U ([nxi][nf][k], nxi = 16, 25, 36 or 64) in place into gemm_pack_a's layout per xi, for
  * wino*_con(..., packedU = true). Requires nf % 4 == 0; tmp: nf*k floats of scratch.
  */
 export function wino_pack_u(U: usize, nxi: i32, nf: i32, k: i32, tmp: usize): void {

@@ -12,8 +12,11 @@ import type { RgbImage } from "../src/image/types.ts";
 
 const s = (n: number, k: number, nr: number, nc = nr) => ({ n, k, nr, nc });
 
-test("conAlgorithm: F(4x4) on single-sample planes from 32x32, F(3x3) on 13..31 where it saves products, F(2x2) else", () => {
-  assert.equal(conAlgorithm(s(1, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd4");
+test("conAlgorithm: F(6x6) or F(4x4) on single-sample planes from 32x32, F(3x3) on 13..31 where it saves products, F(2x2) else", () => {
+  assert.equal(conAlgorithm(s(1, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd6"); // 64*36 vs 36*81 products
+  assert.equal(conAlgorithm(s(1, 64, 38), 64, 3, 3, 1, 1, 1, 1), "winograd4"); // 64*49 vs 36*100: not 15% fewer
+  assert.equal(conAlgorithm(s(1, 32, 32), 32, 3, 3, 1, 1, 1, 1), "winograd4"); // 64*36 vs 36*64
+  assert.equal(conAlgorithm(s(2, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd2");
   assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd3");
   assert.equal(conAlgorithm(s(1, 64, 19), 64, 3, 3, 1, 1, 1, 1), "winograd3");
   assert.equal(conAlgorithm(s(1, 64, 13, 20), 64, 3, 3, 1, 1, 1, 1), "winograd3");
@@ -22,16 +25,18 @@ test("conAlgorithm: F(4x4) on single-sample planes from 32x32, F(3x3) on 13..31 
   assert.equal(conAlgorithm(s(2, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd2"); // batches keep F(2x2)
   assert.equal(conAlgorithm(s(1, 16, 17), 16, 3, 3, 1, 1, 1, 1), "winograd2"); // few channels
   assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 2, 2, 0, 0), "im2col");
-  const was = convOptions.winograd3;
+  const was = { ...convOptions };
   convOptions.winograd3 = false;
+  convOptions.winograd6 = false;
   try {
     assert.equal(conAlgorithm(s(1, 64, 17), 64, 3, 3, 1, 1, 1, 1), "winograd2");
+    assert.equal(conAlgorithm(s(1, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd4");
   } finally {
-    convOptions.winograd3 = was;
+    Object.assign(convOptions, was);
   }
 });
 
-test("face ResNet: descriptors with F(4x4)+F(3x3)+F(2x2), without F(3x3), without F(4x4), and direct agree within 1e-5", async (t) => {
+test("face ResNet: descriptors with F(6x6)+F(3x3)+F(2x2), without F(3x3), without F(6x6), without F(4x4) and F(6x6), and direct agree within 1e-5", async (t) => {
   const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
   if (!path) return;
   const chips: RgbImage[] = [];
@@ -55,6 +60,7 @@ test("face ResNet: descriptors with F(4x4)+F(3x3)+F(2x2), without F(3x3), withou
   };
   const all = await run({});
   const no3 = await run({ winograd3: false });
+  const no6 = await run({ winograd6: false });
   const no4 = await run({ winograd4: false });
   const direct = await run({ winograd: false });
   const maxAbs = (a: Float32Array[], b: Float32Array[]) => {
@@ -62,8 +68,8 @@ test("face ResNet: descriptors with F(4x4)+F(3x3)+F(2x2), without F(3x3), withou
     for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i].length; j++) m = Math.max(m, Math.abs(a[i][j] - b[i][j]));
     return m;
   };
-  const d = { all: maxAbs(all, direct), no3: maxAbs(no3, direct), no4: maxAbs(no4, direct), f3effect: maxAbs(all, no3) };
-  t.diagnostic(`max |Δ| vs direct: all variants ${d.all.toExponential(2)}, without F(3x3) ${d.no3.toExponential(2)}, without F(4x4) ${d.no4.toExponential(2)}; F(3x3) on vs off ${d.f3effect.toExponential(2)}`);
+  const d = { all: maxAbs(all, direct), no3: maxAbs(no3, direct), no6: maxAbs(no6, direct), no4: maxAbs(no4, direct), f3effect: maxAbs(all, no3), f6effect: maxAbs(all, no6) };
+  t.diagnostic(`max |Δ| vs direct: all variants ${d.all.toExponential(2)}, without F(3x3) ${d.no3.toExponential(2)}, without F(6x6) ${d.no6.toExponential(2)}, without F(4x4)/F(6x6) ${d.no4.toExponential(2)}; F(3x3) on vs off ${d.f3effect.toExponential(2)}, F(6x6) on vs off ${d.f6effect.toExponential(2)}`);
   for (const [k, v] of Object.entries(d)) assert.ok(v <= 1e-5, `${k}: ${v}`);
-  assert.ok(d.f3effect > 0, "switching F(3x3) off changes the rounding (the option is live)");
+  assert.ok(d.f3effect > 0 && d.f6effect > 0, "switching F(3x3) or F(6x6) off changes the rounding (the options are live)");
 });

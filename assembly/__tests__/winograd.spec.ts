@@ -1,5 +1,5 @@
 import { con_affine_forward_ref } from "../conv";
-import { wino2_weights, wino2_con, wino2_scratch_floats, wino3_weights, wino3_con, wino3_scratch_floats, wino4_weights, wino4_con, wino4_scratch_floats, wino_pack_u } from "../winograd";
+import { wino2_weights, wino2_con, wino2_scratch_floats, wino3_weights, wino3_con, wino3_scratch_floats, wino4_weights, wino4_con, wino4_scratch_floats, wino6_weights, wino6_con, wino6_scratch_floats, wino_pack_u } from "../winograd";
 
 let seed: u32 = 777;
 function rnd(): f32 {
@@ -25,9 +25,10 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
   const a = heap.alloc(<usize>len << 2);
   const b = heap.alloc(<usize>len << 2);
   const U = heap.alloc(<usize>(nxi * nf * k) << 2);
-  const sf = wm == 4 ? wino4_scratch_floats(n, k, nr, nc, nf) : wm == 3 ? wino3_scratch_floats(n, k, nr, nc, nf) : wino2_scratch_floats(n, k, nr, nc, nf);
+  const sf = wm == 6 ? wino6_scratch_floats(n, k, nr, nc, nf) : wm == 4 ? wino4_scratch_floats(n, k, nr, nc, nf) : wm == 3 ? wino3_scratch_floats(n, k, nr, nc, nf) : wino2_scratch_floats(n, k, nr, nc, nf);
   const scratch = heap.alloc(<usize>sf << 2);
-  if (wm == 4) wino4_weights(w, nf, k, U);
+  if (wm == 6) wino6_weights(w, nf, k, U);
+  else if (wm == 4) wino4_weights(w, nf, k, U);
   else if (wm == 3) wino3_weights(w, nf, k, U);
   else wino2_weights(w, nf, k, U);
   if (packed) {
@@ -35,7 +36,8 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
     wino_pack_u(U, nxi, nf, k, tmp);
     heap.free(tmp);
   }
-  if (wm == 4) wino4_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
+  if (wm == 6) wino6_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
+  else if (wm == 4) wino4_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
   else if (wm == 3) wino3_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
   else wino2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch, packed ? 1 : 0);
   con_affine_forward_ref(x, n, k, nr, nc, w, nf, 3, 3, 1, 1, 1, 1, bias, gamma, beta, relu, b);
@@ -47,7 +49,7 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
     if (!(e <= worst)) worst = e;
     if (relu != 0) expect(va >= 0).toBe(true);
   }
-  expect(worst).toBeLessThanOrEqual(wm == 4 ? <f32>1e-5 : wm == 3 ? <f32>5e-6 : <f32>2e-6);
+  expect(worst).toBeLessThanOrEqual(wm == 6 ? <f32>5e-5 : wm == 4 ? <f32>1e-5 : wm == 3 ? <f32>5e-6 : <f32>2e-6);
   heap.free(x); heap.free(w); heap.free(a); heap.free(b); heap.free(U); heap.free(scratch);
   if (bias) heap.free(bias);
   if (gamma) { heap.free(gamma); heap.free(beta); }
@@ -92,6 +94,19 @@ describe("wino3_con (F(3x3,3x3)) vs con_affine_forward_ref", () => {
     checkWino(2, 5, 1, 1, 4, true, false, 0, 3);
     checkWino(4, 6, 5, 7, 3, true, true, 0, 3);
     checkWino(2, 100, 13, 11, 12, true, false, 0, 3);
+  });
+});
+
+describe("wino6_con (F(6x6,3x3)) vs con_affine_forward_ref", () => {
+  it("sizes not multiple of 6, one sample and batches, several chunks, tiles wrapping rows", () => {
+    checkWino(1, 3, 8, 8, 5, true, false, 0, 6);
+    checkWino(1, 12, 35, 35, 8, true, true, 1, 6);
+    checkWino(1, 9, 36, 30, 6, false, true, 1, 6);
+    checkWino(3, 7, 17, 19, 10, false, true, 1, 6);
+    checkWino(2, 5, 1, 1, 4, true, false, 0, 6);
+    checkWino(4, 6, 5, 7, 3, true, true, 0, 6);
+    checkWino(2, 100, 13, 11, 12, true, false, 0, 6);
+    checkWino(1, 32, 35, 35, 32, true, true, 1, 6, true);
   });
 });
 

@@ -25,6 +25,7 @@ function calls(k: Kernels, scratch: number): (() => void)[] {
   const wino2 = f("wino2_weights_packed"), wino3 = f("wino3_weights_packed"), wino4 = f("wino4_weights"), pack = f("wino_pack_u");
   const uw2 = () => wino2(W, nf, c, S), uw4 = () => { wino4(W, nf, c, S); pack(S, 36, nf, c, S + 36 * nf * c * 4); };
   const uw3 = () => wino3(W, nf, c, S);
+  const uw6 = () => { f("wino6_weights")(W, nf, c, S); pack(S, 64, nf, c, S + 64 * nf * c * 4); };
   // most needed first (first-call compiles and optimisation happen in this order)
   return [
     uw2,
@@ -34,6 +35,7 @@ function calls(k: Kernels, scratch: number): (() => void)[] {
     () => { uw2(); f("wino2_con")(X, 1, c, 8, 8, S, nf, W, W, W, 1, O, S + 16 * nf * c * 4, 1); },
     () => { uw4(); f("wino4_con")(X, 1, c, 12, 12, S, nf, W, W, W, 1, O, S + 36 * nf * c * 4, 1); },
     () => { uw3(); f("wino3_con")(X, 1, c, 13, 13, S, nf, W, W, W, 1, O, S + 25 * nf * c * 4, 1); },
+    () => { uw6(); f("wino6_con")(X, 1, c, 14, 14, S, nf, W, W, W, 1, O, S + 64 * nf * c * 4, 1); },
     () => f("con_affine_forward")(X, 1, c, 9, 9, W, nf, 3, 3, 2, 2, 0, 0, W, W, W, 1, O, S),
     () => f("con_affine_forward")(X, 1, 3, 20, 20, W, nf, 7, 7, 2, 2, 0, 0, W, W, W, 1, O, S),
     () => f("gemm")(nf * 8, 1, c * 8, W, c * 8, X, 1, O, 1, W, W, W, 1),
