@@ -209,6 +209,7 @@ export function wino2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32):
 }
 
 const tmp: usize = memory.data(512, 16); // 16 vectors of 4 lanes (gather / scatter of edge tiles)
+const rowbuf: usize = memory.data(24 * 4, 16); // one output row of 4 tiles (F(3x3), F(6x6) edge tiles)
 
 // zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp]: xp[c][iy + 1][ix + 1] = x[c][iy][ix]
 function pad_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
@@ -1154,41 +1155,40 @@ export function wino3_con(
         // columns: 5 rows (xi = 5i + j) -> 3 rows, into t4[3][5]
         for (let j = 0; j < 5; j++) at5(mp + <usize>j * ms, 5 * ms, m + (<usize>j << 4), 80);
         const te0 = tab + (<usize>q << 3);
-        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 36 && load<i32>(te0, 28) == 0x33) {
-          // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats; each row's
-          // transform (over j) and epilogue in registers
-          let orow = fb + <usize>load<i32>(te0);
-          for (let i = 0; i < 3; i++) {
-            const p = m + <usize>(i * 80);
-            const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64);
-            const sv = f32x4.add(m1, m2), tv = f32x4.sub(m1, m2);
-            const y0 = epi(f32x4.add(f32x4.add(m0, sv), m3), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y1 = epi(f32x4.add(tv, f32x4.mul(f32x4.splat(2), m3)), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y2 = epi(f32x4.add(f32x4.add(sv, f32x4.mul(f32x4.splat(4), m3)), m4), bv, gv, ev, hasBias, hasGamma, doRelu);
-            v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
-            v128.store(orow, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
-            v128.store(orow, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
-            orow += <usize>nc << 2;
-          }
-          continue;
-        }
-        // rows -> y[i][j] at t4 + 240 + (3i + j)*16, then the epilogue
-        for (let i = 0; i < 3; i++) at5(m + <usize>(i * 80), 16, m + 240 + <usize>(i * 48), 16);
-        for (let e = 0; e < 9; e++) {
-          const p = m + 240 + (<usize>e << 4);
-          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-        }
+        // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats; otherwise the 4 tiles'
+        // rows go through a 12-float row buffer, each tile's first `cols` floats of its first `rows` rows copied.
+        // Each row's transform (over j) and epilogue in registers.
+        const whole = q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 36 && load<i32>(te0, 28) == 0x33;
         const lanes = min(4, tEnd - (t0 + q));
-        for (let l = 0; l < lanes; l++) {
-          const te = tab + (<usize>(q + l) << 3);
-          const o = fb + <usize>load<i32>(te);
-          const fl = load<i32>(te, 4);
-          const rows = fl >> 4, cols = fl & 15;
-          const lo = m + 240 + (<usize>l << 2);
-          for (let i = 0; i < rows; i++) {
-            const orow = o + <usize>(i * nc) * 4;
-            const src = lo + (<usize>(i * 3) << 4);
-            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+        let orow = fb + <usize>load<i32>(te0);
+        for (let i = 0; i < 3; i++) {
+          const p = m + <usize>(i * 80);
+          const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64);
+          const sv = f32x4.add(m1, m2), tv = f32x4.sub(m1, m2);
+          const y0 = epi(f32x4.add(f32x4.add(m0, sv), m3), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y1 = epi(f32x4.add(tv, f32x4.mul(f32x4.splat(2), m3)), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y2 = epi(f32x4.add(f32x4.add(sv, f32x4.mul(f32x4.splat(4), m3)), m4), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const rb = whole ? orow : rowbuf;
+          v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
+          v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
+          v128.store(rb, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
+          if (whole) {
+            orow += <usize>nc << 2;
+            continue;
+          }
+          for (let l = 0; l < lanes; l++) {
+            const te = tab + (<usize>(q + l) << 3);
+            const fl = load<i32>(te, 4);
+            if (i >= (fl >> 4)) continue;
+            const o = fb + <usize>load<i32>(te) + <usize>(i * nc) * 4;
+            const src = rowbuf + <usize>(l * 12);
+            const cols = fl & 15;
+            if (cols == 3) {
+              store<u64>(o, load<u64>(src));
+              store<f32>(o, load<f32>(src, 8), 8);
+            } else {
+              for (let j = 0; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+            }
           }
         }
       }
@@ -1250,7 +1250,7 @@ export function wino6_weights(filters: usize, nf: i32, k: i32, dst: usize): void
 }
 
 const wtmp6: usize = memory.data(24 * 8, 16); // G g: 8 x 3 f64
-const t8: usize = memory.data(128 * 16, 16); // 8x8 (input) or 6x8 + 6x6 (output) vectors of 4 lanes
+const t8: usize = memory.data(128 * 16, 16); // 8x8 (input) or 6x8 + 6 (output) vectors of 4 lanes
 
 /** Tiles per chunk of F(6x6,3x3): a multiple of 8, 64*chunk*(k + nf) floats up to about 768 KiB (at least 8), chunks of equal size. */
 export function wino6_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
@@ -1507,51 +1507,50 @@ export function wino6_con(
         // columns: 8 rows (xi = 8i + j) -> 6 rows, into t8[6][8]
         for (let j = 0; j < 8; j++) at8(mp + <usize>j * ms, 8 * ms, m + (<usize>j << 4), 128);
         const te0 = tab + (<usize>q << 3);
-        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 72 && load<i32>(te0, 28) == 0x66) {
-          // 4 whole tiles side by side: output row i of the 4 tiles is 24 consecutive floats
-          let orow = fb + <usize>load<i32>(te0);
-          const y = m + 1024;
-          for (let i = 0; i < 6; i++) {
-            at8(m + <usize>(i * 128), 16, y, 16);
-            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y3 = epi(v128.load(y, 48), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y4 = epi(v128.load(y, 64), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y5 = epi(v128.load(y, 80), bv, gv, ev, hasBias, hasGamma, doRelu);
-            // tile l's row = (y0..y5)[l]: transpose y0..y3 per tile, y4/y5 pairs per tile
-            const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-            const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-            const T0 = v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), T1 = v128.shuffle<f32>(a0, a1, 2, 3, 6, 7);
-            const T2 = v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), T3 = v128.shuffle<f32>(a2, a3, 2, 3, 6, 7);
-            const U01 = v128.shuffle<f32>(y4, y5, 0, 4, 1, 5), U23 = v128.shuffle<f32>(y4, y5, 2, 6, 3, 7);
-            v128.store(orow, T0);
-            v128.store(orow, v128.shuffle<f32>(U01, T1, 0, 1, 4, 5), 16);
-            v128.store(orow, v128.shuffle<f32>(T1, U01, 2, 3, 6, 7), 32);
-            v128.store(orow, T2, 48);
-            v128.store(orow, v128.shuffle<f32>(U23, T3, 0, 1, 4, 5), 64);
-            v128.store(orow, v128.shuffle<f32>(T3, U23, 2, 3, 6, 7), 80);
-            orow += <usize>nc << 2;
-          }
-          continue;
-        }
-        // rows -> y[i][j] at t8 + 768 + (6i + j)*16, then the epilogue, then per-tile stores
-        for (let i = 0; i < 6; i++) at8(m + <usize>(i * 128), 16, m + 768 + <usize>(i * 96), 16);
-        for (let e = 0; e < 36; e++) {
-          const p = m + 768 + (<usize>e << 4);
-          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-        }
+        // 4 whole tiles side by side: output row i of the 4 tiles is 24 consecutive floats; otherwise the 4 tiles'
+        // rows go through a 24-float row buffer, each tile's first `cols` floats of its first `rows` rows copied
+        const whole = q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 72 && load<i32>(te0, 28) == 0x66;
         const lanes = min(4, tEnd - (t0 + q));
-        for (let l = 0; l < lanes; l++) {
-          const te = tab + (<usize>(q + l) << 3);
-          const o = fb + <usize>load<i32>(te);
-          const fl = load<i32>(te, 4);
-          const rows = fl >> 4, cols = fl & 15;
-          const lo = m + 768 + (<usize>l << 2);
-          for (let i = 0; i < rows; i++) {
-            const orow = o + <usize>(i * nc) * 4;
-            const src = lo + (<usize>(i * 6) << 4);
-            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+        let orow = fb + <usize>load<i32>(te0);
+        const y = m + 1024;
+        for (let i = 0; i < 6; i++) {
+          at8(m + <usize>(i * 128), 16, y, 16);
+          const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y3 = epi(v128.load(y, 48), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y4 = epi(v128.load(y, 64), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y5 = epi(v128.load(y, 80), bv, gv, ev, hasBias, hasGamma, doRelu);
+          // tile l's row = (y0..y5)[l]: transpose y0..y3 per tile, y4/y5 pairs per tile
+          const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+          const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+          const T0 = v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), T1 = v128.shuffle<f32>(a0, a1, 2, 3, 6, 7);
+          const T2 = v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), T3 = v128.shuffle<f32>(a2, a3, 2, 3, 6, 7);
+          const U01 = v128.shuffle<f32>(y4, y5, 0, 4, 1, 5), U23 = v128.shuffle<f32>(y4, y5, 2, 6, 3, 7);
+          const rb = whole ? orow : rowbuf;
+          v128.store(rb, T0);
+          v128.store(rb, v128.shuffle<f32>(U01, T1, 0, 1, 4, 5), 16);
+          v128.store(rb, v128.shuffle<f32>(T1, U01, 2, 3, 6, 7), 32);
+          v128.store(rb, T2, 48);
+          v128.store(rb, v128.shuffle<f32>(U23, T3, 0, 1, 4, 5), 64);
+          v128.store(rb, v128.shuffle<f32>(T3, U23, 2, 3, 6, 7), 80);
+          if (whole) {
+            orow += <usize>nc << 2;
+            continue;
+          }
+          for (let l = 0; l < lanes; l++) {
+            const te = tab + (<usize>(q + l) << 3);
+            const fl = load<i32>(te, 4);
+            if (i >= (fl >> 4)) continue;
+            const o = fb + <usize>load<i32>(te) + <usize>(i * nc) * 4;
+            const src = rowbuf + <usize>(l * 24);
+            const cols = fl & 15;
+            if (cols == 6) {
+              v128.store(o, v128.load(src));
+              store<u64>(o, load<u64>(src, 16), 16);
+            } else {
+              for (let j = 0; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+            }
           }
         }
       }
