@@ -148,6 +148,35 @@ function max_pool_3x3s2_plane(src: usize, nr: i32, nc: i32, dst: usize, onr: i32
   }
 }
 
+// avg_pool 2x2, stride 2, no padding (ResNet res_down shortcuts): 4 outputs per step from two rows split into
+// even / odd columns; sum from 0 in row-major window order, then / 4, as pool_one (same bits).
+function avg_pool_2x2s2_plane(src: usize, nc: i32, dst: usize, onr: i32, onc: i32): void {
+  const z = f32x4.splat(0), q = f32x4.splat(4);
+  for (let r = 0; r < onr; r++) {
+    const r0 = src + (<usize>(2 * r * nc) << 2), r1 = r0 + (<usize>nc << 2);
+    const drow = dst + (<usize>(r * onc) << 2);
+    let c = 0;
+    for (; c + 4 <= onc; c += 4) {
+      const o = <usize>c << 3;
+      const a0 = v128.load(r0 + o), a1 = v128.load(r0 + o, 16), b0 = v128.load(r1 + o), b1 = v128.load(r1 + o, 16);
+      let v = f32x4.add(z, v128.shuffle<f32>(a0, a1, 0, 2, 4, 6));
+      v = f32x4.add(v, v128.shuffle<f32>(a0, a1, 1, 3, 5, 7));
+      v = f32x4.add(v, v128.shuffle<f32>(b0, b1, 0, 2, 4, 6));
+      v = f32x4.add(v, v128.shuffle<f32>(b0, b1, 1, 3, 5, 7));
+      v128.store(drow + (<usize>c << 2), f32x4.div(v, q));
+    }
+    for (; c < onc; c++) {
+      const o = <usize>c << 3;
+      let v: f32 = 0;
+      v += load<f32>(r0 + o);
+      v += load<f32>(r0 + o, 4);
+      v += load<f32>(r1 + o);
+      v += load<f32>(r1 + o, 4);
+      store<f32>(drow + (<usize>c << 2), v / 4);
+    }
+  }
+}
+
 function pool_all(
   x: usize, n: i32, k: i32, nr: i32, nc: i32,
   win_r: i32, win_c: i32, sy: i32, sx: i32, py: i32, px: i32, out: usize, is_max: bool,
@@ -159,6 +188,10 @@ function pool_all(
   const ip = <usize>(nr * nc) << 2;
   const op = <usize>(onr * onc) << 2;
   const planes = n * k;
+  if (!is_max && wr == 2 && wc == 2 && sy == 2 && sx == 2 && py == 0 && px == 0) {
+    for (let i = 0; i < planes; i++) avg_pool_2x2s2_plane(x + <usize>i * ip, nc, out + <usize>i * op, onr, onc);
+    return;
+  }
   if (is_max && wr == 3 && wc == 3 && sy == 2 && sx == 2 && py == 0 && px == 0 && nc <= MP_MAX_NC) {
     for (let i = 0; i < planes; i++) max_pool_3x3s2_plane(x + <usize>i * ip, nr, nc, out + <usize>i * op, onr, onc);
     return;

@@ -79,6 +79,23 @@ describe("pooling fast vs ref", () => {
       heap.free(x); heap.free(a); heap.free(b);
     }
   });
+  it("avg_pool 2x2 stride 2 without padding (split-row path): same bits as the oracle, -0 included", () => {
+    const sizes: i32[] = [8, 8, 4, 4, 2, 2, 17, 17, 35, 35, 9, 20, 3, 5];
+    for (let t = 0; t < sizes.length; t += 2) {
+      const nr = sizes[t], nc = sizes[t + 1], n = 2, k = 3;
+      const cnt = n * k * nr * nc;
+      const x = randBuf(cnt);
+      for (let i = 0; i < cnt; i++) if (i % 5 == 0) store<f32>(x + (<usize>i << 2), -0.0);
+      const len = n * k * pool_out_size(nr, 2, 2, 0) * pool_out_size(nc, 2, 2, 0);
+      const a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);
+      avg_pool(x, n, k, nr, nc, 2, 2, 2, 2, 0, 0, a);
+      avg_pool_ref(x, n, k, nr, nc, 2, 2, 2, 2, 0, 0, b);
+      let diff = 0;
+      for (let i = 0; i < len; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) diff++;
+      expect(diff).toBe(0);
+      heap.free(x); heap.free(a); heap.free(b);
+    }
+  });
   it("avg_pool_everything", () => {
     const x = randBuf(2 * 7 * 4 * 3);
     const a = heap.alloc(14 * 4), b = heap.alloc(14 * 4);
