@@ -12,6 +12,7 @@
 // the filters as A. A 1x1 convolution with stride 1 and no padding skips im2col (scratch may be 0).
 // Scratch size: con_scratch_floats(...) floats. out must not alias x, filters or scratch.
 import { gemm, gemm_packed } from "./gemm";
+import { madd } from "./simd";
 
 /** Output rows (or columns) of a convolution: (n + 2*pad - f)/stride + 1. */
 export function con_out_size(n: i32, f: i32, stride: i32, pad: i32): i32 {
@@ -289,14 +290,14 @@ function implicit_block(base: usize, t0: usize, t1: usize, w0: usize, ap: usize,
   for (let t = t0; t < t1; t += 4) {
     const av = v128.load32_splat(pw);
     const q = base + <usize>load<i32>(t);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(q)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(q, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(q, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(q, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(q, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(q, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(q, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(q, 112)));
+    c0 = madd(av, v128.load(q), c0);
+    c1 = madd(av, v128.load(q, 16), c1);
+    c2 = madd(av, v128.load(q, 32), c2);
+    c3 = madd(av, v128.load(q, 48), c3);
+    c4 = madd(av, v128.load(q, 64), c4);
+    c5 = madd(av, v128.load(q, 80), c5);
+    c6 = madd(av, v128.load(q, 96), c6);
+    c7 = madd(av, v128.load(q, 112), c7);
     pw += 4;
   }
   v128.store(ap, c0); v128.store(ap, c1, 16); v128.store(ap, c2, 32); v128.store(ap, c3, 48);

@@ -9,6 +9,9 @@
 // The sum over K is accumulated in f32 registers (in increasing k order, except the single-column
 // kernels: the tail kernel keeps 4 interleaved partial sums, the matrix-vector kernel (N = 1) 16).
 // C must not alias A or B. No allocation, no scratch.
+// The relaxed-SIMD build multiplies and adds with relaxed_madd (see simd.ts): possibly fused, so its sums may
+// differ from the plain build's in the last bits.
+import { madd } from "./simd";
 
 // ---------------------------------------------------------------------------------------------
 // epilogue helpers
@@ -46,17 +49,17 @@
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + lda);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + lda2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + lda3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     pa += 4;
     pb += ldb;
   }
@@ -81,10 +84,10 @@
   const end = a + (<usize>K << 2);
   while (pa < end) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + lda), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + lda2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + lda3), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa + lda), b0, c1);
+    c2 = madd(v128.load32_splat(pa + lda2), b0, c2);
+    c3 = madd(v128.load32_splat(pa + lda3), b0, c3);
     pa += 4;
     pb += ldb;
   }
@@ -104,8 +107,8 @@
   const end = a + (<usize>K << 2);
   while (pa < end) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
     pa += 4;
     pb += ldb;
   }
@@ -122,7 +125,7 @@
   let pa = a, pb = b;
   const end = a + (<usize>K << 2);
   while (pa < end) {
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+    c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
     pa += 4;
     pb += ldb;
   }
@@ -148,10 +151,10 @@
       bv = v128.load32_lane(pb + (ldb << 1), bv, 2);
       bv = v128.load32_lane(pb + ldb * 3, bv, 3);
     }
-    v0 = f32x4.add(v0, f32x4.mul(v128.load(pa), bv));
-    v1 = f32x4.add(v1, f32x4.mul(v128.load(pa + lda), bv));
-    v2 = f32x4.add(v2, f32x4.mul(v128.load(pa + lda2), bv));
-    v3 = f32x4.add(v3, f32x4.mul(v128.load(pa + lda3), bv));
+    v0 = madd(v128.load(pa), bv, v0);
+    v1 = madd(v128.load(pa + lda), bv, v1);
+    v2 = madd(v128.load(pa + lda2), bv, v2);
+    v3 = madd(v128.load(pa + lda3), bv, v3);
     pa += 16;
     pb += ldb << 2;
   }
@@ -184,10 +187,10 @@
   const end16 = a + (<usize>(K & ~15) << 2);
   if (ldb == 4) {
     while (pa < end16) {
-      v0 = f32x4.add(v0, f32x4.mul(v128.load(pa), v128.load(pb)));
-      v1 = f32x4.add(v1, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
-      v2 = f32x4.add(v2, f32x4.mul(v128.load(pa, 32), v128.load(pb, 32)));
-      v3 = f32x4.add(v3, f32x4.mul(v128.load(pa, 48), v128.load(pb, 48)));
+      v0 = madd(v128.load(pa), v128.load(pb), v0);
+      v1 = madd(v128.load(pa, 16), v128.load(pb, 16), v1);
+      v2 = madd(v128.load(pa, 32), v128.load(pb, 32), v2);
+      v3 = madd(v128.load(pa, 48), v128.load(pb, 48), v3);
       pa += 64;
       pb += 64;
     }
@@ -317,17 +320,17 @@ const tail_tmp: usize = memory.data(128, 16);
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + lda);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + lda2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + lda3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     pa += astep;
     pb += 32;
   }
@@ -367,8 +370,8 @@ const tail_tmp: usize = memory.data(128, 16);
   const end = a + (<usize>K << 2);
   while (pa < end) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
     pa += 4;
     pb += 32;
   }
@@ -396,10 +399,10 @@ const tail_tmp: usize = memory.data(128, 16);
   const end = a + <usize>K * astep;
   while (pa < end) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + lda), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + lda2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + lda3), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa + lda), b0, c1);
+    c2 = madd(v128.load32_splat(pa + lda2), b0, c2);
+    c3 = madd(v128.load32_splat(pa + lda3), b0, c3);
     pa += astep;
     pb += 32;
   }
@@ -428,14 +431,14 @@ const tail_tmp: usize = memory.data(128, 16);
   const end = a + (<usize>K << 2);
   while (pa < end) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb + panelBytes)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb + panelBytes, 16)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb + p2)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb + p2, 16)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb + p3)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb + p3, 16)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb + panelBytes), c2);
+    c3 = madd(av, v128.load(pb + panelBytes, 16), c3);
+    c4 = madd(av, v128.load(pb + p2), c4);
+    c5 = madd(av, v128.load(pb + p2, 16), c5);
+    c6 = madd(av, v128.load(pb + p3), c6);
+    c7 = madd(av, v128.load(pb + p3, 16), c7);
     pa += 4;
     pb += 32;
   }
@@ -539,17 +542,17 @@ export function gemm_pack_a(A: usize, M: i32, K: i32, lda: i32, dst: usize): voi
   while (pa < end) {
     const x = v128.load(pa), y = v128.load(pa, 16);
     let bv = v128.load32_splat(pb);
-    c0 = f32x4.add(c0, f32x4.mul(x, bv));
-    d0 = f32x4.add(d0, f32x4.mul(y, bv));
+    c0 = madd(x, bv, c0);
+    d0 = madd(y, bv, d0);
     bv = v128.load32_splat(pb, 4);
-    c1 = f32x4.add(c1, f32x4.mul(x, bv));
-    d1 = f32x4.add(d1, f32x4.mul(y, bv));
+    c1 = madd(x, bv, c1);
+    d1 = madd(y, bv, d1);
     bv = v128.load32_splat(pb, 8);
-    c2 = f32x4.add(c2, f32x4.mul(x, bv));
-    d2 = f32x4.add(d2, f32x4.mul(y, bv));
+    c2 = madd(x, bv, c2);
+    d2 = madd(y, bv, d2);
     bv = v128.load32_splat(pb, 12);
-    c3 = f32x4.add(c3, f32x4.mul(x, bv));
-    d3 = f32x4.add(d3, f32x4.mul(y, bv));
+    c3 = madd(x, bv, c3);
+    d3 = madd(y, bv, d3);
     pa += 32;
     pb += 32;
   }
@@ -652,10 +655,10 @@ export function fc_forward(x: usize, n: i32, num_in: i32, W: usize, num_out: i32
       let pw = W + (<usize>o << 2);
       for (let i = 0; i < num_in; i++) {
         const xv = v128.load32_splat(xs + (<usize>i << 2));
-        c0 = f32x4.add(c0, f32x4.mul(xv, v128.load(pw)));
-        c1 = f32x4.add(c1, f32x4.mul(xv, v128.load(pw, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(xv, v128.load(pw, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(xv, v128.load(pw, 48)));
+        c0 = madd(xv, v128.load(pw), c0);
+        c1 = madd(xv, v128.load(pw, 16), c1);
+        c2 = madd(xv, v128.load(pw, 32), c2);
+        c3 = madd(xv, v128.load(pw, 48), c3);
         pw += lw;
       }
       const d = os + (<usize>o << 2);

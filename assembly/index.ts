@@ -7,6 +7,11 @@ export function heap_base(): usize {
   return (__heap_base + 15) & ~15;
 }
 
+/** 1 in the relaxed-SIMD build (dist/kernels-relaxed.wasm, see simd.ts), 0 in the plain SIMD build. */
+export function kernel_build_relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 export * from "./elementwise";
 export * from "./gemm";
 export * from "./conv";

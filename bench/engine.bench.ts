@@ -90,6 +90,25 @@ function profileLayers(net: Network, images: RgbImage[], reps: number): { layers
 }
 
 /**
+ * One descriptor's timing with the given kernel build, in a child process (bench/descriptor-child.ts), or null when
+ * this Node cannot run that build.
+ */
+function descriptorChild(datPath: string, pngPath: string, want: "simd" | "relaxed"): { build: string; median_ms: number; cpu_median_ms: number; cpu_best_ms: number; how: string } | null {
+  const script = join(here, "descriptor-child.ts");
+  const tries: { args: string[]; env: Record<string, string>; how: string }[] = want === "simd"
+    ? [{ args: [], env: { DLIB_FACE_SIMD: "plain" }, how: ", DLIB_FACE_SIMD=plain" }]
+    : [{ args: [], env: {}, how: "" }, { args: ["--experimental-wasm-relaxed-simd"], env: {}, how: ", node --experimental-wasm-relaxed-simd" }];
+  for (const t of tries) {
+    const r = spawnSync(process.execPath, [...t.args, "--import", "tsx", script, datPath, pngPath, ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: root, env: { ...process.env, ...t.env } });
+    try {
+      const j = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+      if (j.build === want) return { ...j, how: t.how };
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+/**
  * Fresh process: start -> import the package -> load the 22 MB ResNet .dat -> decode a chip PNG -> one descriptor;
  * peak RSS. Imports "dlib-face-wasm" (the built package, as a user would) when dist/ is built, else src/ via tsx.
  */
@@ -183,6 +202,18 @@ export async function runEngineBench() {
   out.descriptor_cpu_best_ms = one.cpu_best_ms;
   out.descriptor_gflops = (2 * RESNET_MACS) / (one.cpu_median_ms * 1e6);
   log(`descriptor, 1 chip: median ${one.median_ms.toFixed(2)} ms, CPU median ${one.cpu_median_ms.toFixed(2)} ms (best ${one.cpu_best_ms.toFixed(2)}), ${(out.descriptor_gflops as number).toFixed(1)} direct-equivalent GFLOP/s`);
+  // both kernel builds: this runtime's own (above) and the other one in a child process (plain SIMD forced by
+  // DLIB_FACE_SIMD=plain; relaxed SIMD on Node 20 with --experimental-wasm-relaxed-simd)
+  const build = net!.kernels.build;
+  out.descriptor_build = build;
+  out[`descriptor_${build}_cpu_ms`] = one.cpu_median_ms;
+  out[`descriptor_${build}_ms`] = one.median_ms;
+  const other = descriptorChild(tmp, join(fixtures, "golden", "chips", "bald_guys_0.png"), build === "simd" ? "relaxed" : "simd");
+  if (other) {
+    out[`descriptor_${other.build}_cpu_ms`] = other.cpu_median_ms;
+    out[`descriptor_${other.build}_ms`] = other.median_ms;
+    log(`descriptor, 1 chip, ${other.build} build (child process${other.how}): median ${other.median_ms.toFixed(2)} ms, CPU median ${other.cpu_median_ms.toFixed(2)} ms (best ${other.cpu_best_ms.toFixed(2)}); this process runs the ${build} build`);
+  }
   const batch = Array.from({ length: 16 }, () => c);
   const b16 = timeCalls(() => net!.forwardSync(batch), quick ? 3 : 8, 1);
   out.descriptor_batch16_ms_per_face = b16.median_ms / 16;
@@ -320,8 +351,13 @@ function comparison(o: Record<string, unknown>, n: NativeResult | null, fa: Reco
     return { key, label, ours, native: nat, ratio, target, ok, faceapi };
   };
   const rows: Row[] = [
-    row("descriptor_cpu", "descriptor, 1 chip, ms (CPU)", num("descriptor_cpu_ms"), cpu("resnet_q8_descriptor_1_chip"), 0.5, 10, fan("descriptor_cpu_ms")),
+    row("descriptor_cpu", `descriptor, 1 chip, ms (CPU; ${o.descriptor_build === "relaxed" ? "relaxed" : "plain"} SIMD)`, num("descriptor_cpu_ms"), cpu("resnet_q8_descriptor_1_chip"), 0.5, 10, fan("descriptor_cpu_ms")),
     row("descriptor_wall", "descriptor, 1 chip, ms (wall)", num("descriptor_ms"), wall("resnet_q8_descriptor_1_chip"), undefined, undefined, fan("descriptor_ms")),
+    ...(o.descriptor_build === "simd" && typeof o.descriptor_relaxed_cpu_ms === "number"
+      ? [row("descriptor_relaxed_cpu", "descriptor, 1 chip, ms (CPU; relaxed SIMD)", num("descriptor_relaxed_cpu_ms"), cpu("resnet_q8_descriptor_1_chip"), 0.5, 10)]
+      : o.descriptor_build === "relaxed" && typeof o.descriptor_simd_cpu_ms === "number"
+        ? [row("descriptor_simd_cpu", "descriptor, 1 chip, ms (CPU; plain SIMD)", num("descriptor_simd_cpu_ms"), cpu("resnet_q8_descriptor_1_chip"), 0.5, 10)]
+        : []),
     row("descriptor_batch16_cpu", "descriptor, batch 16, ms/face (CPU)", num("descriptor_batch16_cpu_ms_per_face"), (cpu("resnet_q8_descriptor_batch16") ?? NaN) / 16 || null, undefined, undefined, fan("batch16_cpu_ms_per_face")),
   ];
   if (o.gender16_1thread_cpu_ms !== undefined) {

@@ -88,10 +88,31 @@ for (const f of traces) {
       t.diagnostic(`worst layer rel diff ${worst.toExponential(2)}, descriptor max |Δ| ${m.toExponential(2)}`);
     } else if (g.output.detections) {
       const dets = runMmod(n, img);
-      assert.deepEqual(dets.map((d) => [d.rect, d.label]), g.output.detections.map((d: { rect: unknown; label: string }) => [d.rect, d.label]));
-      const dc = Math.max(0, ...dets.map((d, i) => Math.abs(d.confidence - g.output.detections[i].confidence)));
-      assert.ok(dc <= 1e-4, `confidence max |Δ| ${dc}`);
-      t.diagnostic(`worst layer rel diff ${worst.toExponential(2)}, ${dets.length} detections, confidence max |Δ| ${dc.toExponential(2)}`);
+      const want = g.output.detections as { rect: { left: number; top: number; right: number; bottom: number }; label: string; confidence: number }[];
+      if (n.kernels.build === "simd") {
+        // the plain SIMD build: dlib's detections, in dlib's order
+        assert.deepEqual(dets.map((d) => [d.rect, d.label]), want.map((d) => [d.rect, d.label]));
+        const dc = Math.max(0, ...dets.map((d, i) => Math.abs(d.confidence - want[i].confidence)));
+        assert.ok(dc <= 1e-4, `confidence max |Δ| ${dc}`);
+        t.diagnostic(`worst layer rel diff ${worst.toExponential(2)}, ${dets.length} detections, confidence max |Δ| ${dc.toExponential(2)}`);
+      } else {
+        // the relaxed-SIMD build rounds differently (fused multiply-adds), and this random-weight net's windows
+        // have scores a few 1e-6 apart: non-max suppression may then keep the other of two overlapping windows,
+        // and what that window suppresses differs in turn. Required: the same rect, label and score (1e-4) for at
+        // least 90% of dlib's detections, and the first difference (in dlib's score order) at a near-tie: a
+        // detection of ours within 1e-4 in score of dlib's there.
+        const key = (d: { rect: object; label: string }) => JSON.stringify([d.rect, d.label]);
+        const ours = new Map(dets.map((d) => [key(d), d.confidence]));
+        const onlyTheirs = want.filter((d) => !ours.has(key(d)));
+        let dc = 0;
+        for (const d of want) if (ours.has(key(d))) dc = Math.max(dc, Math.abs(ours.get(key(d))! - d.confidence));
+        assert.ok(dc <= 1e-4, `confidence max |Δ| ${dc}`);
+        assert.ok(onlyTheirs.length <= 0.1 * want.length, `${onlyTheirs.length} of ${want.length} of dlib's detections not found`);
+        const first = want.findIndex((d) => !ours.has(key(d)));
+        if (first >= 0) assert.ok(dets.some((d) => Math.abs(d.confidence - want[first].confidence) <= 1e-4 && key(d) !== key(want[first])), `first difference (dlib's #${first}, ${want[first].confidence}) is not at a near-tie`);
+        const onlyOurs = dets.filter((d) => !want.some((e) => key(e) === key(d)));
+        t.diagnostic(`relaxed SIMD: worst layer rel diff ${worst.toExponential(2)}, ${dets.length} detections (dlib ${want.length}), ${onlyTheirs.length} of dlib's not found and ${onlyOurs.length} others from the first near-tie (dlib's #${first}) on, confidence max |Δ| ${dc.toExponential(2)}`);
+      }
     } else if (g.output.label !== undefined) {
       const p = softmaxF32(out);
       let arg = 0;

@@ -2,7 +2,7 @@
  * Entry for Node (export condition `node`): `kernels.wasm` is read from the package's `dist/` folder with
  * node:fs (or fetched when `setKernelUrl` gave an http(s) URL). Models load from bytes, paths, URLs, streams.
  */
-import { setKernelModuleSource } from "../nn/wasm.js";
+import { kernelFileNames, setKernelModuleSource } from "../nn/wasm.js";
 import { compileResponse, kernelUrlOverride } from "./common.js";
 
 setKernelModuleSource(async () => {
@@ -11,8 +11,9 @@ setKernelModuleSource(async () => {
     return compileResponse(await fetch(override), String(override));
   }
   const fs = await import("node:fs/promises");
-  // dist/entry/node.js → dist/kernels.wasm; src/entry/node.ts (tsx) → dist/kernels.wasm of the checkout.
-  const candidates = override !== null ? [override] : [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+  // dist/entry/node.js → dist/kernels.wasm; src/entry/node.ts (tsx) → dist/kernels.wasm of the checkout. The
+  // relaxed-SIMD build first where the engine has relaxed SIMD (see preferredKernelBuild).
+  const candidates = override !== null ? [override] : kernelFileNames().flatMap((f) => [new URL(`../${f}`, import.meta.url), new URL(`../../dist/${f}`, import.meta.url)]);
   let lastErr: unknown = null;
   for (const c of candidates) {
     try {

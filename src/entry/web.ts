@@ -1,14 +1,24 @@
 /**
  * Entry for browsers, Deno and Bun (export conditions `browser`, `deno`, `bun`, `default`): `kernels.wasm`
- * is fetched from next to the package's `dist/` (`new URL("../kernels.wasm", import.meta.url)`), or from
- * `setKernelUrl(url)` when a bundler moved the code. Deno needs `--allow-read` for file URLs.
+ * (or `kernels-relaxed.wasm` where the engine has relaxed SIMD) is fetched from the package's `dist/`
+ * (`new URL("../kernels.wasm", import.meta.url)`), or from `setKernelUrl(url)` when a bundler moved the code. Deno needs `--allow-read` for file URLs.
  */
-import { setKernelModuleSource } from "../nn/wasm.js";
+import { kernelFileNames, setKernelModuleSource } from "../nn/wasm.js";
 import { compileResponse, kernelUrlOverride } from "./common.js";
 
 setKernelModuleSource(async () => {
-  const url = kernelUrlOverride() ?? new URL("../kernels.wasm", import.meta.url);
-  return compileResponse(await fetch(url), String(url));
+  const override = kernelUrlOverride();
+  if (override !== null) return compileResponse(await fetch(override), String(override));
+  // the relaxed-SIMD build first where the engine has relaxed SIMD (see preferredKernelBuild)
+  const names = kernelFileNames();
+  for (let i = 0; ; i++) {
+    const url = new URL(`../${names[i]}`, import.meta.url);
+    try {
+      return await compileResponse(await fetch(url), String(url));
+    } catch (e) {
+      if (i === names.length - 1) throw e;
+    }
+  }
 });
 
 export * from "../index.js";

@@ -221,12 +221,42 @@ export class Kernels {
     this.exports = instance.exports as unknown as KernelExports;
     this.arena = new Arena(this.exports.memory, this.exports.heap_base(), opts.maxMemoryBytes);
   }
+  /** Which build this instance runs: "relaxed" (dist/kernels-relaxed.wasm) or "simd" (see preferredKernelBuild). */
+  get build(): "relaxed" | "simd" {
+    const f = this.exports["kernel_build_relaxed" as keyof KernelExports] as unknown;
+    return typeof f === "function" && (f as () => number)() === 1 ? "relaxed" : "simd";
+  }
+
   /** Look up a kernel export by name; throws if the module does not have it. */
   fn<T extends (...args: number[]) => unknown>(name: string): T {
     const f = this.exports[name];
     if (typeof f !== "function") throw new Error(`kernel '${name}' is not exported by kernels.wasm`);
     return f as T;
   }
+}
+
+// A module of one function using f32x4.relaxed_madd: valid exactly where the engine has relaxed SIMD.
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+
+/**
+ * Which kernel build this runtime loads: "relaxed" (dist/kernels-relaxed.wasm: the gemm micro-kernels multiply-add
+ * with f32x4.relaxed_madd, fused where the CPU has FMA) when the engine validates relaxed-SIMD code (Node >= 22,
+ * Deno, Bun, Chromium, workerd; Node 20 only with --experimental-wasm-relaxed-simd), else "simd" (dist/kernels.wasm).
+ * The environment variable DLIB_FACE_SIMD=plain forces "simd". Results of the two differ by float rounding only.
+ */
+export function preferredKernelBuild(): "relaxed" | "simd" {
+  const env = typeof process !== "undefined" ? process.env?.DLIB_FACE_SIMD : undefined;
+  if (env === "plain") return "simd";
+  try {
+    return WebAssembly.validate(RELAXED_PROBE) ? "relaxed" : "simd";
+  } catch {
+    return "simd";
+  }
+}
+
+/** The kernel file names to try, preferred build first. */
+export function kernelFileNames(): string[] {
+  return preferredKernelBuild() === "relaxed" ? ["kernels-relaxed.wasm", "kernels.wasm"] : ["kernels.wasm"];
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -257,7 +287,7 @@ export function kernelModuleSync(): WebAssembly.Module | null {
     const fs = proc?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
     if (!fs) throw new Error("no fs");
     // from dist/nn/, dist/entry/ (the bundles) and src/nn/ under tsx
-    const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+    const candidates = kernelFileNames().flatMap((f) => [new URL(`../${f}`, import.meta.url), new URL(`../../dist/${f}`, import.meta.url)]);
     const url = candidates.find((u) => u.protocol === "file:" && fs.existsSync(u));
     if (!url) throw new Error("kernels.wasm not found");
     compiled = new WebAssembly.Module(fs.readFileSync(url));
@@ -279,7 +309,7 @@ export async function kernelModule(): Promise<WebAssembly.Module> {
 
 async function defaultModuleSource(): Promise<WebAssembly.Module> {
   // Works from dist/nn/ (../kernels.wasm) and from src/nn/ under tsx (../../dist/kernels.wasm).
-  const candidates = [new URL("../kernels.wasm", import.meta.url), new URL("../../dist/kernels.wasm", import.meta.url)];
+  const candidates = kernelFileNames().flatMap((f) => [new URL(`../${f}`, import.meta.url), new URL(`../../dist/${f}`, import.meta.url)]);
   const isNode = typeof process !== "undefined" && !!process.versions?.node && !("Deno" in globalThis) && !("Bun" in globalThis);
   let lastErr: unknown = null;
   for (const url of candidates) {
