@@ -1,0 +1,423 @@
+// Stride-2 convolutions with 5x5..8x8 filters and no padding (the face ResNet's first layer, con<32,7,7,2,2>)
+// by polyphase decomposition + Winograd F(3x3, 4x4).
+//
+// Polyphase: a stride-2 convolution of k channels with an f x f filter is a stride-1 convolution of the K = 4k
+// "phase channels" P[c,py,px][i][j] = x[c][2i+py][2j+px] ((py, px) in {0,1}^2) with the 4x4 sub-filters
+// g'[f][c,py,px][a][b] = g[f][c][2a+py][2b+px] (taps beyond the filter are 0; f <= 8 so ceil(f/2) <= 4):
+//   out[oy][ox] = sum over (c, py, px), a, b < 4 of P[c,py,px][oy+a][ox+b] * g'[c,py,px][a][b].
+// That 4x4 "valid" convolution runs as Winograd F(3x3, 4x4): each 3x3 output tile from the 6x6 phase-image patch
+// at phase rows/cols (3ty.., 3tx..), 36 products per (filter, phase channel) instead of 144, with the
+// interpolation points 0, 1, -1, 2, -2, inf of F(4x4,3x3) (winograd.ts):
+//   G   (6x4) rows c_p [1, p, p^2, p^3], c_p = 1/4, -1/6, -1/6, 1/24, 1/24, and [0 0 0 1] for inf
+//   B^T (6x6) = F(4x4,3x3)'s: [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   A^T (3x6) = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 1]
+//   U = G g' G^T (per filter, phase channel; `wino34s2_weights`, f64, rounded once), V = B^T d B (per tile and
+//   phase channel), M[xi] = U[xi] V[xi] (36 products [nf][K] x [K][tiles], gemm_packed(_ap)), Y = A^T M A,
+//   then the conv epilogue (+bias, gamma*v + beta, relu) exactly as wino4_con's.
+// Results differ from the direct convolution by float rounding only (the transforms reorder the sums;
+// ~1e-6 of the sum of |products|).
+//
+// Data flow per chunk of tiles (tiles of all samples numbered t = (s*tilesY + ty)*tilesX + tx): input transform
+// into gemm_packed's B panels V[36][panel][K][8], the 36 products into M[36][nf][chunk], the output transform
+// from M into out. The input of the sample being transformed is first copied into scratch as its 4k zero-padded
+// phase images (rows/cols beyond the input are 0), so that patch rows are contiguous.
+import { gemm_packed, gemm_packed_ap } from "./gemm";
+
+@inline function tiles3_of(n: i32): i32 {
+  return (n + 2) / 3;
+}
+
+/** Output size of the unpadded stride-2 convolution of n pixels with an f-tap filter (n >= f). */
+@inline function out_of(n: i32, f: i32): i32 {
+  return ((n - f) >> 1) + 1;
+}
+
+const gtmp: usize = memory.data(16 * 8 + 24 * 8, 16); // g' (4x4 f64) and G g' (6x4 f64)
+
+// the 6 rows of G v for a column v = (v0, v1, v2, v3) (f64), written at t, t + st, ... (bytes)
+@inline function g_col(v0: f64, v1: f64, v2: f64, v3: f64, t: usize, st: usize): void {
+  store<f64>(t, v0 / 4);
+  store<f64>(t + st, -(v0 + v1 + v2 + v3) / 6);
+  store<f64>(t + 2 * st, -(v0 - v1 + v2 - v3) / 6);
+  store<f64>(t + 3 * st, (v0 + 2 * v1 + 4 * v2 + 8 * v3) / 24);
+  store<f64>(t + 4 * st, (v0 - 2 * v1 + 4 * v2 - 8 * v3) / 24);
+  store<f64>(t + 5 * st, v3);
+}
+
+/**
+ * Weight transform for `wino34s2_con`: filters in dlib's layout [nf][k][fnr][fnc], 5 <= fnr, fnc <= 8.
+ * dst: 36*nf*4k floats [36][nf][4k], U[xi][f][cc] = (G g'[f][cc] G^T)[xi] with xi = 6*row + col and phase channel
+ * cc = 4c + 2py + px (the sub-filter g'[a][b] = filters[f][c][2a+py][2b+px], 0 beyond the filter).
+ * Computed in f64 and rounded once. For the packed form (nf % 4 == 0) repack with wino_pack_u(dst, 36, nf, 4k, tmp).
+ */
+export function wino34s2_weights(filters: usize, nf: i32, k: i32, fnr: i32, fnc: i32, dst: usize): void {
+  const K = 4 * k;
+  const plane = <usize>(nf * K) << 2;
+  const gp = gtmp, gg = gtmp + 128;
+  for (let f = 0; f < nf; f++) {
+    for (let c = 0; c < k; c++) {
+      const src = filters + (<usize>((f * k + c) * fnr * fnc) << 2);
+      for (let ph = 0; ph < 4; ph++) {
+        const py = ph >> 1, px = ph & 1;
+        for (let a = 0; a < 4; a++) {
+          for (let b = 0; b < 4; b++) {
+            const y = 2 * a + py, xx = 2 * b + px;
+            const v: f64 = y < fnr && xx < fnc ? <f64>load<f32>(src + (<usize>(y * fnc + xx) << 2)) : 0;
+            store<f64>(gp + (<usize>(a * 4 + b) << 3), v);
+          }
+        }
+        // G g' (6x4): column b of g' through G
+        for (let b = 0; b < 4; b++) {
+          const o = <usize>b << 3;
+          g_col(load<f64>(gp + o), load<f64>(gp + 32 + o), load<f64>(gp + 64 + o), load<f64>(gp + 96 + o), gg + o, 32);
+        }
+        // each row of G g' through G (G g' G^T), straight to U[6r + s]
+        const cc = 4 * c + ph;
+        const d = dst + (<usize>(f * K + cc) << 2);
+        for (let r = 0; r < 6; r++) {
+          const row = gg + <usize>(r * 32);
+          const v0 = load<f64>(row), v1 = load<f64>(row, 8), v2 = load<f64>(row, 16), v3 = load<f64>(row, 24);
+          const o = d + <usize>(r * 6) * plane;
+          store<f32>(o, <f32>(v0 / 4));
+          store<f32>(o + plane, <f32>(-(v0 + v1 + v2 + v3) / 6));
+          store<f32>(o + 2 * plane, <f32>(-(v0 - v1 + v2 - v3) / 6));
+          store<f32>(o + 3 * plane, <f32>((v0 + 2 * v1 + 4 * v2 + 8 * v3) / 24));
+          store<f32>(o + 4 * plane, <f32>((v0 - 2 * v1 + 4 * v2 - 8 * v3) / 24));
+          store<f32>(o + 5 * plane, <f32>v3);
+        }
+      }
+    }
+  }
+}
+
+/** Tiles per chunk: a multiple of 8, 36*chunk*(4k + nf) floats up to about 640 KiB (at least 16), chunks of equal size. */
+export function wino34s2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32, fnr: i32, fnc: i32): i32 {
+  const T = n * tiles3_of(out_of(nr, fnr)) * tiles3_of(out_of(nc, fnc));
+  let tc = (163840 / (36 * (4 * k + nf))) & ~7;
+  if (tc < 16) tc = 16;
+  const chunks = (T + tc - 1) / tc;
+  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
+}
+
+// phase image geometry: Hq x Wq per phase channel, covering every tile's 6x6 patch
+@inline function phase_h(nr: i32, fnr: i32): i32 {
+  return 3 * tiles3_of(out_of(nr, fnr)) + 3;
+}
+
+@inline function phase_floats(k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32): i32 {
+  return (4 * k * phase_h(nr, fnr) * phase_h(nc, fnc) + 16 + 3) & ~3;
+}
+
+/**
+ * Scratch floats of `wino34s2_con` for n samples of k x nr x nc, nf filters of fnr x fnc (nr >= fnr, nc >= fnc).
+ */
+export function wino34s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32, fnr: i32, fnc: i32): i32 {
+  const tc = wino34s2_chunk_tiles(n, k, nr, nc, nf, fnr, fnc);
+  return phase_floats(k, nr, nc, fnr, fnc) + 36 * (tc * 4 * k + 16) + 36 * (nf * tc + 16) + 3 * tc + 64;
+}
+
+// the 4k phase images of one sample x [k][nr][nc] into xq [4k][Hq][Wq]: xq[4c + 2py + px][i][j] = x[c][2i+py][2j+px],
+// 0 outside the input
+function phase_sample(x: usize, k: i32, nr: i32, nc: i32, Hq: i32, Wq: i32, xq: usize): void {
+  const rowB = <usize>Wq << 2;
+  const phB = <usize>(Hq * Wq) << 2;
+  const z = f32x4.splat(0);
+  for (let c = 0; c < k; c++) {
+    for (let py = 0; py < 2; py++) {
+      const d0base = xq + <usize>(4 * c + 2 * py) * phB;
+      for (let i = 0; i < Hq; i++) {
+        const d0 = d0base + <usize>i * rowB, d1 = d0 + phB;
+        const y = 2 * i + py;
+        let j = 0;
+        if (y < nr) {
+          const src = x + (<usize>((c * nr + y) * nc) << 2);
+          for (; j + 4 <= Wq && 2 * j + 8 <= nc; j += 4) {
+            const a = v128.load(src + (<usize>j << 3)), b = v128.load(src + (<usize>j << 3), 16);
+            v128.store(d0 + (<usize>j << 2), v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+            v128.store(d1 + (<usize>j << 2), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+          }
+          for (; j < Wq; j++) {
+            const e = 2 * j;
+            store<f32>(d0 + (<usize>j << 2), e < nc ? load<f32>(src + (<usize>e << 2)) : 0);
+            store<f32>(d1 + (<usize>j << 2), e + 1 < nc ? load<f32>(src + (<usize>e << 2), 4) : 0);
+          }
+        } else {
+          for (; j + 4 <= Wq; j += 4) {
+            v128.store(d0 + (<usize>j << 2), z);
+            v128.store(d1 + (<usize>j << 2), z);
+          }
+          for (; j < Wq; j++) {
+            store<f32>(d0 + (<usize>j << 2), 0);
+            store<f32>(d1 + (<usize>j << 2), 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x6 + 3x3 (output)
+
+// 1-d B^T transform of 6 vectors, results at q, q + sq, ...
+@inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize): void {
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  const s24 = f32x4.sub(d4, d2);
+  const s13 = f32x4.sub(d1, d3);
+  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(q + sq, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(four, f32x4.add(d1, d2))));
+  v128.store(q + 2 * sq, f32x4.add(f32x4.mul(four, f32x4.sub(d1, d2)), f32x4.sub(d4, d3)));
+  v128.store(q + 3 * sq, f32x4.sub(s24, f32x4.mul(two, s13)));
+  v128.store(q + 4 * sq, f32x4.add(s24, f32x4.mul(two, s13)));
+  v128.store(q + 5 * sq, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+}
+
+@inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
+  bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
+}
+
+// 6x6 patches of 4 tiles (lanes) at m [row i][col j] (16 bytes each): rows through B^T in place, then the
+// columns through B^T straight to V[xi = 6i' + j'] at d + xi*xs
+@inline function tf_tmp(m: usize, d: usize, xs: usize): void {
+  for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
+  for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+}
+
+// column j of patch row r for 4 side-by-side tiles: r[j], r[3 + j], r[6 + j], r[9 + j]
+@inline function col4(r: usize, j: usize): v128 {
+  return v128.shuffle<f32>(v128.load(r + (j << 2)), v128.load(r + (j << 2), 24), 0, 3, 4, 7);
+}
+
+// input transform of 4 side-by-side tiles of one tile row (patch of tile l: q + 12 l bytes, row stride wb),
+// K phase channels cb bytes apart
+function in_fast(q0: usize, wb: usize, cb: usize, K: i32, dst: usize, cs: usize, xs: usize): void {
+  let q = q0;
+  let d = dst;
+  const m = t6;
+  for (let c = 0; c < K; c++) {
+    let r = q;
+    let mr = m;
+    for (let i = 0; i < 6; i++) {
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), mr, 16);
+      r += wb;
+      mr += 96;
+    }
+    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+    q += cb;
+    d += cs;
+  }
+}
+
+// input transform of 4 tiles of one sample whose patches start at o0..o3 (bytes from xq)
+function in_lanes(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, K: i32, dst: usize, cs: usize, xs: usize): void {
+  let q0 = xq + o0, q1 = xq + o1, q2 = xq + o2, q3 = xq + o3;
+  let d = dst;
+  const m = t6;
+  for (let c = 0; c < K; c++) {
+    for (let i = 0; i < 6; i++) {
+      const r = <usize>i * wb;
+      for (let j = 0; j < 6; j++) {
+        const e = r + (<usize>j << 2);
+        let v = v128.load32_zero(q0 + e);
+        v = v128.load32_lane(q1 + e, v, 1);
+        v = v128.load32_lane(q2 + e, v, 2);
+        v = v128.load32_lane(q3 + e, v, 3);
+        v128.store(m + (<usize>(i * 6 + j) << 4), v);
+      }
+    }
+    tf_tmp(m, d, xs);
+    q0 += cb; q1 += cb; q2 += cb; q3 += cb;
+    d += cs;
+  }
+}
+
+// bounds-checked input transform of tiles tg..tg+3 (tiles >= tEnd give zeros), read straight from x
+function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
+  const plane = nr * nc;
+  let d = dst;
+  const m = t6;
+  for (let cc = 0; cc < 4 * k; cc++) {
+    const c = cc >> 2, py = (cc >> 1) & 1, px = cc & 1;
+    for (let l = 0; l < 4; l++) {
+      const t = tg + l;
+      let s = 0, iy0 = 0, ix0 = 0;
+      const ok = t < tEnd;
+      if (ok) {
+        s = t / tps;
+        const loc = t - s * tps;
+        const ty = loc / tx;
+        iy0 = 6 * ty + py; // input row of patch row 0
+        ix0 = 6 * (loc - ty * tx) + px;
+      }
+      const base = x + (<usize>((s * k + c) * plane) << 2);
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 6; j++) {
+          const iy = iy0 + 2 * i, ix = ix0 + 2 * j;
+          let v: f32 = 0;
+          if (ok && iy < nr && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+          store<f32>(m + (<usize>((i * 6 + j) * 4 + l) << 2), v);
+        }
+      }
+    }
+    tf_tmp(m, d, xs);
+    d += cs;
+  }
+}
+
+// 1-d A^T transform of 6 vectors at p, p + st, ... into 3 vectors at q, q + sq, q + 2 sq
+@inline function at6(p: usize, st: usize, q: usize, sq: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + st), m2 = v128.load(p + 2 * st);
+  const m3 = v128.load(p + 3 * st), m4 = v128.load(p + 4 * st), m5 = v128.load(p + 5 * st);
+  const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
+  v128.store(q, f32x4.add(f32x4.add(m0, a), c));
+  v128.store(q + sq, f32x4.add(b, f32x4.mul(f32x4.splat(2), e)));
+  v128.store(q + 2 * sq, f32x4.add(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), m5));
+}
+
+@inline function epi(v: v128, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, relu: bool): v128 {
+  if (hasBias) v = f32x4.add(v, bv);
+  if (hasGamma) v = f32x4.add(f32x4.mul(gv, v), ev);
+  if (relu) v = v128.and(v, f32x4.ge(v, f32x4.splat(0)));
+  return v;
+}
+
+/**
+ * dlib con_ with stride 2x2, padding 0 and fnr x fnc filters, 5 <= fnr, fnc <= 8 (nr >= fnr, nc >= fnc), by
+ * polyphase + Winograd F(3x3, 4x4), with the fused epilogue of con_affine_forward:
+ * out[s][f] = [relu](gamma[f] * (conv + bias[f]) + beta[f]) (bias/gamma 0 = absent, beta read only with gamma;
+ * relu != 0 applies dlib's relu).
+ * x [n][k][nr][nc]; U = wino34s2_weights(filters, nf, k, fnr, fnc, U) ([36][nf][4k]), repacked by
+ * wino_pack_u(U, 36, nf, 4k, tmp) when packedU != 0 (requires nf % 4 == 0); out [n][nf][onr][onc] with
+ * onr = (nr - fnr)/2 + 1, onc = (nc - fnc)/2 + 1 (must not alias x, U or scratch);
+ * scratch: wino34s2_scratch_floats(n, k, nr, nc, nf, fnr, fnc) floats. All pointers are byte offsets.
+ */
+export function wino34s2_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32, fnr: i32, fnc: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
+): void {
+  const onr = out_of(nr, fnr), onc = out_of(nc, fnc);
+  const tx = tiles3_of(onc), ty = tiles3_of(onr);
+  const tps = tx * ty;
+  const T = n * tps;
+  const K = 4 * k;
+  const Tc = wino34s2_chunk_tiles(n, k, nr, nc, nf, fnr, fnc);
+  const Hq = phase_h(nr, fnr), Wq = phase_h(nc, fnc);
+  const xq = scratch;
+  const Vp = xq + (<usize>phase_floats(k, nr, nc, fnr, fnc) << 2);
+  // bytes per xi of V (panels of [K][8]) and of M; 64 bytes of skew against 4 KiB aliasing of the 36 blocks
+  const xs = (<usize>(Tc * K) << 2) + 64;
+  const Mb = Vp + 36 * xs;
+  const ms = (<usize>(nf * Tc) << 2) + 64;
+  const tab = Mb + 36 * ms; // per tile: output offset, rows/cols flags; per 4 tiles: fast-store flag
+  const gtab = tab + (<usize>Tc << 3);
+  const wb = <usize>Wq << 2;
+  const cb = <usize>(Hq * Wq) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const plane = onr * onc;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  const uxs = <usize>(nf * K) << 2;
+  const m = t6;
+  let prepared = -1;
+  for (let t0 = 0; t0 < T; t0 += Tc) {
+    const tc = min(Tc, T - t0);
+    const tEnd = t0 + tc;
+    const panels = (tc + 7) >> 3;
+    // 1. input transform, 4 tiles (half a panel) at a time
+    for (let h = 0; h < panels * 2; h++) {
+      const tg = t0 + 4 * h;
+      const dst = Vp + (<usize>((h >> 1) * K * 8 + (h & 1) * 4) << 2);
+      const s = tg / tps;
+      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+        if (prepared != s) {
+          phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
+          prepared = s;
+        }
+        const loc = tg - s * tps;
+        let yy = loc / tx, xx = loc - yy * tx;
+        const o0 = <usize>(3 * yy * Wq + 3 * xx) << 2;
+        if (xx + 4 <= tx) {
+          in_fast(xq + o0, wb, cb, K, dst, 32, xs);
+          continue;
+        }
+        if (++xx == tx) { xx = 0; yy++; }
+        const o1 = <usize>(3 * yy * Wq + 3 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o2 = <usize>(3 * yy * Wq + 3 * xx) << 2;
+        if (++xx == tx) { xx = 0; yy++; }
+        const o3 = <usize>(3 * yy * Wq + 3 * xx) << 2;
+        in_lanes(xq, o0, o1, o2, o3, wb, cb, K, dst, 32, xs);
+      } else {
+        in_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      }
+    }
+    // 2. the 36 products M[xi] = U[xi] V[xi] ([nf][tc], row stride Tc)
+    for (let xi = 0; xi < 36; xi++) {
+      if (packedU != 0) gemm_packed_ap(nf, tc, K, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+      else gemm_packed(nf, tc, K, U + <usize>xi * uxs, K, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    }
+    // 3. output transform + epilogue, 4 tiles at a time
+    for (let t = 0; t < tc; t++) {
+      const tt = t0 + t;
+      const s = tt / tps;
+      const loc = tt - s * tps;
+      const yy = loc / tx, xx = loc - yy * tx;
+      const py = 3 * yy, px = 3 * xx;
+      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * onc + px) << 2);
+      store<i32>(tab + (<usize>t << 3), (min(3, onr - py) << 4) | min(3, onc - px), 4);
+      if ((t & 3) == 0) {
+        // 4 whole tiles side by side in one tile row of one sample: vector stores
+        const fast = t + 4 <= tc && xx + 4 <= tx && tt + 3 < (s + 1) * tps && py + 3 <= onr && 3 * (xx + 3) + 3 <= onc;
+        store<i32>(gtab + (<usize>t), fast ? 1 : 0);
+      }
+    }
+    for (let f = 0; f < nf; f++) {
+      const fo = <usize>f << 2;
+      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+      const mrow = Mb + (<usize>(f * Tc) << 2);
+      const fb = out + (<usize>(f * plane) << 2);
+      for (let q = 0; q < tc; q += 4) {
+        const mp = mrow + (<usize>q << 2);
+        // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]; then rows -> t6 + 288 as [3][3]
+        for (let j = 0; j < 6; j++) at6(mp + <usize>j * ms, 6 * ms, m + (<usize>j << 4), 96);
+        for (let i = 0; i < 3; i++) at6(m + <usize>(i * 96), 16, m + 288 + <usize>(i * 48), 16);
+        const te0 = tab + (<usize>q << 3);
+        if (load<i32>(gtab + <usize>q) != 0) {
+          // output row i of the 4 tiles is 12 consecutive floats: y[i][j] lane l -> 3l + j
+          let orow = fb + <usize>load<i32>(te0);
+          for (let i = 0; i < 3; i++) {
+            const y = m + 288 + <usize>(i * 48);
+            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+            const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5); // y0l0 y1l0 y0l1 y1l1
+            const b = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7); // y0l2 y1l2 y0l3 y1l3
+            const c = v128.shuffle<f32>(a, y2, 3, 5, 3, 5); // y1l1 y2l1 . .
+            v128.store(orow, v128.shuffle<f32>(a, y2, 0, 1, 4, 2));
+            v128.store(orow, v128.shuffle<f32>(c, b, 0, 1, 4, 5), 16);
+            v128.store(orow, v128.shuffle<f32>(b, y2, 6, 2, 3, 7), 32);
+            orow += <usize>onc << 2;
+          }
+          continue;
+        }
+        for (let e = 0; e < 9; e++) {
+          const p = m + 288 + (<usize>e << 4);
+          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+        }
+        const lanes = min(4, tc - q);
+        for (let l = 0; l < lanes; l++) {
+          const te = tab + (<usize>(q + l) << 3);
+          const o = fb + <usize>load<i32>(te);
+          const fl = load<i32>(te, 4);
+          const rows = fl >> 4, cols = fl & 15;
+          const lo = m + 288 + (<usize>l << 2);
+          for (let i = 0; i < rows; i++) {
+            const orow = o + <usize>(i * onc) * 4;
+            const src = lo + (<usize>(i * 3) << 4);
+            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+          }
+        }
+      }
+    }
+  }
+}
