@@ -21,7 +21,7 @@
 // into gemm_packed's B panels V[36][panel][K][8], the 36 products into M[36][nf][chunk], the output transform
 // from M into out. The input of the sample being transformed is first copied into scratch as its 4k zero-padded
 // phase images (rows/cols beyond the input are 0), so that patch rows are contiguous.
-import { gemm_packed, gemm_packed_ap } from "./gemm";
+
 
 @inline function tiles3_of(n: i32): i32 {
   return (n + 2) / 3;
@@ -44,17 +44,46 @@ const gtmp: usize = memory.data(16 * 8 + 24 * 8, 16); // g' (4x4 f64) and G g' (
   store<f64>(t + 5 * st, v3);
 }
 
+// Phase channels are numbered phase-major, cc = ph*k + c with ph = 2py + px. The products of the last row
+// (xi = 30..35) and column (xi = 5, 11, ..., 35) of the 6x6 transform only meet the phases whose sub-filters
+// reach tap 3 (row 5 of G g' is g'[3][*]): with a 7-tap filter only py = 0 (px = 0), whose U values for the
+// other phases are exact zeros. Those products skip them: in column 5 the channels are ordered with px major
+// (position (2px + py)*k + c) so that the phases used always come first; `active` gives their count.
+
+// phases (of 2) whose sub-filter has a tap 3 along an axis of fn taps
+@inline function tap3_phases(fn: i32): i32 {
+  return max(0, min(2, fn - 6));
+}
+
+// position of phase channel (ph, c) in the rows of U[xi] / V[xi] of column j
+@inline function chan_pos(ph: i32, c: i32, k: i32, j: i32): i32 {
+  return (j == 5 ? ((ph & 1) << 1) | (ph >> 1) : ph) * k + c;
+}
+
+// channels used by the product xi = 6i + j
+@inline function active(i: i32, j: i32, k: i32, fnr: i32, fnc: i32): i32 {
+  return k * (i == 5 ? tap3_phases(fnr) : 2) * (j == 5 ? tap3_phases(fnc) : 2);
+}
+
+/** Floats of `wino34s2_weights`' output: 36 * ceil(nf/4)*4 * 4k. */
+export function wino34s2_weights_floats(nf: i32, k: i32): i32 {
+  return 36 * ((nf + 3) & ~3) * 4 * k;
+}
+
 /**
  * Weight transform for `wino34s2_con`: filters in dlib's layout [nf][k][fnr][fnc], 5 <= fnr, fnc <= 8.
- * dst: 36*nf*4k floats [36][nf][4k], U[xi][f][cc] = (G g'[f][cc] G^T)[xi] with xi = 6*row + col and phase channel
- * cc = 4c + 2py + px (the sub-filter g'[a][b] = filters[f][c][2a+py][2b+px], 0 beyond the filter).
- * Computed in f64 and rounded once. For the packed form (nf % 4 == 0) repack with wino_pack_u(dst, 36, nf, 4k, tmp).
+ * dst: wino34s2_weights_floats(nf, k) floats, in blocks of 4 filters (the micro-kernel's layout):
+ * U[b][xi][pos][r] = (G g'[4b + r][cc] G^T)[xi] (0 for filters >= nf), xi = 6*row + col, pos = the position of phase
+ * channel cc = (2py + px)*k + c in product xi (see chan_pos), the sub-filter g'[a][e] = filters[f][c][2a+py][2e+px]
+ * (0 beyond the filter). Computed in f64, rounded once.
  */
 export function wino34s2_weights(filters: usize, nf: i32, k: i32, fnr: i32, fnc: i32, dst: usize): void {
   const K = 4 * k;
-  const plane = <usize>(nf * K) << 2;
+  const total = wino34s2_weights_floats(nf, k);
+  for (let i = 0; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
   const gp = gtmp, gg = gtmp + 128;
   for (let f = 0; f < nf; f++) {
+    const blk = dst + (<usize>((f >> 2) * 36 * K * 4 + (f & 3)) << 2);
     for (let c = 0; c < k; c++) {
       const src = filters + (<usize>((f * k + c) * fnr * fnc) << 2);
       for (let ph = 0; ph < 4; ph++) {
@@ -71,32 +100,20 @@ export function wino34s2_weights(filters: usize, nf: i32, k: i32, fnr: i32, fnc:
           const o = <usize>b << 3;
           g_col(load<f64>(gp + o), load<f64>(gp + 32 + o), load<f64>(gp + 64 + o), load<f64>(gp + 96 + o), gg + o, 32);
         }
-        // each row of G g' through G (G g' G^T), straight to U[6r + s]
-        const cc = 4 * c + ph;
-        const d = dst + (<usize>(f * K + cc) << 2);
+        // each row of G g' through G (G g' G^T)
         for (let r = 0; r < 6; r++) {
           const row = gg + <usize>(r * 32);
           const v0 = load<f64>(row), v1 = load<f64>(row, 8), v2 = load<f64>(row, 16), v3 = load<f64>(row, 24);
-          const o = d + <usize>(r * 6) * plane;
-          store<f32>(o, <f32>(v0 / 4));
-          store<f32>(o + plane, <f32>(-(v0 + v1 + v2 + v3) / 6));
-          store<f32>(o + 2 * plane, <f32>(-(v0 - v1 + v2 - v3) / 6));
-          store<f32>(o + 3 * plane, <f32>((v0 + 2 * v1 + 4 * v2 + 8 * v3) / 24));
-          store<f32>(o + 4 * plane, <f32>((v0 - 2 * v1 + 4 * v2 - 8 * v3) / 24));
-          store<f32>(o + 5 * plane, <f32>v3);
+          const u0 = v0 / 4, u1 = -(v0 + v1 + v2 + v3) / 6, u2 = -(v0 - v1 + v2 - v3) / 6;
+          const u3 = (v0 + 2 * v1 + 4 * v2 + 8 * v3) / 24, u4 = (v0 - 2 * v1 + 4 * v2 - 8 * v3) / 24, u5 = v3;
+          for (let s = 0; s < 6; s++) {
+            const u = s == 0 ? u0 : s == 1 ? u1 : s == 2 ? u2 : s == 3 ? u3 : s == 4 ? u4 : u5;
+            store<f32>(blk + (<usize>(((r * 6 + s) * K + chan_pos(ph, c, k, s)) * 4) << 2), <f32>u);
+          }
         }
       }
     }
   }
-}
-
-/** Tiles per chunk: a multiple of 8, 36*chunk*(4k + nf) floats up to about 640 KiB (at least 16), chunks of equal size. */
-export function wino34s2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32, fnr: i32, fnc: i32): i32 {
-  const T = n * tiles3_of(out_of(nr, fnr)) * tiles3_of(out_of(nc, fnc));
-  let tc = (163840 / (36 * (4 * k + nf))) & ~7;
-  if (tc < 16) tc = 16;
-  const chunks = (T + tc - 1) / tc;
-  return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
 }
 
 // phase image geometry: Hq x Wq per phase channel, covering every tile's 6x6 patch
@@ -109,24 +126,26 @@ export function wino34s2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32, 
 }
 
 /**
- * Scratch floats of `wino34s2_con` for n samples of k x nr x nc, nf filters of fnr x fnc (nr >= fnr, nc >= fnc).
+ * Scratch floats of `wino34s2_con` for n samples of k x nr x nc and nf filters of any size 5..8 x 5..8
+ * (nr, nc >= the filter's sides).
  */
-export function wino34s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32, fnr: i32, fnc: i32): i32 {
-  const tc = wino34s2_chunk_tiles(n, k, nr, nc, nf, fnr, fnc);
-  return phase_floats(k, nr, nc, fnr, fnc) + 36 * (tc * 4 * k + 16) + 36 * (nf * tc + 16) + 3 * tc + 64;
+export function wino34s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  // the phase images are largest for 5-tap filters
+  return phase_floats(k, nr, nc, 5, 5) + 36 * 4 * k * 8 + 16 + 64;
 }
 
-// the 4k phase images of one sample x [k][nr][nc] into xq [4k][Hq][Wq]: xq[4c + 2py + px][i][j] = x[c][2i+py][2j+px],
+// the 4k phase images of one sample x [k][nr][nc] into xq [4k][Hq][Wq]: xq[(2py + px)*k + c][i][j] = x[c][2i+py][2j+px],
 // 0 outside the input
 function phase_sample(x: usize, k: i32, nr: i32, nc: i32, Hq: i32, Wq: i32, xq: usize): void {
   const rowB = <usize>Wq << 2;
   const phB = <usize>(Hq * Wq) << 2;
+  const oddB = <usize>k * phB; // px = 1 after px = 0
   const z = f32x4.splat(0);
   for (let c = 0; c < k; c++) {
     for (let py = 0; py < 2; py++) {
-      const d0base = xq + <usize>(4 * c + 2 * py) * phB;
+      const d0base = xq + <usize>(2 * py * k + c) * phB;
       for (let i = 0; i < Hq; i++) {
-        const d0 = d0base + <usize>i * rowB, d1 = d0 + phB;
+        const d0 = d0base + <usize>i * rowB, d1 = d0 + oddB;
         const y = 2 * i + py;
         let j = 0;
         if (y < nr) {
@@ -175,11 +194,11 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
   bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
 }
 
-// 6x6 patches of 4 tiles (lanes) at m [row i][col j] (16 bytes each): rows through B^T in place, then the
-// columns through B^T straight to V[xi = 6i' + j'] at d + xi*xs
-@inline function tf_tmp(m: usize, d: usize, xs: usize): void {
-  for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
-  for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+// patch rows already through B^T at m [row i][col j'] (16 bytes each, 4 tiles = lanes): the columns through B^T,
+// straight to V[xi = 6i' + j'] at d + xi*xs (channel row of columns 0..4), d5 + xi*xs (column 5)
+@inline function tf_cols(m: usize, d: usize, d5: usize, xs: usize): void {
+  for (let j = 0; j < 5; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+  bt6(m + 80, 96, d5 + 5 * xs, 6 * xs);
 }
 
 // column j of patch row r for 4 side-by-side tiles: r[j], r[3 + j], r[6 + j], r[9 + j]
@@ -187,13 +206,21 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
   return v128.shuffle<f32>(v128.load(r + (j << 2)), v128.load(r + (j << 2), 24), 0, 3, 4, 7);
 }
 
+// V row (bytes) of phase channel cc in columns 0..4 and in column 5
+@inline function vrow(cc: i32): usize {
+  return <usize>cc << 5;
+}
+@inline function vrow5(cc: i32, k: i32): usize {
+  const ph = cc / k;
+  return <usize>chan_pos(ph, cc - ph * k, k, 5) << 5;
+}
+
 // input transform of 4 side-by-side tiles of one tile row (patch of tile l: q + 12 l bytes, row stride wb),
-// K phase channels cb bytes apart
-function in_fast(q0: usize, wb: usize, cb: usize, K: i32, dst: usize, cs: usize, xs: usize): void {
+// K phase channels cb bytes apart, into V[xi] at dst + xi*xs (rows of 8 lanes)
+function in_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, xs: usize): void {
   let q = q0;
-  let d = dst;
   const m = t6;
-  for (let c = 0; c < K; c++) {
+  for (let cc = 0; cc < 4 * k; cc++) {
     let r = q;
     let mr = m;
     for (let i = 0; i < 6; i++) {
@@ -201,18 +228,16 @@ function in_fast(q0: usize, wb: usize, cb: usize, K: i32, dst: usize, cs: usize,
       r += wb;
       mr += 96;
     }
-    for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+    tf_cols(m, dst + vrow(cc), dst + vrow5(cc, k), xs);
     q += cb;
-    d += cs;
   }
 }
 
 // input transform of 4 tiles of one sample whose patches start at o0..o3 (bytes from xq)
-function in_lanes(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, K: i32, dst: usize, cs: usize, xs: usize): void {
+function in_lanes(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usize, cb: usize, k: i32, dst: usize, xs: usize): void {
   let q0 = xq + o0, q1 = xq + o1, q2 = xq + o2, q3 = xq + o3;
-  let d = dst;
   const m = t6;
-  for (let c = 0; c < K; c++) {
+  for (let cc = 0; cc < 4 * k; cc++) {
     for (let i = 0; i < 6; i++) {
       const r = <usize>i * wb;
       for (let j = 0; j < 6; j++) {
@@ -223,24 +248,24 @@ function in_lanes(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
         v = v128.load32_lane(q3 + e, v, 3);
         v128.store(m + (<usize>(i * 6 + j) << 4), v);
       }
+      bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
     }
-    tf_tmp(m, d, xs);
+    tf_cols(m, dst + vrow(cc), dst + vrow5(cc, k), xs);
     q0 += cb; q1 += cb; q2 += cb; q3 += cb;
-    d += cs;
   }
 }
 
-// bounds-checked input transform of tiles tg..tg+3 (tiles >= tEnd give zeros), read straight from x
-function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
+// bounds-checked input transform of tiles tg..tg+3 (tiles >= T give zeros), read straight from x
+function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, T: i32, dst: usize, xs: usize): void {
   const plane = nr * nc;
-  let d = dst;
   const m = t6;
   for (let cc = 0; cc < 4 * k; cc++) {
-    const c = cc >> 2, py = (cc >> 1) & 1, px = cc & 1;
+    const ph = cc / k, c = cc - ph * k;
+    const py = ph >> 1, px = ph & 1;
     for (let l = 0; l < 4; l++) {
       const t = tg + l;
       let s = 0, iy0 = 0, ix0 = 0;
-      const ok = t < tEnd;
+      const ok = t < T;
       if (ok) {
         s = t / tps;
         const loc = t - s * tps;
@@ -258,8 +283,8 @@ function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i3
         }
       }
     }
-    tf_tmp(m, d, xs);
-    d += cs;
+    for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
+    tf_cols(m, dst + vrow(cc), dst + vrow5(cc, k), xs);
   }
 }
 
@@ -280,53 +305,83 @@ function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i3
   return v;
 }
 
+// 4 filters x 8 tiles, K' channels: c[r][0..7] = sum_p a[p][r] * b[p][0..7] (a: [K'][4], b: [K'][8]), f32 sums in
+// increasing p (0 when K' = 0); c: 8 vectors, row r at c + 32 r
+@inline function mk4x8(a: usize, b: usize, K: i32, c: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pa = a, pb = b;
+  const end = a + (<usize>K << 4);
+  while (pa < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + 4);
+    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + 8);
+    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    av = v128.load32_splat(pa + 12);
+    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c, c10, 32);
+  v128.store(c, c11, 48);
+  v128.store(c, c20, 64);
+  v128.store(c, c21, 80);
+  v128.store(c, c30, 96);
+  v128.store(c, c31, 112);
+}
+
+const mt: usize = memory.data(36 * 128, 16); // the 36 products of 4 filters x 8 tiles: [xi][filter][8]
+const ktab: usize = memory.data(36 * 4, 16); // channels used per product
+const ttab: usize = memory.data(8 * 8 + 16, 16); // per tile of a panel: output offset, rows/cols; per half: fast flag
+
 /**
  * dlib con_ with stride 2x2, padding 0 and fnr x fnc filters, 5 <= fnr, fnc <= 8 (nr >= fnr, nc >= fnc), by
  * polyphase + Winograd F(3x3, 4x4), with the fused epilogue of con_affine_forward:
  * out[s][f] = [relu](gamma[f] * (conv + bias[f]) + beta[f]) (bias/gamma 0 = absent, beta read only with gamma;
- * relu != 0 applies dlib's relu).
- * x [n][k][nr][nc]; U = wino34s2_weights(filters, nf, k, fnr, fnc, U) ([36][nf][4k]), repacked by
- * wino_pack_u(U, 36, nf, 4k, tmp) when packedU != 0 (requires nf % 4 == 0); out [n][nf][onr][onc] with
- * onr = (nr - fnr)/2 + 1, onc = (nc - fnc)/2 + 1 (must not alias x, U or scratch);
- * scratch: wino34s2_scratch_floats(n, k, nr, nc, nf, fnr, fnc) floats. All pointers are byte offsets.
+ * relu != 0 applies dlib's relu: v >= 0 ? v : 0).
+ * x [n][k][nr][nc]; U = wino34s2_weights(filters, nf, k, fnr, fnc, U) (wino34s2_weights_floats(nf, k) floats);
+ * out [n][nf][onr][onc] with onr = (nr - fnr)/2 + 1, onc = (nc - fnc)/2 + 1 (must not alias x, U or scratch);
+ * scratch: wino34s2_scratch_floats(n, k, nr, nc, nf) floats. All pointers are byte offsets, 0 = absent.
  */
 export function wino34s2_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32, fnr: i32, fnc: i32,
-  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
 ): void {
   const onr = out_of(nr, fnr), onc = out_of(nc, fnc);
   const tx = tiles3_of(onc), ty = tiles3_of(onr);
   const tps = tx * ty;
   const T = n * tps;
   const K = 4 * k;
-  const Tc = wino34s2_chunk_tiles(n, k, nr, nc, nf, fnr, fnc);
   const Hq = phase_h(nr, fnr), Wq = phase_h(nc, fnc);
   const xq = scratch;
-  const Vp = xq + (<usize>phase_floats(k, nr, nc, fnr, fnc) << 2);
-  // bytes per xi of V (panels of [K][8]) and of M; 64 bytes of skew against 4 KiB aliasing of the 36 blocks
-  const xs = (<usize>(Tc * K) << 2) + 64;
-  const Mb = Vp + 36 * xs;
-  const ms = (<usize>(nf * Tc) << 2) + 64;
-  const tab = Mb + 36 * ms; // per tile: output offset, rows/cols flags; per 4 tiles: fast-store flag
-  const gtab = tab + (<usize>Tc << 3);
+  const Vb = xq + (<usize>phase_floats(k, nr, nc, fnr, fnc) << 2);
+  const xs = <usize>K << 5; // bytes per product of the V panel ([K][8])
+  const ub = <usize>K << 4; // bytes per product of a 4-filter block of U ([K][4])
   const wb = <usize>Wq << 2;
   const cb = <usize>(Hq * Wq) << 2;
   const inStride = <usize>(k * nr * nc) << 2;
   const plane = onr * onc;
   const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const uxs = <usize>(nf * K) << 2;
   const m = t6;
+  for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) store<i32>(ktab + (<usize>(i * 6 + j) << 2), active(i, j, k, fnr, fnc));
   let prepared = -1;
-  for (let t0 = 0; t0 < T; t0 += Tc) {
-    const tc = min(Tc, T - t0);
-    const tEnd = t0 + tc;
-    const panels = (tc + 7) >> 3;
-    // 1. input transform, 4 tiles (half a panel) at a time
-    for (let h = 0; h < panels * 2; h++) {
+  for (let t0 = 0; t0 < T; t0 += 8) {
+    // 1. input transform of the panel's 8 tiles (2 x 4 lanes) into V[36][K][8]
+    for (let h = 0; h < 2; h++) {
       const tg = t0 + 4 * h;
-      const dst = Vp + (<usize>((h >> 1) * K * 8 + (h & 1) * 4) << 2);
+      const dst = Vb + (<usize>h << 4);
       const s = tg / tps;
-      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+      if (tg + 4 <= T && (tg + 3) / tps == s) {
         if (prepared != s) {
           phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
           prepared = s;
@@ -335,7 +390,7 @@ export function wino34s2_con(
         let yy = loc / tx, xx = loc - yy * tx;
         const o0 = <usize>(3 * yy * Wq + 3 * xx) << 2;
         if (xx + 4 <= tx) {
-          in_fast(xq + o0, wb, cb, K, dst, 32, xs);
+          in_fast(xq + o0, wb, cb, k, dst, xs);
           continue;
         }
         if (++xx == tx) { xx = 0; yy++; }
@@ -344,77 +399,82 @@ export function wino34s2_con(
         const o2 = <usize>(3 * yy * Wq + 3 * xx) << 2;
         if (++xx == tx) { xx = 0; yy++; }
         const o3 = <usize>(3 * yy * Wq + 3 * xx) << 2;
-        in_lanes(xq, o0, o1, o2, o3, wb, cb, K, dst, 32, xs);
+        in_lanes(xq, o0, o1, o2, o3, wb, cb, k, dst, xs);
       } else {
-        in_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+        in_gather(x, k, nr, nc, tx, tps, tg, T, dst, xs);
       }
     }
-    // 2. the 36 products M[xi] = U[xi] V[xi] ([nf][tc], row stride Tc)
-    for (let xi = 0; xi < 36; xi++) {
-      if (packedU != 0) gemm_packed_ap(nf, tc, K, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-      else gemm_packed(nf, tc, K, U + <usize>xi * uxs, K, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-    }
-    // 3. output transform + epilogue, 4 tiles at a time
-    for (let t = 0; t < tc; t++) {
+    // where the panel's outputs go: per tile, the byte offset of its top-left output (filter 0) and how many of its
+    // rows / cols exist; per 4 tiles, whether they are 4 whole tiles side by side (vector stores)
+    const tcount = min(8, T - t0);
+    for (let t = 0; t < tcount; t++) {
       const tt = t0 + t;
       const s = tt / tps;
       const loc = tt - s * tps;
       const yy = loc / tx, xx = loc - yy * tx;
       const py = 3 * yy, px = 3 * xx;
-      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * onc + px) << 2);
-      store<i32>(tab + (<usize>t << 3), (min(3, onr - py) << 4) | min(3, onc - px), 4);
+      store<i32>(ttab + (<usize>t << 3), (s * nf * plane + py * onc + px) << 2);
+      store<i32>(ttab + (<usize>t << 3), (min(3, onr - py) << 4) | min(3, onc - px), 4);
       if ((t & 3) == 0) {
-        // 4 whole tiles side by side in one tile row of one sample: vector stores
-        const fast = t + 4 <= tc && xx + 4 <= tx && tt + 3 < (s + 1) * tps && py + 3 <= onr && 3 * (xx + 3) + 3 <= onc;
-        store<i32>(gtab + (<usize>t), fast ? 1 : 0);
+        const fast = t + 4 <= tcount && xx + 4 <= tx && py + 3 <= onr && 3 * (xx + 3) + 3 <= onc;
+        store<i32>(ttab + 64 + (<usize>t), fast ? 1 : 0);
       }
     }
-    for (let f = 0; f < nf; f++) {
-      const fo = <usize>f << 2;
-      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
-      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
-      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
-      const mrow = Mb + (<usize>(f * Tc) << 2);
-      const fb = out + (<usize>(f * plane) << 2);
-      for (let q = 0; q < tc; q += 4) {
-        const mp = mrow + (<usize>q << 2);
-        // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]; then rows -> t6 + 288 as [3][3]
-        for (let j = 0; j < 6; j++) at6(mp + <usize>j * ms, 6 * ms, m + (<usize>j << 4), 96);
-        for (let i = 0; i < 3; i++) at6(m + <usize>(i * 96), 16, m + 288 + <usize>(i * 48), 16);
-        const te0 = tab + (<usize>q << 3);
-        if (load<i32>(gtab + <usize>q) != 0) {
-          // output row i of the 4 tiles is 12 consecutive floats: y[i][j] lane l -> 3l + j
-          let orow = fb + <usize>load<i32>(te0);
-          for (let i = 0; i < 3; i++) {
-            const y = m + 288 + <usize>(i * 48);
-            const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5); // y0l0 y1l0 y0l1 y1l1
-            const b = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7); // y0l2 y1l2 y0l3 y1l3
-            const c = v128.shuffle<f32>(a, y2, 3, 5, 3, 5); // y1l1 y2l1 . .
-            v128.store(orow, v128.shuffle<f32>(a, y2, 0, 1, 4, 2));
-            v128.store(orow, v128.shuffle<f32>(c, b, 0, 1, 4, 5), 16);
-            v128.store(orow, v128.shuffle<f32>(b, y2, 6, 2, 3, 7), 32);
-            orow += <usize>onc << 2;
+    // 2. per block of 4 filters: the 36 products, then the output transform + epilogue of each filter
+    for (let f0 = 0; f0 < nf; f0 += 4) {
+      const ua = U + <usize>(f0 >> 2) * 36 * ub;
+      for (let xi = 0; xi < 36; xi++) {
+        mk4x8(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
+      }
+      const f1 = min(nf, f0 + 4);
+      for (let f = f0; f < f1; f++) {
+        const fo = <usize>f << 2;
+        const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+        const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+        const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+        const fb = out + (<usize>(f * plane) << 2);
+        for (let h = 0; h < 2; h++) {
+          const q = h << 2;
+          if (q >= tcount) break;
+          const mp = mt + (<usize>(f - f0) << 5) + (<usize>h << 4);
+          // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]; then rows -> t6 + 288 as [3][3]
+          for (let j = 0; j < 6; j++) at6(mp + (<usize>j << 7), 768, m + (<usize>j << 4), 96);
+          for (let i = 0; i < 3; i++) at6(m + <usize>(i * 96), 16, m + 288 + <usize>(i * 48), 16);
+          const te0 = ttab + (<usize>q << 3);
+          if (load<i32>(ttab + 64 + <usize>q) != 0) {
+            // output row i of the 4 tiles is 12 consecutive floats: y[i][j] lane l -> 3l + j
+            let orow = fb + <usize>load<i32>(te0);
+            for (let i = 0; i < 3; i++) {
+              const y = m + 288 + <usize>(i * 48);
+              const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+              const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+              const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+              const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5); // y0l0 y1l0 y0l1 y1l1
+              const b = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7); // y0l2 y1l2 y0l3 y1l3
+              const c = v128.shuffle<f32>(a, y2, 3, 5, 3, 5); // y1l1 y2l1 . .
+              v128.store(orow, v128.shuffle<f32>(a, y2, 0, 1, 4, 2));
+              v128.store(orow, v128.shuffle<f32>(c, b, 0, 1, 4, 5), 16);
+              v128.store(orow, v128.shuffle<f32>(b, y2, 6, 2, 3, 7), 32);
+              orow += <usize>onc << 2;
+            }
+            continue;
           }
-          continue;
-        }
-        for (let e = 0; e < 9; e++) {
-          const p = m + 288 + (<usize>e << 4);
-          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-        }
-        const lanes = min(4, tc - q);
-        for (let l = 0; l < lanes; l++) {
-          const te = tab + (<usize>(q + l) << 3);
-          const o = fb + <usize>load<i32>(te);
-          const fl = load<i32>(te, 4);
-          const rows = fl >> 4, cols = fl & 15;
-          const lo = m + 288 + (<usize>l << 2);
-          for (let i = 0; i < rows; i++) {
-            const orow = o + <usize>(i * onc) * 4;
-            const src = lo + (<usize>(i * 3) << 4);
-            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+          for (let e = 0; e < 9; e++) {
+            const p = m + 288 + (<usize>e << 4);
+            v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+          }
+          const lanes = min(4, tcount - q);
+          for (let l = 0; l < lanes; l++) {
+            const te = ttab + (<usize>(q + l) << 3);
+            const o = fb + <usize>load<i32>(te);
+            const fl = load<i32>(te, 4);
+            const rows = fl >> 4, cols = fl & 15;
+            const lo = m + 288 + (<usize>l << 2);
+            for (let i = 0; i < rows; i++) {
+              const orow = o + <usize>(i * onc) * 4;
+              const src = lo + (<usize>(i * 3) << 4);
+              for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+            }
           }
         }
       }
