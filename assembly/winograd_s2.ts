@@ -344,6 +344,70 @@ const mt: usize = memory.data(36 * 128, 16); // the 36 products of 4 filters x 8
 const ktab: usize = memory.data(36 * 4, 16); // channels used per product
 const ttab: usize = memory.data(8 * 8 + 16, 16); // per tile of a panel: output offset, rows/cols; per half: fast flag
 
+// output transform + epilogue of the filters f0..f1-1 (< f0 + 4) of a panel, from their products at mt
+@inline function out_block(
+  f0: i32, f1: i32, tcount: i32, bias: usize, gamma: usize, beta: usize,
+  hasBias: bool, hasGamma: bool, doRelu: bool, out: usize, plane: i32, onc: i32,
+): void {
+  const m = t6;
+  for (let f = f0; f < f1; f++) {
+    const fo = <usize>f << 2;
+    const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
+    const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
+    const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
+    const fb = out + (<usize>(f * plane) << 2);
+    for (let h = 0; h < 2; h++) {
+      const q = h << 2;
+      if (q >= tcount) break;
+      const mp = mt + (<usize>(f - f0) << 5) + (<usize>h << 4);
+      // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]
+      for (let j = 0; j < 6; j++) at6(mp + (<usize>j << 7), 768, m + (<usize>j << 4), 96);
+      const te0 = ttab + (<usize>q << 3);
+      if (load<i32>(ttab + 64 + <usize>q) != 0) {
+        // rows straight to the output: row i of the 4 tiles is 12 consecutive floats, y[i][j] lane l -> 3l + j
+        let orow = fb + <usize>load<i32>(te0);
+        let mr = m;
+        for (let i = 0; i < 3; i++) {
+          const m0 = v128.load(mr), m1 = v128.load(mr, 16), m2 = v128.load(mr, 32);
+          const m3 = v128.load(mr, 48), m4 = v128.load(mr, 64), m5 = v128.load(mr, 80);
+          const ap = f32x4.add(m1, m2), bm = f32x4.sub(m1, m2), cp = f32x4.add(m3, m4), em = f32x4.sub(m3, m4);
+          const y0 = epi(f32x4.add(f32x4.add(m0, ap), cp), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y1 = epi(f32x4.add(bm, f32x4.mul(f32x4.splat(2), em)), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const y2 = epi(f32x4.add(f32x4.add(ap, f32x4.mul(f32x4.splat(4), cp)), m5), bv, gv, ev, hasBias, hasGamma, doRelu);
+          const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5); // y0l0 y1l0 y0l1 y1l1
+          const b = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7); // y0l2 y1l2 y0l3 y1l3
+          const c = v128.shuffle<f32>(a, y2, 3, 5, 3, 5); // y1l1 y2l1 . .
+          v128.store(orow, v128.shuffle<f32>(a, y2, 0, 1, 4, 2));
+          v128.store(orow, v128.shuffle<f32>(c, b, 0, 1, 4, 5), 16);
+          v128.store(orow, v128.shuffle<f32>(b, y2, 6, 2, 3, 7), 32);
+          orow += <usize>onc << 2;
+          mr += 96;
+        }
+        continue;
+      }
+      // rows -> t6 + 288 as [3][3]
+      for (let i = 0; i < 3; i++) at6(m + <usize>(i * 96), 16, m + 288 + <usize>(i * 48), 16);
+      for (let e = 0; e < 9; e++) {
+        const p = m + 288 + (<usize>e << 4);
+        v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
+      }
+      const lanes = min(4, tcount - q);
+      for (let l = 0; l < lanes; l++) {
+        const te = ttab + (<usize>(q + l) << 3);
+        const o = fb + <usize>load<i32>(te);
+        const fl = load<i32>(te, 4);
+        const rows = fl >> 4, cols = fl & 15;
+        const lo = m + 288 + (<usize>l << 2);
+        for (let i = 0; i < rows; i++) {
+          const orow = o + <usize>(i * onc) * 4;
+          const src = lo + (<usize>(i * 3) << 4);
+          for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
+        }
+      }
+    }
+  }
+}
+
 /**
  * dlib con_ with stride 2x2, padding 0 and fnr x fnc filters, 5 <= fnr, fnc <= 8 (nr >= fnr, nc >= fnc), by
  * polyphase + Winograd F(3x3, 4x4), with the fused epilogue of con_affine_forward:
@@ -427,57 +491,9 @@ export function wino34s2_con(
         mk4x8(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
       }
       const f1 = min(nf, f0 + 4);
-      for (let f = f0; f < f1; f++) {
-        const fo = <usize>f << 2;
-        const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
-        const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
-        const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
-        const fb = out + (<usize>(f * plane) << 2);
-        for (let h = 0; h < 2; h++) {
-          const q = h << 2;
-          if (q >= tcount) break;
-          const mp = mt + (<usize>(f - f0) << 5) + (<usize>h << 4);
-          // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]; then rows -> t6 + 288 as [3][3]
-          for (let j = 0; j < 6; j++) at6(mp + (<usize>j << 7), 768, m + (<usize>j << 4), 96);
-          for (let i = 0; i < 3; i++) at6(m + <usize>(i * 96), 16, m + 288 + <usize>(i * 48), 16);
-          const te0 = ttab + (<usize>q << 3);
-          if (load<i32>(ttab + 64 + <usize>q) != 0) {
-            // output row i of the 4 tiles is 12 consecutive floats: y[i][j] lane l -> 3l + j
-            let orow = fb + <usize>load<i32>(te0);
-            for (let i = 0; i < 3; i++) {
-              const y = m + 288 + <usize>(i * 48);
-              const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
-              const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
-              const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
-              const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5); // y0l0 y1l0 y0l1 y1l1
-              const b = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7); // y0l2 y1l2 y0l3 y1l3
-              const c = v128.shuffle<f32>(a, y2, 3, 5, 3, 5); // y1l1 y2l1 . .
-              v128.store(orow, v128.shuffle<f32>(a, y2, 0, 1, 4, 2));
-              v128.store(orow, v128.shuffle<f32>(c, b, 0, 1, 4, 5), 16);
-              v128.store(orow, v128.shuffle<f32>(b, y2, 6, 2, 3, 7), 32);
-              orow += <usize>onc << 2;
-            }
-            continue;
-          }
-          for (let e = 0; e < 9; e++) {
-            const p = m + 288 + (<usize>e << 4);
-            v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-          }
-          const lanes = min(4, tcount - q);
-          for (let l = 0; l < lanes; l++) {
-            const te = ttab + (<usize>(q + l) << 3);
-            const o = fb + <usize>load<i32>(te);
-            const fl = load<i32>(te, 4);
-            const rows = fl >> 4, cols = fl & 15;
-            const lo = m + 288 + (<usize>l << 2);
-            for (let i = 0; i < rows; i++) {
-              const orow = o + <usize>(i * onc) * 4;
-              const src = lo + (<usize>(i * 3) << 4);
-              for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
-            }
-          }
-        }
-      }
+      // (the usual epilogue, bias + affine + relu, without its tests in the loops)
+      if (hasBias && hasGamma && doRelu) out_block(f0, f1, tcount, bias, gamma, beta, true, true, true, out, plane, onc);
+      else out_block(f0, f1, tcount, bias, gamma, beta, hasBias, hasGamma, doRelu, out, plane, onc);
     }
   }
 }
