@@ -177,17 +177,19 @@ function phase_sample(x: usize, k: i32, nr: i32, nc: i32, Hq: i32, Wq: i32, xq: 
 
 const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x6 + 3x3 (output)
 
-// 1-d B^T transform of 6 vectors, results at q, q + sq, ...
+// 1-d B^T transform of 6 vectors, results at q, q + sq, ...: with a = d4 - 4d2, b = d3 - 4d1, c = d4 - d2,
+// f = d3 - d1: r0 = 4(d0 - d2) + c, r1 = a + b, r2 = a - b, r3 = c + 2f, r4 = c - 2f, r5 = (d5 - d3) - 4f
 @inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize): void {
-  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
-  const s24 = f32x4.sub(d4, d2);
-  const s13 = f32x4.sub(d1, d3);
-  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
-  v128.store(q + sq, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(four, f32x4.add(d1, d2))));
-  v128.store(q + 2 * sq, f32x4.add(f32x4.mul(four, f32x4.sub(d1, d2)), f32x4.sub(d4, d3)));
-  v128.store(q + 3 * sq, f32x4.sub(s24, f32x4.mul(two, s13)));
-  v128.store(q + 4 * sq, f32x4.add(s24, f32x4.mul(two, s13)));
-  v128.store(q + 5 * sq, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+  const four = f32x4.splat(4);
+  const a = f32x4.sub(d4, f32x4.mul(four, d2)), b = f32x4.sub(d3, f32x4.mul(four, d1));
+  const c = f32x4.sub(d4, d2), f = f32x4.sub(d3, d1);
+  const f2 = f32x4.add(f, f);
+  v128.store(q, f32x4.add(f32x4.mul(four, f32x4.sub(d0, d2)), c));
+  v128.store(q + sq, f32x4.add(a, b));
+  v128.store(q + 2 * sq, f32x4.sub(a, b));
+  v128.store(q + 3 * sq, f32x4.add(c, f2));
+  v128.store(q + 4 * sq, f32x4.sub(c, f2));
+  v128.store(q + 5 * sq, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(four, f)));
 }
 
 @inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
@@ -197,7 +199,11 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
 // patch rows already through B^T at m [row i][col j'] (16 bytes each, 4 tiles = lanes): the columns through B^T,
 // straight to V[xi = 6i' + j'] at d + xi*xs (channel row of columns 0..4), d5 + xi*xs (column 5)
 @inline function tf_cols(m: usize, d: usize, d5: usize, xs: usize): void {
-  for (let j = 0; j < 5; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
+  bt6(m, 96, d, 6 * xs);
+  bt6(m + 16, 96, d + xs, 6 * xs);
+  bt6(m + 32, 96, d + 2 * xs, 6 * xs);
+  bt6(m + 48, 96, d + 3 * xs, 6 * xs);
+  bt6(m + 64, 96, d + 4 * xs, 6 * xs);
   bt6(m + 80, 96, d5 + 5 * xs, 6 * xs);
 }
 
@@ -220,16 +226,26 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
 function in_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, xs: usize): void {
   let q = q0;
   const m = t6;
-  for (let cc = 0; cc < 4 * k; cc++) {
-    let r = q;
-    let mr = m;
-    for (let i = 0; i < 6; i++) {
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), mr, 16);
+  for (let ph = 0; ph < 4; ph++) {
+    let d = dst + vrow(ph * k), d5 = dst + vrow(chan_pos(ph, 0, k, 5));
+    for (let c = 0; c < k; c++) {
+      let r = q;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m, 16);
       r += wb;
-      mr += 96;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 96, 16);
+      r += wb;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 192, 16);
+      r += wb;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 288, 16);
+      r += wb;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 384, 16);
+      r += wb;
+      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 480, 16);
+      tf_cols(m, d, d5, xs);
+      q += cb;
+      d += 32;
+      d5 += 32;
     }
-    tf_cols(m, dst + vrow(cc), dst + vrow5(cc, k), xs);
-    q += cb;
   }
 }
 
@@ -361,7 +377,12 @@ const ttab: usize = memory.data(8 * 8 + 16, 16); // per tile of a panel: output 
       if (q >= tcount) break;
       const mp = mt + (<usize>(f - f0) << 5) + (<usize>h << 4);
       // columns: 6 rows (xi = 6i + j) -> 3, into t6[3][6]
-      for (let j = 0; j < 6; j++) at6(mp + (<usize>j << 7), 768, m + (<usize>j << 4), 96);
+      at6(mp, 768, m, 96);
+      at6(mp + 128, 768, m + 16, 96);
+      at6(mp + 256, 768, m + 32, 96);
+      at6(mp + 384, 768, m + 48, 96);
+      at6(mp + 512, 768, m + 64, 96);
+      at6(mp + 640, 768, m + 80, 96);
       const te0 = ttab + (<usize>q << 3);
       if (load<i32>(ttab + 64 + <usize>q) != 0) {
         // rows straight to the output: row i of the 4 tiles is 12 consecutive floats, y[i][j] lane l -> 3l + j
