@@ -121,6 +121,14 @@ export function wino34s2_weights(filters: usize, nf: i32, k: i32, fnr: i32, fnc:
   return 3 * tiles3_of(out_of(nr, fnr)) + 3;
 }
 
+// one tile row's phase rows through B^T (vertically): [4k][6][Wv], Wv = Wq rounded up to 4 (+ 16 floats of slack)
+@inline function vt_stride(nc: i32, fnc: i32): i32 {
+  return (phase_h(nc, fnc) + 3) & ~3;
+}
+@inline function vt_floats(k: i32, nc: i32, fnc: i32): i32 {
+  return 4 * k * 6 * vt_stride(nc, fnc) + 16;
+}
+
 @inline function phase_floats(k: i32, nr: i32, nc: i32, fnr: i32, fnc: i32): i32 {
   return (4 * k * phase_h(nr, fnr) * phase_h(nc, fnc) + 16 + 3) & ~3;
 }
@@ -131,7 +139,7 @@ export function wino34s2_weights(filters: usize, nf: i32, k: i32, fnr: i32, fnc:
  */
 export function wino34s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
   // the phase images are largest for 5-tap filters
-  return phase_floats(k, nr, nc, 5, 5) + 36 * 4 * k * 8 + 16 + 64;
+  return phase_floats(k, nr, nc, 5, 5) + 36 * 4 * k * 8 + 16 + vt_floats(k, nc, 5) + 64;
 }
 
 // the 4k phase images of one sample x [k][nr][nc] into xq [4k][Hq][Wq]: xq[(2py + px)*k + c][i][j] = x[c][2i+py][2j+px],
@@ -192,6 +200,20 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
   v128.store(q + 5 * sq, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(four, f)));
 }
 
+// bt6v with the last result at q5 instead of q + 5 sq
+@inline function bt6v5(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize, q5: usize): void {
+  const four = f32x4.splat(4);
+  const a = f32x4.sub(d4, f32x4.mul(four, d2)), b = f32x4.sub(d3, f32x4.mul(four, d1));
+  const c = f32x4.sub(d4, d2), f = f32x4.sub(d3, d1);
+  const f2 = f32x4.add(f, f);
+  v128.store(q, f32x4.add(f32x4.mul(four, f32x4.sub(d0, d2)), c));
+  v128.store(q + sq, f32x4.add(a, b));
+  v128.store(q + 2 * sq, f32x4.sub(a, b));
+  v128.store(q + 3 * sq, f32x4.add(c, f2));
+  v128.store(q + 4 * sq, f32x4.sub(c, f2));
+  v128.store(q5, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(four, f)));
+}
+
 @inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
   bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
 }
@@ -221,28 +243,31 @@ const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x
   return <usize>chan_pos(ph, cc - ph * k, k, 5) << 5;
 }
 
-// input transform of 4 side-by-side tiles of one tile row (patch of tile l: q + 12 l bytes, row stride wb),
-// K phase channels cb bytes apart, into V[xi] at dst + xi*xs (rows of 8 lanes)
-function in_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, xs: usize): void {
-  let q = q0;
-  const m = t6;
+// the vertical half of the input transform for every tile of tile row yy: the 6 phase rows 3yy.. of each of the K
+// phase channels (cb bytes apart in xq, rows wb bytes) through B^T, 4 columns at a time, into vt [K][6][Wv]
+function vt_row(xq: usize, yy: i32, wb: usize, cb: usize, K: i32, Wv: i32, vt: usize): void {
+  const vb = <usize>Wv << 2;
+  let q = xq + <usize>(3 * yy) * wb;
+  let d = vt;
+  for (let cc = 0; cc < K; cc++) {
+    for (let o: usize = 0; o < vb; o += 16) bt6(q + o, wb, d + o, vb);
+    q += cb;
+    d += vb * 6;
+  }
+}
+
+// the horizontal half for 4 side-by-side tiles of that row (tile l's patch columns at r + 12 l bytes of each vt row):
+// straight to V[xi = 6i + j] at dst + xi*xs, column 5 in its own channel order
+function in_fast(r0: usize, vb: usize, k: i32, dst: usize, xs: usize): void {
+  let r = r0;
+  const xs6 = xs * 6;
   for (let ph = 0; ph < 4; ph++) {
-    let d = dst + vrow(ph * k), d5 = dst + vrow(chan_pos(ph, 0, k, 5));
+    let d = dst + vrow(ph * k), d5 = dst + vrow(chan_pos(ph, 0, k, 5)) + xs * 5;
     for (let c = 0; c < k; c++) {
-      let r = q;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m, 16);
-      r += wb;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 96, 16);
-      r += wb;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 192, 16);
-      r += wb;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 288, 16);
-      r += wb;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 384, 16);
-      r += wb;
-      bt6v(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), m + 480, 16);
-      tf_cols(m, d, d5, xs);
-      q += cb;
+      for (let i = 0; i < 6; i++) {
+        bt6v5(col4(r, 0), col4(r, 1), col4(r, 2), col4(r, 3), col4(r, 4), col4(r, 5), d + <usize>i * xs6, xs, d5 + <usize>i * xs6);
+        r += vb;
+      }
       d += 32;
       d5 += 32;
     }
@@ -450,6 +475,9 @@ export function wino34s2_con(
   const Hq = phase_h(nr, fnr), Wq = phase_h(nc, fnc);
   const xq = scratch;
   const Vb = xq + (<usize>phase_floats(k, nr, nc, fnr, fnc) << 2);
+  const vt = Vb + (<usize>(36 * K * 8 + 16) << 2);
+  const Wv = vt_stride(nc, fnc);
+  const vb = <usize>Wv << 2;
   const xs = <usize>K << 5; // bytes per product of the V panel ([K][8])
   const ub = <usize>K << 4; // bytes per product of a 4-filter block of U ([K][4])
   const wb = <usize>Wq << 2;
@@ -460,6 +488,7 @@ export function wino34s2_con(
   const m = t6;
   for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) store<i32>(ktab + (<usize>(i * 6 + j) << 2), active(i, j, k, fnr, fnc));
   let prepared = -1;
+  let vtRow = -1; // tile row (s * ty + yy) whose vertical transform is in vt
   for (let t0 = 0; t0 < T; t0 += 8) {
     // 1. input transform of the panel's 8 tiles (2 x 4 lanes) into V[36][K][8]
     for (let h = 0; h < 2; h++) {
@@ -475,7 +504,12 @@ export function wino34s2_con(
         let yy = loc / tx, xx = loc - yy * tx;
         const o0 = <usize>(3 * yy * Wq + 3 * xx) << 2;
         if (xx + 4 <= tx) {
-          in_fast(xq + o0, wb, cb, k, dst, xs);
+          const row = s * ty + yy;
+          if (vtRow != row) {
+            vt_row(xq, yy, wb, cb, K, Wv, vt);
+            vtRow = row;
+          }
+          in_fast(vt + (<usize>(3 * xx) << 2), vb, k, dst, xs);
           continue;
         }
         if (++xx == tx) { xx = 0; yy++; }
