@@ -332,15 +332,17 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
 }
 
 /**
- * Stride-2x2, unpadded convolutions with 5..8 x 5..8 filters giving at least 3x3 outputs, with at least 16 filters:
- * run as a stride-1 4x4 convolution of the 4k polyphase channels by Winograd F(3x3,4x4), `wino34s2_con` (CPU time,
- * one sample: the face ResNet's first layer 7x7/2 3->32 on 150x150 1.22 -> 0.56 ms; mmod's 5x5/2 3->16 on 400x400
- * 2.7 -> 2.3 ms, 16->32 on 198x198 6.1 -> 4.4 ms). Fewer filters keep im2col: the transforms dominate there (5x5/2
- * 3->4 was slower, 0.25 -> 0.28 ms; 3->8 hardly faster), and the tiny mmod test nets (4 filters) sit on ties of
- * equal detection scores that any reordering of the sums reorders.
+ * Stride-2x2, unpadded convolutions with 5..8 x 5..8 filters giving at least 3x3 outputs, with at least 16 filters, in
+ * single-sample plans: run as a stride-1 4x4 convolution of the 4k polyphase channels by Winograd F(3x3,4x4),
+ * `wino34s2_con` (CPU time: the face ResNet's first layer 7x7/2 3->32 on 150x150 1.21 -> 0.52 ms, descriptor
+ * 9.0 -> 8.3 ms; mmod's 5x5/2 3->16 on 400x400 2.7 -> 2.3 ms, 16->32 on 198x198 6.1 -> 4.4 ms). Fewer filters keep
+ * im2col: the transforms dominate there (5x5/2 3->4 was slower, 0.25 -> 0.28 ms; 3->8 hardly faster), and the tiny
+ * mmod test nets (4 filters) sit on ties of equal detection scores that any reordering of the sums reorders.
+ * Batched plans keep im2col as they keep F(2x2,3x3) (see wino4Preferred): on the ResNet-34 gender net's 7x7/2 stem at
+ * batch 16 it moved dlib's printed 6-digit probability of one crop from 0.863875 to 0.863874.
  */
 function winoS2Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
-  return convOptions.winogradS2 && nf >= 16 && sy === 2 && sx === 2 && py === 0 && px === 0 && fnr >= 5 && fnr <= 8 && fnc >= 5 && fnc <= 8 &&
+  return convOptions.winogradS2 && s.n === 1 && nf >= 16 && sy === 2 && sx === 2 && py === 0 && px === 0 && fnr >= 5 && fnr <= 8 && fnc >= 5 && fnc <= 8 &&
     s.nr >= fnr + 4 && s.nc >= fnc + 4; // (nr - fnr)/2 + 1 >= 3 output rows and cols
 }
 
