@@ -12,16 +12,19 @@
 //   B^T (6x6) = F(4x4,3x3)'s: [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 //   A^T (3x6) = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 1]
 //   U = G g' G^T (per filter, phase channel; `wino34s2_weights`, f64, rounded once), V = B^T d B (per tile and
-//   phase channel), M[xi] = U[xi] V[xi] (36 products [nf][K] x [K][tiles], gemm_packed(_ap)), Y = A^T M A,
+//   phase channel), M[xi] = U[xi] V[xi] summed over the phase channels (36 small matrix products), Y = A^T M A,
 //   then the conv epilogue (+bias, gamma*v + beta, relu) exactly as wino4_con's.
 // Results differ from the direct convolution by float rounding only (the transforms reorder the sums;
 // ~1e-6 of the sum of |products|).
 //
-// Data flow per chunk of tiles (tiles of all samples numbered t = (s*tilesY + ty)*tilesX + tx): input transform
-// into gemm_packed's B panels V[36][panel][K][8], the 36 products into M[36][nf][chunk], the output transform
-// from M into out. The input of the sample being transformed is first copied into scratch as its 4k zero-padded
-// phase images (rows/cols beyond the input are 0), so that patch rows are contiguous.
-
+// Data flow, one panel of 8 tiles at a time (tiles of all samples numbered t = (s*tilesY + ty)*tilesX + tx), its
+// working set (V, one filter block's U, the products) in L1 for the face ResNet's stem (K = 12): the sample's input is first copied into scratch as its 4k
+// zero-padded phase images (rows/cols beyond the input are 0), so that patch rows are contiguous; per tile row the
+// vertical half of the input transform (B^T over the 6 phase rows, 4 columns at a time) is made once for all of
+// its tiles; per panel the horizontal half writes V[36][K][8]; then per block of 4 filters a 4x8 register-blocked
+// micro-kernel makes the 36 products [4][8] (mt), and the output transform + epilogue writes them to out.
+// Products in row 5 / column 5 of the 6x6 transform skip the phase channels whose U is exactly 0 there (see
+// `active`): with 7x7 filters 121 instead of 144 multiply-adds per (tile, filter, input channel).
 
 @inline function tiles3_of(n: i32): i32 {
   return (n + 2) / 3;
