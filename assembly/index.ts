@@ -21,3 +21,4 @@ export * from "./shape_predictor";
 export * from "./hog";
 export * from "./winograd";
 export * from "./png";
+export * from "./winograd_s2";

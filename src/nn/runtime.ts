@@ -308,6 +308,8 @@ export const convOptions = {
    * Network); off: they keep dlib's filters and plans make the transforms (twice the memory, same numbers).
    */
   bakeWinograd: true,
+  /** Polyphase Winograd F(3x3,4x4) for stride-2 unpadded convolutions with 5..8-tap filters (see winoS2Eligible). */
+  winogradS2: true,
 };
 
 /** Per-network Winograd-transformed filters (F2, F3 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
@@ -366,6 +368,21 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
   // unpacked they were slower than direct (0.69 ms).
   const tiles = s.n * Math.ceil(s.nr / 2) * Math.ceil(s.nc / 2);
   return convOptions.winograd && fnr === 3 && fnc === 3 && sy === 1 && sx === 1 && py === 1 && px === 1 && s.nr >= 3 && s.nc >= 3 && tiles >= 4;
+}
+
+/**
+ * Stride-2x2, unpadded convolutions with 5..8 x 5..8 filters giving at least 3x3 outputs, with at least 16 filters, in
+ * single-sample plans: run as a stride-1 4x4 convolution of the 4k polyphase channels by Winograd F(3x3,4x4),
+ * `wino34s2_con` (CPU time: the face ResNet's first layer 7x7/2 3->32 on 150x150 1.21 -> 0.52 ms, descriptor
+ * 9.0 -> 8.3 ms; mmod's 5x5/2 3->16 on 400x400 2.7 -> 2.3 ms, 16->32 on 198x198 6.1 -> 4.4 ms). Fewer filters keep
+ * im2col: the transforms dominate there (5x5/2 3->4 was slower, 0.25 -> 0.28 ms; 3->8 hardly faster), and the tiny
+ * mmod test nets (4 filters) sit on ties of equal detection scores that any reordering of the sums reorders.
+ * Batched plans keep im2col as they keep F(2x2,3x3) (see wino4Preferred): on the ResNet-34 gender net's 7x7/2 stem at
+ * batch 16 it moved dlib's printed 6-digit probability of one crop from 0.863875 to 0.863874.
+ */
+function winoS2Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
+  return convOptions.winogradS2 && s.n === 1 && nf >= 16 && sy === 2 && sx === 2 && py === 0 && px === 0 && fnr >= 5 && fnr <= 8 && fnc >= 5 && fnc <= 8 &&
+    s.nr >= fnr + 4 && s.nc >= fnc + 4; // (nr - fnr)/2 + 1 >= 3 output rows and cols
 }
 
 /**
@@ -476,6 +493,44 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
   };
 }
 
+/** Per-network wino34s2_weights of stride-2 filters, keyed by the con layer's filter ParamRef, shared by plans. */
+const winoS2Cache = new WeakMap<object, { ptr: number; refs: number }>();
+
+/**
+ * Bind a stride-2 polyphase Winograd convolution (see winoS2Eligible). The filters' transform is made when the plan
+ * is bound, cached per layer and released with the last plan using it (never baked). `gamma`/`beta` null = no affine.
+ */
+function winoS2Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, fnr: number, fnc: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+  const k = plan.kernels;
+  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino34s2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
+  const fn = K.fnOf(k, "wino34s2_con");
+  const r = relu ? 1 : 0;
+  let held: { ptr: number; refs: number } | null = null;
+  plan.onDispose.push(() => {
+    if (held && --held.refs === 0) {
+      k.arena.release(held.ptr);
+      winoS2Cache.delete(filters);
+    }
+    held = null;
+  });
+  return (p) => {
+    const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
+    if (!held) {
+      let e = winoS2Cache.get(filters);
+      if (!e) {
+        const ptr = k.arena.allocF32(K.fnOf(k, "wino34s2_weights_floats")(nf, s.k) as number);
+        K.fnOf(k, "wino34s2_weights")(filters.ptr, nf, s.k, fnr, fnc, ptr);
+        e = { ptr, refs: 0 };
+        winoS2Cache.set(filters, e);
+      }
+      e.refs++;
+      held = e;
+    }
+    const u = held.ptr;
+    return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, fnr, fnc, bi, g, be, r, b, sc);
+  };
+}
+
 /** Per-network single-tap filter slices ([nf][k]), keyed by the con layer's filter ParamRef. */
 const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
 
@@ -528,11 +583,13 @@ const isSingleTap = (s: Shape, fnr: number, fnc: number, py: number, px: number)
 
 /**
  * The algorithm `compile` picks for a con layer on input shape `s` (with the current `convOptions`):
- * "winograd6" F(6x6,3x3), "winograd4" F(4x4,3x3), "winograd3" F(3x3,3x3), "winograd2" F(2x2,3x3), "single_tap" (1x1 plane through a padded filter) or
- * "im2col" (packed im2col + SIMD gemm, the general path).
+ * "winograd6" F(6x6,3x3), "winograd4" F(4x4,3x3), "winograd3" F(3x3,3x3), "winograd2" F(2x2,3x3), "winograd_s2"
+ * (stride 2 through polyphase F(3x3,4x4)), "single_tap" (1x1 plane through a padded filter) or "im2col" (packed
+ * im2col + SIMD gemm, the general path).
  */
-export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd6" | "winograd4" | "winograd3" | "winograd2" | "single_tap" | "im2col" {
+export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd6" | "winograd4" | "winograd3" | "winograd2" | "winograd_s2" | "single_tap" | "im2col" {
   if (winoEligible(s, fnr, fnc, sy, sx, py, px)) return `winograd${winoVariant(s, nf)}`;
+  if (winoS2Eligible(s, nf, fnr, fnc, sy, sx, py, px)) return "winograd_s2";
   if (isSingleTap(s, fnr, fnc, py, px)) return "single_tap";
   return "im2col";
 }
@@ -635,6 +692,8 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
     if (baked.get(cd.filters)?.kind === "wino2" || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoOp(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
+    } else if (!baked.has(cd.filters) && winoS2Eligible(s, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+      step.op = winoS2Op(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, ad.gamma, ad.beta, !!relu, x, v);
     } else if (baked.get(cd.filters)?.kind === "tap" || isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
       step.op = singleTapOp(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma, ad.beta, !!relu, x, v);
     } else {
@@ -688,6 +747,10 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
       const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
       if (baked.get(d.filters)?.kind === "wino2" || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoOp(plan, d.filters, d.biases, s, d.numFilters, null, null, d.useRelu, x, out);
+        return;
+      }
+      if (!baked.has(d.filters) && winoS2Eligible(s, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+        step.op = winoS2Op(plan, d.filters, d.biases, s, d.numFilters, d.nr, d.nc, null, null, d.useRelu, x, out);
         return;
       }
       if (baked.get(d.filters)?.kind === "tap" || isSingleTap(s, d.nr, d.nc, d.paddingY, d.paddingX)) {
