@@ -65,6 +65,7 @@ export async function runPipeline(lib, input) {
   const kernels = await lib.defaultKernels();
   const result = {
     runtime: input.runtime,
+    build: kernels.build,
     detections: dets.map((d) => ({ rect: d.rect, confidence: d.confidence, weightIndex: d.weightIndex })),
     chip: { width: chips[0].width, height: chips[0].height, fnv1a: fnv1a(chips[0].data) },
     descriptor: Array.from(out),
