@@ -343,7 +343,7 @@ test("examples/deno: deno serve endpoint; POST an image → faces + descriptors"
   copyFileSync(fixture("models", "shape_predictor_5_toy.dat"), join(models, "shape_predictor_5_face_landmarks.dat"));
   copyFileSync(s.model, join(models, "dlib_face_recognition_resnet_model_v1.dat"));
   const port = await freePort();
-  const srv = startServer(binary("deno"), ["serve", "--allow-read", "--allow-env", "--allow-net", "--host", "127.0.0.1", "--port", String(port), "main.ts"], { cwd: dir, env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
+  const srv = startServer(binary("deno"), ["serve", "--allow-read", "--allow-env", "--allow-net", "--host", "127.0.0.1", "--port", String(port), "main.ts"], { cwd: dir, env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", DLIB_FACE_SIMD: "plain" } }); // (the plain build: Node's bits)
   try {
     await srv.waitFor(`http://127.0.0.1:${port}/`, 60_000);
     const images = [fixture("images", IMAGE), fixture("images", "2009_004587.jpg")];
