@@ -312,7 +312,7 @@ export const convOptions = {
   winogradS2: true,
 };
 
-/** Per-network Winograd-transformed filters (F2, F3 and F4), keyed by the con layer's filter ParamRef, shared by plans. */
+/** Per-network Winograd-transformed filters (F2, F3, F4 and F6), keyed by the con layer's filter ParamRef, shared by plans. */
 const winoCache = {
   2: new WeakMap<object, { ptr: number; refs: number }>(), 3: new WeakMap<object, { ptr: number; refs: number }>(),
   4: new WeakMap<object, { ptr: number; refs: number }>(), 6: new WeakMap<object, { ptr: number; refs: number }>(),
