@@ -902,18 +902,28 @@ export function wino3_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
         const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(A, A, 2, 3, 2, 3));
         const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(B, B, 2, 3, 2, 3));
         const ch = f64x2.promote_low_f32x4(v128.shuffle<f32>(C, C, 2, 3, 2, 3));
-        for (let t = 0; t < 5; t++) {
-          const q = wtmp3 + (<usize>((t * 3 + col) * 2) << 4);
-          v128.store(q, g3row(t, al, bl, cl));
-          v128.store(q, g3row(t, ah, bh, ch), 16);
-        }
+        // (unrolled: each row a straight line of f64x2 operations)
+        v128.store(wtmp3 + (<usize>((0 * 3 + col) * 2) << 4), g3row(0, al, bl, cl));
+        v128.store(wtmp3 + (<usize>((0 * 3 + col) * 2) << 4), g3row(0, ah, bh, ch), 16);
+        v128.store(wtmp3 + (<usize>((1 * 3 + col) * 2) << 4), g3row(1, al, bl, cl));
+        v128.store(wtmp3 + (<usize>((1 * 3 + col) * 2) << 4), g3row(1, ah, bh, ch), 16);
+        v128.store(wtmp3 + (<usize>((2 * 3 + col) * 2) << 4), g3row(2, al, bl, cl));
+        v128.store(wtmp3 + (<usize>((2 * 3 + col) * 2) << 4), g3row(2, ah, bh, ch), 16);
+        v128.store(wtmp3 + (<usize>((3 * 3 + col) * 2) << 4), g3row(3, al, bl, cl));
+        v128.store(wtmp3 + (<usize>((3 * 3 + col) * 2) << 4), g3row(3, ah, bh, ch), 16);
+        v128.store(wtmp3 + (<usize>((4 * 3 + col) * 2) << 4), g3row(4, al, bl, cl));
+        v128.store(wtmp3 + (<usize>((4 * 3 + col) * 2) << 4), g3row(4, ah, bh, ch), 16);
       }
       // each row of G g times G^T
       for (let r = 0; r < 5; r++) {
         const q = wtmp3 + (<usize>(r * 3 * 2) << 4);
         const al = v128.load(q), ah = v128.load(q, 16), bl = v128.load(q, 32), bh = v128.load(q, 48), cl = v128.load(q, 64), ch = v128.load(q, 80);
         const row = o + <usize>(r * 5) * plane;
-        for (let t = 0; t < 5; t++) st4(row + <usize>t * plane, g3row(t, al, bl, cl), g3row(t, ah, bh, ch));
+        st4(row + <usize>0 * plane, g3row(0, al, bl, cl), g3row(0, ah, bh, ch));
+        st4(row + <usize>1 * plane, g3row(1, al, bl, cl), g3row(1, ah, bh, ch));
+        st4(row + <usize>2 * plane, g3row(2, al, bl, cl), g3row(2, ah, bh, ch));
+        st4(row + <usize>3 * plane, g3row(3, al, bl, cl), g3row(3, ah, bh, ch));
+        st4(row + <usize>4 * plane, g3row(4, al, bl, cl), g3row(4, ah, bh, ch));
       }
     }
   }
@@ -1250,6 +1260,78 @@ export function wino6_weights(filters: usize, nf: i32, k: i32, dst: usize): void
 }
 
 const wtmp6: usize = memory.data(24 * 8, 16); // G g: 8 x 3 f64
+
+// row t of G applied to (a, b, c) for 2 filters (f64x2), the same operations as g6row
+@inline function g6v(t: i32, a: v128, b: v128, c: v128): v128 {
+  const d9 = f64x2.splat(9), d45 = f64x2.splat(45), d90 = f64x2.splat(90);
+  if (t == 0) return a;
+  if (t == 1) return f64x2.div(f64x2.mul(f64x2.neg(f64x2.add(f64x2.add(a, b), c)), f64x2.splat(2)), d9);
+  if (t == 2) return f64x2.div(f64x2.mul(f64x2.neg(f64x2.add(f64x2.sub(a, b), c)), f64x2.splat(2)), d9);
+  if (t == 3) return f64x2.add(f64x2.add(f64x2.div(a, d90), f64x2.div(b, d45)), f64x2.div(f64x2.mul(c, f64x2.splat(2)), d45));
+  if (t == 4) return f64x2.add(f64x2.sub(f64x2.div(a, d90), f64x2.div(b, d45)), f64x2.div(f64x2.mul(c, f64x2.splat(2)), d45));
+  if (t == 5) return f64x2.add(f64x2.add(f64x2.div(f64x2.mul(a, f64x2.splat(32)), d45), f64x2.div(f64x2.mul(b, f64x2.splat(16)), d45)), f64x2.div(f64x2.mul(c, f64x2.splat(8)), d45));
+  if (t == 6) return f64x2.add(f64x2.sub(f64x2.div(f64x2.mul(a, f64x2.splat(32)), d45), f64x2.div(f64x2.mul(b, f64x2.splat(16)), d45)), f64x2.div(f64x2.mul(c, f64x2.splat(8)), d45));
+  return c;
+}
+
+/**
+ * wino6_weights written straight in gemm_pack_a's layout per xi (what wino_pack_u makes of it), for nf % 4 == 0:
+ * 4 filters of one channel at a time, lanes = filters, with the same f64 operations (same bits).
+ */
+export function wino6_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const plane = <usize>(nf * k) << 2;
+  const fs = <usize>(k * 36);
+  const R = gemm_pack_rows(nf);
+  for (let f0 = 0; f0 < nf; f0 += 4) {
+    const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
+    for (let c = 0; c < k; c++) {
+      const g = filters + (<usize>((f0 * k + c) * 9) << 2);
+      const o = ob + <usize>(c * R) * 4;
+      // G g: 8 rows x 3 columns as (lanes 0-1, lanes 2-3) f64x2 pairs in wtmp6v (unrolled straight lines)
+      for (let col = 0; col < 3; col++) {
+        const A = ld4(g, fs, <usize>col << 2), B = ld4(g, fs, <usize>(3 + col) << 2), C = ld4(g, fs, <usize>(6 + col) << 2);
+        const al = f64x2.promote_low_f32x4(A), bl = f64x2.promote_low_f32x4(B), cl = f64x2.promote_low_f32x4(C);
+        const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(A, A, 2, 3, 2, 3));
+        const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(B, B, 2, 3, 2, 3));
+        const ch = f64x2.promote_low_f32x4(v128.shuffle<f32>(C, C, 2, 3, 2, 3));
+        const q = wtmp6v + (<usize>(col * 2) << 4);
+        v128.store(q + 0, g6v(0, al, bl, cl));
+        v128.store(q + 16, g6v(0, ah, bh, ch));
+        v128.store(q + 96, g6v(1, al, bl, cl));
+        v128.store(q + 112, g6v(1, ah, bh, ch));
+        v128.store(q + 192, g6v(2, al, bl, cl));
+        v128.store(q + 208, g6v(2, ah, bh, ch));
+        v128.store(q + 288, g6v(3, al, bl, cl));
+        v128.store(q + 304, g6v(3, ah, bh, ch));
+        v128.store(q + 384, g6v(4, al, bl, cl));
+        v128.store(q + 400, g6v(4, ah, bh, ch));
+        v128.store(q + 480, g6v(5, al, bl, cl));
+        v128.store(q + 496, g6v(5, ah, bh, ch));
+        v128.store(q + 576, g6v(6, al, bl, cl));
+        v128.store(q + 592, g6v(6, ah, bh, ch));
+        v128.store(q + 672, g6v(7, al, bl, cl));
+        v128.store(q + 688, g6v(7, ah, bh, ch));
+      }
+      // each row of G g times G^T
+      for (let r = 0; r < 8; r++) {
+        const q = wtmp6v + (<usize>(r * 3 * 2) << 4);
+        const al = v128.load(q), ah = v128.load(q, 16), bl = v128.load(q, 32), bh = v128.load(q, 48), cl = v128.load(q, 64), ch = v128.load(q, 80);
+        const row = o + <usize>(r * 8) * plane;
+        st4(row + <usize>0 * plane, g6v(0, al, bl, cl), g6v(0, ah, bh, ch));
+        st4(row + <usize>1 * plane, g6v(1, al, bl, cl), g6v(1, ah, bh, ch));
+        st4(row + <usize>2 * plane, g6v(2, al, bl, cl), g6v(2, ah, bh, ch));
+        st4(row + <usize>3 * plane, g6v(3, al, bl, cl), g6v(3, ah, bh, ch));
+        st4(row + <usize>4 * plane, g6v(4, al, bl, cl), g6v(4, ah, bh, ch));
+        st4(row + <usize>5 * plane, g6v(5, al, bl, cl), g6v(5, ah, bh, ch));
+        st4(row + <usize>6 * plane, g6v(6, al, bl, cl), g6v(6, ah, bh, ch));
+        st4(row + <usize>7 * plane, g6v(7, al, bl, cl), g6v(7, ah, bh, ch));
+      }
+    }
+  }
+}
+
+const wtmp6v: usize = memory.data(24 * 32, 16); // G g of 4 filters: 24 entries x (lo, hi) f64x2
+
 const t8: usize = memory.data(128 * 16, 16); // 8x8 (input) or 6x8 + 6 (output) vectors of 4 lanes
 
 /** Tiles per chunk of F(6x6,3x3): a multiple of 8, 64*chunk*(k + nf) floats up to about 768 KiB (at least 8), chunks of equal size. */

@@ -70,7 +70,7 @@ test("rgb_input kernel (in place in the input tensor) = the JS reference, bit fo
   }
 });
 
-for (const [m, nxi] of [[2, 16], [3, 25]]) {
+for (const [m, nxi] of [[2, 16], [3, 25], [6, 64]]) {
   test(`wino${m}_weights_packed (4 filters per vector, 4- or 8-filter blocks) = wino${m}_weights + wino_pack_u, bit for bit`, async () => {
     const k = await createKernels();
     let seed = 7;

@@ -437,12 +437,12 @@ function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm:
   if (!e) {
     const nxi = (wm + 2) * (wm + 2);
     const ptr = k.arena.allocF32(nxi * nf * kin);
-    if ((wm === 2 || wm === 3) && nf % 4 === 0) {
+    if (wm !== 4 && nf % 4 === 0) {
       K.fnOf(k, `wino${wm}_weights_packed`)(filters.ptr, nf, kin, ptr); // transformed and packed in one pass
     } else {
       K.fnOf(k, `wino${wm}_weights`)(filters.ptr, nf, kin, ptr);
     }
-    if ((wm === 4 || wm === 6) && nf % 4 === 0) {
+    if (wm === 4 && nf % 4 === 0) {
       // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
       const tmp = k.arena.allocF32(nf * kin);
       K.fnOf(k, "wino_pack_u")(ptr, nxi, nf, kin, tmp);

@@ -25,7 +25,7 @@ function calls(k: Kernels, scratch: number): (() => void)[] {
   const wino2 = f("wino2_weights_packed"), wino3 = f("wino3_weights_packed"), wino4 = f("wino4_weights"), pack = f("wino_pack_u");
   const uw2 = () => wino2(W, nf, c, S), uw4 = () => { wino4(W, nf, c, S); pack(S, 36, nf, c, S + 36 * nf * c * 4); };
   const uw3 = () => wino3(W, nf, c, S);
-  const uw6 = () => { f("wino6_weights")(W, nf, c, S); pack(S, 64, nf, c, S + 64 * nf * c * 4); };
+  const uw6 = () => f("wino6_weights_packed")(W, nf, c, S);
   // most needed first (first-call compiles and optimisation happen in this order)
   return [
     uw2,
