@@ -391,3 +391,222 @@ export function wino42s2_con(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The same polyphase scheme with Winograd F(3x3, 2x2) (points 0, 1, -1, inf; 16 products per 3x3 output tile, 49
+// multiply-adds per tile, filter and input channel with the zero phases skipped): for outputs such as 17x17 that
+// 3x3 tiles cover with less waste than 4x4 ones (6x6 tiles of 3 = 18x18 vs 5x5 of 4 = 20x20).
+//   G   (4x2) = [1 0; 1/2 1/2; 1/2 -1/2; 0 1]
+//   B^T (4x4) = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1]
+//   A^T (3x4) = [1 1 1 0; 0 1 -1 0; 0 1 1 1]
+// Layouts as above with 16 products (xi = 4*row + col), column 3 px-major, row / column 3 using py / px = 0 only.
+
+@inline function chan_pos3(ph: i32, c: i32, kp: i32, j: i32): i32 {
+  return (j == 3 ? ((ph & 1) << 1) | (ph >> 1) : ph) * kp + c;
+}
+
+@inline function g4(v0: f64, v1: f64, r: i32): f64 {
+  if (r == 0) return v0;
+  if (r == 1) return (v0 + v1) / 2;
+  if (r == 2) return (v0 - v1) / 2;
+  return v1;
+}
+
+/** Floats of `wino32s2_weights`' output: 16 * ceil(nf/8)*8 * 4*ceil(k/4)*4. */
+export function wino32s2_weights_floats(nf: i32, k: i32): i32 {
+  return 16 * ((nf + 7) & ~7) * 4 * kpad(k);
+}
+
+/**
+ * Weight transform for `wino32s2_con` (F(3x3,2x2)): 3x3 filters [nf][k][3][3] into dst (wino32s2_weights_floats(nf, k)
+ * floats): U[b][xi][pos][r] = (G g'[8b + r][cc] G^T)[xi], xi = 4*row + col, pos = chan_pos3 (as wino42s2_weights).
+ */
+export function wino32s2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  const kp = kpad(k), K = 4 * kp;
+  const total = wino32s2_weights_floats(nf, k);
+  for (let i = 0; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
+  for (let f = 0; f < nf; f++) {
+    const blk = dst + (<usize>((f >> 3) * 16 * K * 8 + (f & 7)) << 2);
+    for (let c = 0; c < k; c++) {
+      const src = filters + (<usize>((f * k + c) * 9) << 2);
+      for (let ph = 0; ph < 4; ph++) {
+        const py = ph >> 1, px = ph & 1;
+        const g00 = <f64>load<f32>(src + (<usize>(py * 3 + px) << 2));
+        const g01: f64 = px == 0 ? <f64>load<f32>(src + (<usize>(py * 3 + 2) << 2)) : 0;
+        const g10: f64 = py == 0 ? <f64>load<f32>(src + (<usize>(6 + px) << 2)) : 0;
+        const g11: f64 = py == 0 && px == 0 ? <f64>load<f32>(src + (8 << 2)) : 0;
+        for (let r = 0; r < 4; r++) {
+          const h0 = g4(g00, g10, r), h1 = g4(g01, g11, r);
+          for (let s = 0; s < 4; s++) {
+            store<f32>(blk + (<usize>(((r * 4 + s) * K + chan_pos3(ph, c, kp, s)) * 8) << 2), <f32>g4(h0, h1, s));
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scratch floats of `wino32s2_con` for n samples of k x nr x nc (nr, nc >= 3) and nf filters. */
+export function wino32s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
+  const K = 4 * kpad(k);
+  const Hq = 3 * ((out_of(nr) + 2) / 3) + 1, Wq = 3 * ((out_of(nc) + 2) / 3) + 1;
+  return Hq * Wq * K + 16 * K * 4 + 16;
+}
+
+@inline function bt4(d0: v128, d1: v128, d2: v128, d3: v128, q: usize, sq: usize): void {
+  v128.store(q, f32x4.sub(d0, d2));
+  v128.store(q + sq, f32x4.add(d1, d2));
+  v128.store(q + 2 * sq, f32x4.sub(d2, d1));
+  v128.store(q + 3 * sq, f32x4.sub(d3, d1));
+}
+
+@inline function at4(p: usize, st: usize, q: usize, sq: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + st), m2 = v128.load(p + 2 * st), m3 = v128.load(p + 3 * st);
+  const s = f32x4.add(m1, m2);
+  v128.store(q, f32x4.add(m0, s));
+  v128.store(q + sq, f32x4.sub(m1, m2));
+  v128.store(q + 2 * sq, f32x4.add(s, m3));
+}
+
+function in_panel3(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32, K: i32, kp: i32, dst: usize, xs: usize): void {
+  const pixB = <usize>K << 2;
+  const rowB = <usize>Wq * pixB;
+  const rows = tin + 4 * 25 * 16;
+  for (let g = 0; g < K; g += 4) {
+    const ph = g / kp, c0 = g - ph * kp;
+    for (let l = 0; l < 4; l++) {
+      const o = l == 0 ? o0 : l == 1 ? o1 : l == 2 ? o2 : o3;
+      let p = xq + o + (<usize>g << 2);
+      for (let r = 0; r < 4; r++) {
+        bt4(v128.load(p), v128.load(p + pixB), v128.load(p + 2 * pixB), v128.load(p + 3 * pixB), rows + <usize>(r * 64), 16);
+        p += rowB;
+      }
+      const t = tin + <usize>(l * 256);
+      for (let j = 0; j < 4; j++) {
+        const q = rows + (<usize>j << 4);
+        bt4(v128.load(q), v128.load(q, 64), v128.load(q, 128), v128.load(q, 192), t + (<usize>j << 4), 64);
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      const pos = chan_pos3(ph, c0, kp, xi & 3);
+      const a = v128.load(tin + (<usize>xi << 4)), b = v128.load(tin + 256 + (<usize>xi << 4));
+      const c = v128.load(tin + 512 + (<usize>xi << 4)), d = v128.load(tin + 768 + (<usize>xi << 4));
+      const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+      const vd = dst + <usize>xi * xs + (<usize>pos << 4);
+      v128.store(vd, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(vd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+      v128.store(vd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+      v128.store(vd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+    }
+  }
+}
+
+@inline function out_tile3(
+  l: i32, f0: i32, nf: i32, bias: usize, gamma: usize, beta: usize, hasBias: bool, hasGamma: bool, doRelu: bool,
+  ob: usize, planeB: usize, rowB: usize, rows: i32, cols: i32,
+): void {
+  for (let h = 0; h < 2; h++) {
+    const fb = f0 + 4 * h;
+    if (fb >= nf) break;
+    const m = mt + (<usize>l << 5) + (<usize>h << 4);
+    for (let b = 0; b < 4; b++) at4(m + <usize>(b * 128), 512, tout + (<usize>b << 4), 64);
+    const y = tout + 320;
+    for (let i = 0; i < 3; i++) at4(tout + <usize>(i * 64), 16, y + <usize>(i * 48), 16);
+    const bv = hasBias ? ld4(bias, fb, nf) : f32x4.splat(0);
+    const gv = hasGamma ? ld4(gamma, fb, nf) : f32x4.splat(0);
+    const ev = hasGamma ? ld4(beta, fb, nf) : f32x4.splat(0);
+    const nq = min(4, nf - fb);
+    const ofb = ob + <usize>fb * planeB;
+    const z = f32x4.splat(0);
+    for (let i = 0; i < rows; i++) {
+      const yr = y + <usize>(i * 48);
+      let a = v128.load(yr), b = v128.load(yr, 16), c = v128.load(yr, 32);
+      if (hasBias) { a = f32x4.add(a, bv); b = f32x4.add(b, bv); c = f32x4.add(c, bv); }
+      if (hasGamma) { a = f32x4.add(f32x4.mul(gv, a), ev); b = f32x4.add(f32x4.mul(gv, b), ev); c = f32x4.add(f32x4.mul(gv, c), ev); }
+      if (doRelu) { a = v128.and(a, f32x4.ge(a, z)); b = v128.and(b, f32x4.ge(b, z)); c = v128.and(c, f32x4.ge(c, z)); }
+      const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(c, z, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, z, 2, 6, 3, 7);
+      const r0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+      const r2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+      const o = ofb + <usize>i * rowB;
+      if (cols == 3 && nq == 4) {
+        v128.store64_lane(o, r0, 0); v128.store32_lane(o, r0, 2, 8);
+        v128.store64_lane(o + planeB, r1, 0); v128.store32_lane(o + planeB, r1, 2, 8);
+        v128.store64_lane(o + 2 * planeB, r2, 0); v128.store32_lane(o + 2 * planeB, r2, 2, 8);
+        v128.store64_lane(o + 3 * planeB, r3, 0); v128.store32_lane(o + 3 * planeB, r3, 2, 8);
+      } else {
+        for (let q = 0; q < nq; q++) {
+          const r = q == 0 ? r0 : q == 1 ? r1 : q == 2 ? r2 : r3;
+          const oq = o + <usize>q * planeB;
+          store<f32>(oq, f32x4.extract_lane(r, 0));
+          if (cols > 1) store<f32>(oq, f32x4.extract_lane(r, 1), 4);
+          if (cols > 2) store<f32>(oq, f32x4.extract_lane(r, 2), 8);
+        }
+      }
+    }
+  }
+}
+
+@inline function out_panel3(
+  f0: i32, nf: i32, t0: i32, tcount: i32, tx: i32, onr: i32, onc: i32, bias: usize, gamma: usize, beta: usize,
+  hasBias: bool, hasGamma: bool, doRelu: bool, outS: usize,
+): void {
+  const planeB = <usize>(onr * onc) << 2, rowB = <usize>onc << 2;
+  for (let l = 0; l < tcount; l++) {
+    const t = t0 + l;
+    const yy = t / tx, xx = t - yy * tx;
+    const oy = 3 * yy, ox = 3 * xx;
+    const ob = outS + <usize>oy * rowB + (<usize>ox << 2);
+    out_tile3(l, f0, nf, bias, gamma, beta, hasBias, hasGamma, doRelu, ob, planeB, rowB, min(3, onr - oy), min(3, onc - ox));
+  }
+}
+
+/**
+ * `wino42s2_con` with Winograd F(3x3, 2x2) (3x3 output tiles): same arguments and results (up to float rounding), with
+ * U = wino32s2_weights(filters, nf, k, U) and scratch of wino32s2_scratch_floats(n, k, nr, nc, nf) floats.
+ */
+export function wino32s2_con(
+  x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  const onr = out_of(nr), onc = out_of(nc);
+  const tx = (onc + 2) / 3, ty = (onr + 2) / 3;
+  const tps = tx * ty;
+  const kp = kpad(k), K = 4 * kp;
+  const Hq = 3 * ty + 1, Wq = 3 * tx + 1;
+  const xq = scratch;
+  const Vb = xq + (<usize>(Hq * Wq * K) << 2);
+  const xs = <usize>K << 4;
+  const ub = <usize>K << 5;
+  const pixB = <usize>K << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const outStride = <usize>(nf * onr * onc) << 2;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) store<i32>(ktab + (<usize>(i * 4 + j) << 2), kp * (i == 3 ? 1 : 2) * (j == 3 ? 1 : 2));
+  for (let s = 0; s < n; s++) {
+    phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
+    const outS = out + <usize>s * outStride;
+    for (let t0 = 0; t0 < tps; t0 += 4) {
+      const tcount = min(4, tps - t0);
+      let t = t0;
+      let yy = t / tx, xx = t - yy * tx;
+      const o0 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
+      t = t0 + min(1, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o1 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
+      t = t0 + min(2, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o2 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
+      t = t0 + min(3, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o3 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
+      in_panel3(xq, o0, o1, o2, o3, Wq, K, kp, Vb, xs);
+      for (let f0 = 0; f0 < nf; f0 += 8) {
+        const ua = U + <usize>(f0 >> 3) * 16 * ub;
+        for (let xi = 0; xi < 16; xi++) {
+          mk8x4(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
+        }
+        if (hasBias && hasGamma && doRelu) out_panel3(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, true, true, true, outS);
+        else out_panel3(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, hasBias, hasGamma, doRelu, outS);
+      }
+    }
+  }
+}

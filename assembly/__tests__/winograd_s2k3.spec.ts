@@ -1,4 +1,10 @@
-import { wino42s2_weights, wino42s2_weights_floats, wino42s2_con, wino42s2_scratch_floats } from "../winograd_s2k3";
+import {
+  wino42s2_weights, wino42s2_weights_floats, wino42s2_con, wino42s2_scratch_floats,
+  wino32s2_weights, wino32s2_weights_floats, wino32s2_con, wino32s2_scratch_floats,
+} from "../winograd_s2k3";
+
+// 4: wino42s2_con (F(4x4,2x2)), 3: wino32s2_con (F(3x3,2x2))
+let variant: i32 = 4;
 
 let seed: u32 = 4343;
 function rnd(): f32 {
@@ -30,10 +36,16 @@ function check(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffi
   const len = n * nf * onr * onc;
   const a = heap.alloc(<usize>len << 2);
   for (let i = 0; i < len; i++) store<f32>(a + (<usize>i << 2), NaN);
-  const U = heap.alloc(<usize>wino42s2_weights_floats(nf, k) << 2);
-  const scratch = heap.alloc(<usize>wino42s2_scratch_floats(n, k, nr, nc, nf) << 2);
-  wino42s2_weights(w, nf, k, U);
-  wino42s2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  const f4 = variant == 4;
+  const U = heap.alloc(<usize>(f4 ? wino42s2_weights_floats(nf, k) : wino32s2_weights_floats(nf, k)) << 2);
+  const scratch = heap.alloc(<usize>(f4 ? wino42s2_scratch_floats(n, k, nr, nc, nf) : wino32s2_scratch_floats(n, k, nr, nc, nf)) << 2);
+  if (f4) {
+    wino42s2_weights(w, nf, k, U);
+    wino42s2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  } else {
+    wino32s2_weights(w, nf, k, U);
+    wino32s2_con(x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, a, scratch);
+  }
   let worst: f64 = 0;
   for (let s = 0; s < n; s++) {
     for (let f = 0; f < nf; f++) {
@@ -79,6 +91,7 @@ function check(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, useAffi
 
 describe("wino42s2_con (polyphase Winograd F(4x4,2x2)) vs direct stride-2 3x3 convolution", () => {
   it("the face ResNet's layers: 32 -> 64 on 35x35, 64 -> 128 on 17x17, affine + relu and none", () => {
+    variant = 4;
     check(1, 32, 35, 35, 64, true, true, 1);
     check(1, 32, 35, 35, 64, false, false, 0);
     report();
@@ -87,6 +100,7 @@ describe("wino42s2_con (polyphase Winograd F(4x4,2x2)) vs direct stride-2 3x3 co
     report();
   });
   it("sizes 16x16, 9x9, 7x6, k = 3 and 32, nf = 8 and 64, epilogues on/off", () => {
+    variant = 4;
     check(1, 32, 16, 16, 64, true, false, 0);
     check(1, 3, 16, 16, 8, false, true, 1);
     check(1, 32, 9, 9, 8, true, true, 0);
@@ -97,6 +111,42 @@ describe("wino42s2_con (polyphase Winograd F(4x4,2x2)) vs direct stride-2 3x3 co
     report();
   });
   it("n = 2, filters not a multiple of 8 or 4, channels not a multiple of 4", () => {
+    variant = 4;
+    check(2, 32, 35, 35, 8, true, true, 1);
+    check(2, 3, 17, 17, 64, false, false, 0);
+    check(2, 32, 16, 16, 8, true, false, 1);
+    check(2, 3, 9, 9, 64, false, true, 0);
+    check(2, 32, 7, 6, 8, true, true, 0);
+    check(2, 5, 11, 13, 6, true, true, 1);
+    check(1, 7, 3, 3, 13, true, false, 0); // 1x1 output
+    check(2, 32, 17, 17, 3, false, true, 1);
+    report();
+  });
+});
+
+describe("wino32s2_con (polyphase Winograd F(3x3,2x2)) vs direct stride-2 3x3 convolution", () => {
+  it("(F(3x3)) the face ResNet's layers: 32 -> 64 on 35x35, 64 -> 128 on 17x17, affine + relu and none", () => {
+    variant = 3;
+    check(1, 32, 35, 35, 64, true, true, 1);
+    check(1, 32, 35, 35, 64, false, false, 0);
+    report();
+    check(1, 64, 17, 17, 64, true, true, 1);
+    check(1, 64, 17, 17, 8, false, false, 0);
+    report();
+  });
+  it("sizes 16x16, 9x9, 7x6, k = 3 and 32, nf = 8 and 64, epilogues on/off", () => {
+    variant = 3;
+    check(1, 32, 16, 16, 64, true, false, 0);
+    check(1, 3, 16, 16, 8, false, true, 1);
+    check(1, 32, 9, 9, 8, true, true, 0);
+    check(1, 3, 9, 9, 64, false, false, 1);
+    check(1, 32, 7, 6, 64, true, true, 1);
+    check(1, 3, 7, 6, 8, true, false, 0);
+    check(1, 3, 35, 35, 8, false, true, 0);
+    report();
+  });
+  it("n = 2, filters not a multiple of 8 or 4, channels not a multiple of 4", () => {
+    variant = 3;
     check(2, 32, 35, 35, 8, true, true, 1);
     check(2, 3, 17, 17, 64, false, false, 0);
     check(2, 32, 16, 16, 8, true, false, 1);

@@ -388,20 +388,30 @@ function winoS2Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: numb
 }
 
 /**
- * Stride-2x2, unpadded 3x3 convolutions with at least 32 filters in single-sample plans whose 4x4 output tiles, in
- * panels of 4, cover at most 25% more outputs than exist (8x8 outputs: 2x2 tiles exactly): run as a stride-1 2x2
- * convolution of the 4k polyphase channels by Winograd F(4x4,2x2), `wino42s2_con` (CPU time, plain SIMD build: the face
- * ResNet's 64->128 on 17x17 -> 8x8 0.216 -> 0.142 ms). Not 17x17 outputs (the face ResNet's 32->64 on 35x35, 5x5 tiles
- * cover 20x20: 0.261 -> 0.278 ms, slower) nor 3x3 (one tile: 128->256 on 8x8 0.158 -> 0.53 ms), hence outputs of at
- * least 4x4 and the coverage rule; nor under 16 input channels (padded to 4 per phase: 3->32 on 150x150 0.29 -> 0.45 ms;
- * 16->32 on 33x33 0.061 -> 0.049 ms, 32->32 on 150x150 2.61 -> 2.26 ms). Batched plans keep im2col (see winoS2Eligible).
+ * Stride-2x2, unpadded 3x3 convolutions with at least 32 filters and 16 input channels in single-sample plans, giving
+ * at least 4x4 outputs: run as a stride-1 2x2 convolution of the 4k polyphase channels by Winograd F(4x4,2x2)
+ * (`wino42s2_con`) or F(3x3,2x2) (`wino32s2_con`), whichever needs fewer multiply-adds with its tiles in panels of 4
+ * (81 per 4x4 tile and 49 per 3x3 tile per filter and input channel, the zero phases skipped), when that is under 82%
+ * of the direct convolution's 9 per output (returns the tile side, or 0: im2col). CPU time, plain SIMD build, vs
+ * im2col + gemm: the face ResNet's 32->64 on 35x35 -> 17x17 by F(3x3) 0.261 -> 0.210 ms (F(4x4): 5x5 tiles cover 20x20,
+ * 0.275 ms, slower), 64->128 on 17x17 -> 8x8 by F(4x4) 0.216 -> 0.141 ms (F(3x3): 0.252); 64->128 on 33x33 -> 16x16
+ * 0.87 -> 0.56 ms, 32->64 on 19x19 -> 9x9 by F(3x3) 0.078 -> 0.068 ms. Not the 3x3 outputs of 128->256 on 8x8 (one
+ * tile: 0.157 -> 0.31 ms with F(3x3)), nor under 16 input channels (padded to 4 per phase: 3->32 on 150x150 0.29 ->
+ * 0.45 ms). Batched plans keep im2col (see winoS2Eligible).
  */
-function winoS2k3Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
-  if (!convOptions.winogradS2k3 || s.n !== 1 || nf < 32 || s.k < 16 || fnr !== 3 || fnc !== 3 || sy !== 2 || sx !== 2 || py !== 0 || px !== 0) return false;
+function s2k3Tile(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): 0 | 3 | 4 {
+  if (!convOptions.winogradS2k3 || s.n !== 1 || nf < 32 || s.k < 16 || fnr !== 3 || fnc !== 3 || sy !== 2 || sx !== 2 || py !== 0 || px !== 0) return 0;
+  if (s.nr < 3 || s.nc < 3) return 0;
   const onr = ((s.nr - 3) >> 1) + 1, onc = ((s.nc - 3) >> 1) + 1;
-  if (s.nr < 3 || s.nc < 3 || onr < 4 || onc < 4) return false;
-  const lanes = Math.ceil((Math.ceil(onr / 4) * Math.ceil(onc / 4)) / 4) * 4;
-  return lanes * 16 <= 1.25 * onr * onc;
+  if (onr < 4 || onc < 4) return 0;
+  const lanes = (m: number) => Math.ceil((Math.ceil(onr / m) * Math.ceil(onc / m)) / 4) * 4;
+  const c4 = lanes(4) * 81, c3 = lanes(3) * 49;
+  const m = c4 <= c3 ? 4 : 3;
+  return Math.min(c4, c3) < 0.82 * 9 * onr * onc ? m : 0;
+}
+
+function winoS2k3Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
+  return s2k3Tile(s, nf, fnr, fnc, sy, sx, py, px) !== 0;
 }
 
 /**
@@ -550,35 +560,39 @@ function winoS2Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: numb
   };
 }
 
-/** Per-network wino42s2_weights of stride-2 3x3 filters, keyed by the con layer's filter ParamRef, shared by plans. */
-const winoS2k3Cache = new WeakMap<object, { ptr: number; refs: number }>();
+/** Per-network wino42s2_weights (4) / wino32s2_weights (3) of stride-2 3x3 filters, keyed by the con layer's filter ParamRef. */
+const winoS2k3Cache = { 3: new WeakMap<object, { ptr: number; refs: number }>(), 4: new WeakMap<object, { ptr: number; refs: number }>() };
 
 /**
- * Bind a stride-2 3x3 polyphase Winograd convolution (see winoS2k3Eligible). The filters' transform is made when the
- * plan is bound, cached per layer and released with the last plan using it (never baked). `gamma`/`beta` null = no affine.
+ * Bind a stride-2 3x3 polyphase Winograd convolution (see s2k3Tile; F(4x4,2x2) or F(3x3,2x2)). The filters' transform
+ * is made when the plan is bound, cached per layer and variant and released with the last plan using it (never baked).
+ * `gamma`/`beta` null = no affine.
  */
 function winoS2k3Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
-  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino42s2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
-  const fn = K.fnOf(k, "wino42s2_con");
+  const m = s2k3Tile(s, nf, 3, 3, 2, 2, 0, 0) === 3 ? 3 : 4;
+  const pre = m === 4 ? "wino42s2" : "wino32s2";
+  const cache = winoS2k3Cache[m];
+  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${pre}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
+  const fn = K.fnOf(k, `${pre}_con`);
   const r = relu ? 1 : 0;
   let held: { ptr: number; refs: number } | null = null;
   plan.onDispose.push(() => {
     if (held && --held.refs === 0) {
       k.arena.release(held.ptr);
-      winoS2k3Cache.delete(filters);
+      cache.delete(filters);
     }
     held = null;
   });
   return (p) => {
     const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
     if (!held) {
-      let e = winoS2k3Cache.get(filters);
+      let e = cache.get(filters);
       if (!e) {
-        const ptr = k.arena.allocF32(K.fnOf(k, "wino42s2_weights_floats")(nf, s.k) as number);
-        K.fnOf(k, "wino42s2_weights")(filters.ptr, nf, s.k, ptr);
+        const ptr = k.arena.allocF32(K.fnOf(k, `${pre}_weights_floats`)(nf, s.k) as number);
+        K.fnOf(k, `${pre}_weights`)(filters.ptr, nf, s.k, ptr);
         e = { ptr, refs: 0 };
-        winoS2k3Cache.set(filters, e);
+        cache.set(filters, e);
       }
       e.refs++;
       held = e;
@@ -641,7 +655,7 @@ const isSingleTap = (s: Shape, fnr: number, fnc: number, py: number, px: number)
 /**
  * The algorithm `compile` picks for a con layer on input shape `s` (with the current `convOptions`):
  * "winograd6" F(6x6,3x3), "winograd4" F(4x4,3x3), "winograd3" F(3x3,3x3), "winograd2" F(2x2,3x3), "winograd_s2"
- * (stride 2 through polyphase F(3x3,4x4)), "winograd_s2k3" (3x3 stride 2 through polyphase F(4x4,2x2)), "single_tap" (1x1 plane through a padded filter) or "im2col" (packed
+ * (stride 2 through polyphase F(3x3,4x4)), "winograd_s2k3" (3x3 stride 2 through polyphase F(4x4,2x2) or F(3x3,2x2)), "single_tap" (1x1 plane through a padded filter) or "im2col" (packed
  * im2col + SIMD gemm, the general path).
  */
 export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd6" | "winograd4" | "winograd3" | "winograd2" | "winograd_s2" | "winograd_s2k3" | "single_tap" | "im2col" {
