@@ -1,7 +1,7 @@
 /**
- * The face ResNet's 3x3 stride-2 convolutions 32 -> 64 on 35x35 and 64 -> 128 on 17x17 run by polyphase Winograd
- * F(3x3,2x2) / F(4x4,2x2) (`wino32s2_con` / `wino42s2_con`, convOptions.winogradS2k3). Checked here: the runtime picks
- * it for those layers (not 128 -> 256 on 8x8), and the descriptors of networks compiled with it and without it (packed im2col + gemm) differ by float rounding only.
+ * The face ResNet's 3x3 stride-2 convolution 32 -> 64 on 35x35 runs by polyphase Winograd F(3x3,2x2) (`wino32s2_con`,
+ * convOptions.winogradS2k3; F(4x4,2x2), `wino42s2_con`, where its transformed filters are small). Checked here: the
+ * runtime picks it for that layer (not 64 -> 128 on 17x17 nor 128 -> 256 on 8x8), and the descriptors of networks compiled with it and without it (packed im2col + gemm) differ by float rounding only.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,20 +11,20 @@ import { conAlgorithm, convOptions } from "../src/nn/runtime.ts";
 import { readSource } from "../src/dlib/source.ts";
 import type { RgbImage } from "../src/image/types.ts";
 
-test("conAlgorithm: the face ResNet's 3x3/2 64 -> 128 on 17x17 and 32 -> 64 on 35x35 are winograd_s2k3 in one-sample plans; 8x8 inputs, batches, off: im2col", () => {
-  const s = { n: 1, k: 64, nr: 17, nc: 17 };
-  assert.equal(conAlgorithm(s, 128, 3, 3, 2, 2, 0, 0), "winograd_s2k3");
-  assert.equal(conAlgorithm({ n: 1, k: 32, nr: 35, nc: 35 }, 64, 3, 3, 2, 2, 0, 0), "winograd_s2k3"); // 17x17 outputs: F(3x3,2x2)
+test("conAlgorithm: the face ResNet's 3x3/2 32 -> 64 on 35x35 is winograd_s2k3 in one-sample plans; 64 -> 128 on 17x17 (large U), 8x8 inputs, batches, off: im2col", () => {
+  const s = { n: 1, k: 32, nr: 35, nc: 35 };
+  assert.equal(conAlgorithm(s, 64, 3, 3, 2, 2, 0, 0), "winograd_s2k3"); // 17x17 outputs: F(3x3,2x2), 0.5 MB of U
+  assert.equal(conAlgorithm({ n: 1, k: 64, nr: 17, nc: 17 }, 128, 3, 3, 2, 2, 0, 0), "im2col"); // F(4x4)'s U 3.3 MB: slower in the network
   assert.equal(conAlgorithm({ n: 1, k: 128, nr: 8, nc: 8 }, 256, 3, 3, 2, 2, 0, 0), "im2col"); // 3x3 outputs
-  assert.equal(conAlgorithm({ ...s, n: 2 }, 128, 3, 3, 2, 2, 0, 0), "im2col"); // batch plans
+  assert.equal(conAlgorithm({ ...s, n: 2 }, 64, 3, 3, 2, 2, 0, 0), "im2col"); // batch plans
   assert.equal(conAlgorithm(s, 16, 3, 3, 2, 2, 0, 0), "im2col"); // few filters
-  assert.equal(conAlgorithm({ ...s, k: 3 }, 128, 3, 3, 2, 2, 0, 0), "im2col"); // few channels
-  assert.equal(conAlgorithm(s, 128, 3, 3, 2, 2, 1, 1), "im2col"); // padded
-  assert.equal(conAlgorithm({ n: 1, k: 64, nr: 33, nc: 33 }, 128, 3, 3, 2, 2, 0, 0), "winograd_s2k3"); // 16x16 outputs
+  assert.equal(conAlgorithm({ ...s, k: 3 }, 64, 3, 3, 2, 2, 0, 0), "im2col"); // few channels
+  assert.equal(conAlgorithm(s, 64, 3, 3, 2, 2, 1, 1), "im2col"); // padded
+  assert.equal(conAlgorithm({ n: 1, k: 16, nr: 33, nc: 33 }, 32, 3, 3, 2, 2, 0, 0), "winograd_s2k3"); // 16x16 outputs: F(4x4)
   const was = convOptions.winogradS2k3;
   convOptions.winogradS2k3 = false;
   try {
-    assert.equal(conAlgorithm(s, 128, 3, 3, 2, 2, 0, 0), "im2col");
+    assert.equal(conAlgorithm(s, 64, 3, 3, 2, 2, 0, 0), "im2col");
   } finally {
     convOptions.winogradS2k3 = was;
   }
@@ -43,7 +43,7 @@ async function load(bytes: Uint8Array, on: boolean, first: RgbImage): Promise<Ne
   }
 }
 
-test("face ResNet descriptors with the 3x3/2 layers by winograd_s2k3 vs im2col: max |Δ| < 1e-5; batch plans keep im2col", async (t) => {
+test("face ResNet descriptors with the 3x3/2 layer by winograd_s2k3 vs im2col: max |Δ| < 1e-5; batch plans keep im2col", async (t) => {
   const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
   const files = ["bald_guys_0.png", "HiranoShow_0.png"].map((f) => needFixture(t, "golden", "chips", f));
   if (!path || files.some((f) => !f)) return;
@@ -84,6 +84,7 @@ test("face ResNet descriptors with the 3x3/2 layers by winograd_s2k3 vs im2col: 
       t.diagnostic(`layer<${l.index}> ${l.shape.join("x")}: sum ${l.sum} vs ${tb[i].sum} (rel ${rel.toExponential(2)})`);
       assert.ok(rel < 1e-6, `rel ${rel}`);
       // the first of them (17x17, by F(3x3,2x2)) has the same input in both networks: different bits = its path ran
+      // (the later ones differ through their inputs)
       if (l.shape[1] === 64) assert.ok(rel > 0, "17x17 layer: same sums");
     }
   } finally {

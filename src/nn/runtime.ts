@@ -390,24 +390,31 @@ function winoS2Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: numb
 /**
  * Stride-2x2, unpadded 3x3 convolutions with at least 32 filters and 16 input channels in single-sample plans, giving
  * at least 4x4 outputs: run as a stride-1 2x2 convolution of the 4k polyphase channels by Winograd F(4x4,2x2)
- * (`wino42s2_con`) or F(3x3,2x2) (`wino32s2_con`), whichever needs fewer multiply-adds with its tiles in panels of 4
- * (81 per 4x4 tile and 49 per 3x3 tile per filter and input channel, the zero phases skipped), when that is under 82%
- * of the direct convolution's 9 per output (returns the tile side, or 0: im2col). CPU time, plain SIMD build, vs
- * im2col + gemm: the face ResNet's 32->64 on 35x35 -> 17x17 by F(3x3) 0.261 -> 0.210 ms (F(4x4): 5x5 tiles cover 20x20,
- * 0.275 ms, slower), 64->128 on 17x17 -> 8x8 by F(4x4) 0.216 -> 0.141 ms (F(3x3): 0.252); 64->128 on 33x33 -> 16x16
- * 0.87 -> 0.56 ms, 32->64 on 19x19 -> 9x9 by F(3x3) 0.078 -> 0.068 ms. Not the 3x3 outputs of 128->256 on 8x8 (one
- * tile: 0.157 -> 0.31 ms with F(3x3)), nor under 16 input channels (padded to 4 per phase: 3->32 on 150x150 0.29 ->
- * 0.45 ms). Batched plans keep im2col (see winoS2Eligible).
+ * (`wino42s2_con`) or F(3x3,2x2) (`wino32s2_con`). Of the two whose transformed filters take at most 1 MiB, the one
+ * needing fewer multiply-adds with its tiles in panels of 4 (81 per 4x4 tile and 49 per 3x3 tile per filter and input
+ * channel, the zero phases skipped), when that is under 82% of the direct convolution's 9 per output (returns the tile
+ * side, or 0: im2col). The size cap: in a network each layer's transformed filters are read cold on every call (the
+ * other layers' weights evict them), and these are 16-25/9 times the filters' size times the phase padding; the face
+ * ResNet's 64->128 on 17x17 -> 8x8 by F(4x4) (3.3 MB) is 0.216 -> 0.141 ms in a hot loop but 0.262 -> 0.309 ms (wall,
+ * caches flushed) and slower in the network's profile too, so it keeps im2col. CPU time, plain SIMD build, vs im2col +
+ * gemm: the face ResNet's 32->64 on 35x35 -> 17x17 by F(3x3) (0.5 MB) 0.261 -> 0.210 ms hot, 0.281 -> 0.258 ms cold,
+ * 0.28 -> 0.25..0.265 ms in the network's per-layer profile (F(4x4): 5x5 tiles cover 20x20, 0.275 ms hot);
+ * 16->32 on 33x33 -> 16x16 by F(4x4) 0.061 -> 0.048 ms, 32->32 on 150x150 2.59 -> 2.23 ms (hot). Not the 3x3 outputs
+ * of 128->256 on 8x8 (one tile: 0.157 -> 0.31 ms), nor under 16 input channels (padded to 4 per phase: 3->32 on
+ * 150x150 0.29 -> 0.45 ms). Batched plans keep im2col (see winoS2Eligible).
  */
 function s2k3Tile(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): 0 | 3 | 4 {
   if (!convOptions.winogradS2k3 || s.n !== 1 || nf < 32 || s.k < 16 || fnr !== 3 || fnc !== 3 || sy !== 2 || sx !== 2 || py !== 0 || px !== 0) return 0;
   if (s.nr < 3 || s.nc < 3) return 0;
   const onr = ((s.nr - 3) >> 1) + 1, onc = ((s.nc - 3) >> 1) + 1;
   if (onr < 4 || onc < 4) return 0;
-  const lanes = (m: number) => Math.ceil((Math.ceil(onr / m) * Math.ceil(onc / m)) / 4) * 4;
-  const c4 = lanes(4) * 81, c3 = lanes(3) * 49;
-  const m = c4 <= c3 ? 4 : 3;
-  return Math.min(c4, c3) < 0.82 * 9 * onr * onc ? m : 0;
+  const uBytes = (m: number) => (m === 4 ? 25 : 16) * 4 * Math.ceil(s.k / 4) * 4 * Math.ceil(nf / 8) * 8 * 4;
+  const macs = (m: number) => Math.ceil((Math.ceil(onr / m) * Math.ceil(onc / m)) / 4) * 4 * (m === 4 ? 81 : 49);
+  let best: 0 | 3 | 4 = 0;
+  for (const m of [4, 3] as const) {
+    if (uBytes(m) <= 1 << 20 && macs(m) < 0.82 * 9 * onr * onc && (best === 0 || macs(m) < macs(best))) best = m;
+  }
+  return best;
 }
 
 function winoS2k3Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
