@@ -1,5 +1,5 @@
-// Stride-2 3x3 convolutions without padding (the face ResNet's con<64,3,3,2,2> and con<128,3,3,2,2>) by polyphase
-// decomposition + Winograd F(4x4, 2x2).
+// Stride-2 3x3 convolutions without padding (such as the face ResNet's con<64,3,3,2,2> on 35x35, which the runtime runs
+// with the F(3x3, 2x2) variant at the end of this file) by polyphase decomposition + Winograd F(4x4, 2x2).
 //
 // Polyphase: a stride-2 convolution of k channels with a 3x3 filter is a stride-1 convolution of the 4k "phase
 // channels" P[c,py,px][i][j] = x[c][2i+py][2j+px] with the 2x2 sub-filters g'[c,py,px][a][b] = g[c][2a+py][2b+px]
