@@ -22,3 +22,4 @@ export * from "./hog";
 export * from "./winograd";
 export * from "./png";
 export * from "./winograd_s2";
+export * from "./winograd_s2k3";

@@ -83,7 +83,7 @@ function profileLayers(net: Network, images: RgbImage[], reps: number): { layers
     const algo = conAlgorithm(i, s.k, fnr, fnc, sy, sx, py, px);
     layers.push({
       index: p.step.index, type: p.step.type, in: `${i.k}x${i.nr}x${i.nc}`, out: `${s.k}x${s.nr}x${s.nc}`, filter: `${fnr}x${fnc}/${sy}`,
-      cpu_ms: p.cpuMs, wall_ms: p.ms, gflops: (2 * macs) / (p.cpuMs * 1e6), algo: { winograd_s2: "polyphase winograd F(3x3,4x4)", winograd6: "winograd F(6x6,3x3)", winograd4: "winograd F(4x4,3x3)", winograd3: "winograd F(3x3,3x3)", winograd2: "winograd F(2x2,3x3)", single_tap: "single tap", im2col: "im2col+gemm" }[algo],
+      cpu_ms: p.cpuMs, wall_ms: p.ms, gflops: (2 * macs) / (p.cpuMs * 1e6), algo: { winograd_s2: "polyphase winograd F(3x3,4x4)", winograd_s2k3: "polyphase winograd F(4x4|3x3,2x2)", winograd6: "winograd F(6x6,3x3)", winograd4: "winograd F(4x4,3x3)", winograd3: "winograd F(3x3,3x3)", winograd2: "winograd F(2x2,3x3)", single_tap: "single tap", im2col: "im2col+gemm" }[algo],
     });
   }
   return { layers, total_cpu_ms: total, conv_cpu_ms: conv };

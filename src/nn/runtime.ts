@@ -310,6 +310,8 @@ export const convOptions = {
   bakeWinograd: true,
   /** Polyphase Winograd F(3x3,4x4) for stride-2 unpadded convolutions with 5..8-tap filters (see winoS2Eligible). */
   winogradS2: true,
+  /** Polyphase Winograd F(4x4,2x2) for stride-2 unpadded 3x3 convolutions (see winoS2k3Eligible). */
+  winogradS2k3: true,
 };
 
 /** Per-network Winograd-transformed filters (F2, F3, F4 and F6), keyed by the con layer's filter ParamRef, shared by plans. */
@@ -383,6 +385,40 @@ function winoEligible(s: Shape, fnr: number, fnc: number, sy: number, sx: number
 function winoS2Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
   return convOptions.winogradS2 && s.n === 1 && nf >= 16 && sy === 2 && sx === 2 && py === 0 && px === 0 && fnr >= 5 && fnr <= 8 && fnc >= 5 && fnc <= 8 &&
     s.nr >= fnr + 4 && s.nc >= fnc + 4; // (nr - fnr)/2 + 1 >= 3 output rows and cols
+}
+
+/**
+ * Stride-2x2, unpadded 3x3 convolutions with at least 32 filters and 16 input channels in single-sample plans, giving
+ * at least 4x4 outputs: run as a stride-1 2x2 convolution of the 4k polyphase channels by Winograd F(4x4,2x2)
+ * (`wino42s2_con`) or F(3x3,2x2) (`wino32s2_con`). Of the two whose transformed filters take at most 1 MiB, the one
+ * needing fewer multiply-adds with its tiles in panels of 4 (81 per 4x4 tile and 49 per 3x3 tile per filter and input
+ * channel, the zero phases skipped), when that is under 82% of the direct convolution's 9 per output (returns the tile
+ * side, or 0: im2col). The size cap: in a network each layer's transformed filters are read cold on every call (the
+ * other layers' weights evict them), and these are 16-25/9 times the filters' size times the phase padding; the face
+ * ResNet's 64->128 on 17x17 -> 8x8 by F(4x4) (3.3 MB) is 0.216 -> 0.141 ms in a hot loop but 0.262 -> 0.309 ms (wall,
+ * caches flushed) and slower in the network's profile too, so it keeps im2col. CPU time, plain SIMD build, vs im2col +
+ * gemm: the face ResNet's 32->64 on 35x35 -> 17x17 by F(3x3) (0.5 MB) 0.261 -> 0.210 ms hot, 0.281 -> 0.258 ms cold,
+ * 0.28 -> 0.25..0.265 ms in the network's per-layer profile (F(4x4): 5x5 tiles cover 20x20, 0.275 ms hot);
+ * 16->32 on 33x33 -> 16x16 by F(4x4) 0.061 -> 0.048 ms, 32->32 on 150x150 2.59 -> 2.23 ms (hot). Not the 3x3 outputs
+ * of 128->256 on 8x8 (one tile: 0.157 -> 0.31 ms), nor under 16 input channels (padded to 4 per phase: 3->32 on
+ * 150x150 0.29 -> 0.45 ms). Batched plans keep im2col (see winoS2Eligible).
+ */
+function s2k3Tile(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): 0 | 3 | 4 {
+  if (!convOptions.winogradS2k3 || s.n !== 1 || nf < 32 || s.k < 16 || fnr !== 3 || fnc !== 3 || sy !== 2 || sx !== 2 || py !== 0 || px !== 0) return 0;
+  if (s.nr < 3 || s.nc < 3) return 0;
+  const onr = ((s.nr - 3) >> 1) + 1, onc = ((s.nc - 3) >> 1) + 1;
+  if (onr < 4 || onc < 4) return 0;
+  const uBytes = (m: number) => (m === 4 ? 25 : 16) * 4 * Math.ceil(s.k / 4) * 4 * Math.ceil(nf / 8) * 8 * 4;
+  const macs = (m: number) => Math.ceil((Math.ceil(onr / m) * Math.ceil(onc / m)) / 4) * 4 * (m === 4 ? 81 : 49);
+  let best: 0 | 3 | 4 = 0;
+  for (const m of [4, 3] as const) {
+    if (uBytes(m) <= 1 << 20 && macs(m) < 0.82 * 9 * onr * onc && (best === 0 || macs(m) < macs(best))) best = m;
+  }
+  return best;
+}
+
+function winoS2k3Eligible(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): boolean {
+  return s2k3Tile(s, nf, fnr, fnc, sy, sx, py, px) !== 0;
 }
 
 /**
@@ -531,6 +567,48 @@ function winoS2Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: numb
   };
 }
 
+/** Per-network wino42s2_weights (4) / wino32s2_weights (3) of stride-2 3x3 filters, keyed by the con layer's filter ParamRef. */
+const winoS2k3Cache = { 3: new WeakMap<object, { ptr: number; refs: number }>(), 4: new WeakMap<object, { ptr: number; refs: number }>() };
+
+/**
+ * Bind a stride-2 3x3 polyphase Winograd convolution (see s2k3Tile; F(4x4,2x2) or F(3x3,2x2)). The filters' transform
+ * is made when the plan is bound, cached per layer and variant and released with the last plan using it (never baked).
+ * `gamma`/`beta` null = no affine.
+ */
+function winoS2k3Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
+  const k = plan.kernels;
+  const m = s2k3Tile(s, nf, 3, 3, 2, 2, 0, 0) === 3 ? 3 : 4;
+  const pre = m === 4 ? "wino42s2" : "wino32s2";
+  const cache = winoS2k3Cache[m];
+  plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${pre}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
+  const fn = K.fnOf(k, `${pre}_con`);
+  const r = relu ? 1 : 0;
+  let held: { ptr: number; refs: number } | null = null;
+  plan.onDispose.push(() => {
+    if (held && --held.refs === 0) {
+      k.arena.release(held.ptr);
+      cache.delete(filters);
+    }
+    held = null;
+  });
+  return (p) => {
+    const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
+    if (!held) {
+      let e = cache.get(filters);
+      if (!e) {
+        const ptr = k.arena.allocF32(K.fnOf(k, `${pre}_weights_floats`)(nf, s.k) as number);
+        K.fnOf(k, `${pre}_weights`)(filters.ptr, nf, s.k, ptr);
+        e = { ptr, refs: 0 };
+        cache.set(filters, e);
+      }
+      e.refs++;
+      held = e;
+    }
+    const u = held.ptr;
+    return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, bi, g, be, r, b, sc);
+  };
+}
+
 /** Per-network single-tap filter slices ([nf][k]), keyed by the con layer's filter ParamRef. */
 const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
 
@@ -584,12 +662,13 @@ const isSingleTap = (s: Shape, fnr: number, fnc: number, py: number, px: number)
 /**
  * The algorithm `compile` picks for a con layer on input shape `s` (with the current `convOptions`):
  * "winograd6" F(6x6,3x3), "winograd4" F(4x4,3x3), "winograd3" F(3x3,3x3), "winograd2" F(2x2,3x3), "winograd_s2"
- * (stride 2 through polyphase F(3x3,4x4)), "single_tap" (1x1 plane through a padded filter) or "im2col" (packed
+ * (stride 2 through polyphase F(3x3,4x4)), "winograd_s2k3" (3x3 stride 2 through polyphase F(4x4,2x2) or F(3x3,2x2)), "single_tap" (1x1 plane through a padded filter) or "im2col" (packed
  * im2col + SIMD gemm, the general path).
  */
-export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd6" | "winograd4" | "winograd3" | "winograd2" | "winograd_s2" | "single_tap" | "im2col" {
+export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy: number, sx: number, py: number, px: number): "winograd6" | "winograd4" | "winograd3" | "winograd2" | "winograd_s2" | "winograd_s2k3" | "single_tap" | "im2col" {
   if (winoEligible(s, fnr, fnc, sy, sx, py, px)) return `winograd${winoVariant(s, nf)}`;
   if (winoS2Eligible(s, nf, fnr, fnc, sy, sx, py, px)) return "winograd_s2";
+  if (winoS2k3Eligible(s, nf, fnr, fnc, sy, sx, py, px)) return "winograd_s2k3";
   if (isSingleTap(s, fnr, fnc, py, px)) return "single_tap";
   return "im2col";
 }
@@ -694,6 +773,8 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
       step.op = winoOp(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
     } else if (!baked.has(cd.filters) && winoS2Eligible(s, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoS2Op(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, ad.gamma, ad.beta, !!relu, x, v);
+    } else if (!baked.has(cd.filters) && winoS2k3Eligible(s, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+      step.op = winoS2k3Op(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
     } else if (baked.get(cd.filters)?.kind === "tap" || isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
       step.op = singleTapOp(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma, ad.beta, !!relu, x, v);
     } else {
@@ -751,6 +832,10 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
       }
       if (!baked.has(d.filters) && winoS2Eligible(s, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoS2Op(plan, d.filters, d.biases, s, d.numFilters, d.nr, d.nc, null, null, d.useRelu, x, out);
+        return;
+      }
+      if (!baked.has(d.filters) && winoS2k3Eligible(s, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+        step.op = winoS2k3Op(plan, d.filters, d.biases, s, d.numFilters, null, null, d.useRelu, x, out);
         return;
       }
       if (baked.get(d.filters)?.kind === "tap" || isSingleTap(s, d.nr, d.nc, d.paddingY, d.paddingX)) {
