@@ -310,7 +310,7 @@ export const convOptions = {
   bakeWinograd: true,
   /** Polyphase Winograd F(3x3,4x4) for stride-2 unpadded convolutions with 5..8-tap filters (see winoS2Eligible). */
   winogradS2: true,
-  /** Polyphase Winograd F(4x4,2x2) for stride-2 unpadded 3x3 convolutions (see winoS2k3Eligible). */
+  /** Polyphase Winograd F(4x4,2x2) or F(3x3,2x2) for stride-2 unpadded 3x3 convolutions (see s2k3Tile). */
   winogradS2k3: true,
 };
 
