@@ -12,6 +12,7 @@
 // Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
 // of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
 import { gemm_packed, gemm_packed_ap, gemm_pack_a, gemm_pack_rows } from "./gemm";
+import { epi, bt6, bt6v } from "./wino_common";
 
 /** Tiles along an axis of n output pixels. */
 @inline function tiles_of(n: i32): i32 {
@@ -353,13 +354,6 @@ function in_gather(
   }
 }
 
-@inline function epi(v: v128, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, relu: bool): v128 {
-  if (hasBias) v = f32x4.add(v, bv);
-  if (hasGamma) v = f32x4.add(f32x4.mul(gv, v), ev);
-  if (relu) v = v128.and(v, f32x4.ge(v, f32x4.splat(0)));
-  return v;
-}
-
 /**
  * 3x3 stride-1 pad-1 convolution by Winograd F(2x2,3x3) with the fused epilogue of con_affine_forward:
  * out[s][f] = [relu](gamma[f] * (conv + bias[f]) + beta[f]) (bias/gamma 0 = absent; relu != 0 applies it).
@@ -580,26 +574,6 @@ function pad4_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
       for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
     }
   }
-}
-
-// 1-d B^T transform of 6 vectors at p, p+st, ..., written to q, q+sq, ...
-@inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
-  bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
-}
-
-// 1-d B^T transform of the 6 vectors d0..d5, written to q, q+sq, ...
-@inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize): void {
-  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
-  // r0 = 4d0 - 5d2 + d4; r1 = -4(d1 + d2) + d3 + d4; r2 = 4(d1 - d2) - d3 + d4
-  // r3 = -2(d1 - d3) - d2 + d4; r4 = 2(d1 - d3) - d2 + d4; r5 = 4d1 - 5d3 + d5
-  const s24 = f32x4.sub(d4, d2);
-  const s13 = f32x4.sub(d1, d3);
-  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
-  v128.store(q + sq, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(four, f32x4.add(d1, d2))));
-  v128.store(q + 2 * sq, f32x4.add(f32x4.mul(four, f32x4.sub(d1, d2)), f32x4.sub(d4, d3)));
-  v128.store(q + 3 * sq, f32x4.sub(s24, f32x4.mul(two, s13)));
-  v128.store(q + 4 * sq, f32x4.add(s24, f32x4.mul(two, s13)));
-  v128.store(q + 5 * sq, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
 }
 
 // element e (bytes) of the 4 patches at q0..q3, one per lane

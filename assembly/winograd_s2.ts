@@ -26,6 +26,7 @@
 // Products in row 5 / column 5 of the 6x6 transform skip the phase channels whose U is exactly 0 there (see
 // `active`): with 7x7 filters 121 instead of 144 multiply-adds per (tile, filter, input channel).
 import { madd } from "./simd";
+import { epi, bt6, bt6v, bt6v5 } from "./wino_common";
 
 @inline function tiles3_of(n: i32): i32 {
   return (n + 2) / 3;
@@ -189,39 +190,6 @@ function phase_sample(x: usize, k: i32, nr: i32, nc: i32, Hq: i32, Wq: i32, xq: 
 
 const t6: usize = memory.data(40 * 16, 16); // 6x6 vectors (input patches) or 3x6 + 3x3 (output)
 
-// 1-d B^T transform of 6 vectors, results at q, q + sq, ...: with a = d4 - 4d2, b = d3 - 4d1, c = d4 - d2,
-// f = d3 - d1: r0 = 4(d0 - d2) + c, r1 = a + b, r2 = a - b, r3 = c + 2f, r4 = c - 2f, r5 = (d5 - d3) - 4f
-@inline function bt6v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize): void {
-  const four = f32x4.splat(4);
-  const a = f32x4.sub(d4, f32x4.mul(four, d2)), b = f32x4.sub(d3, f32x4.mul(four, d1));
-  const c = f32x4.sub(d4, d2), f = f32x4.sub(d3, d1);
-  const f2 = f32x4.add(f, f);
-  v128.store(q, f32x4.add(f32x4.mul(four, f32x4.sub(d0, d2)), c));
-  v128.store(q + sq, f32x4.add(a, b));
-  v128.store(q + 2 * sq, f32x4.sub(a, b));
-  v128.store(q + 3 * sq, f32x4.add(c, f2));
-  v128.store(q + 4 * sq, f32x4.sub(c, f2));
-  v128.store(q + 5 * sq, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(four, f)));
-}
-
-// bt6v with the last result at q5 instead of q + 5 sq
-@inline function bt6v5(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, sq: usize, q5: usize): void {
-  const four = f32x4.splat(4);
-  const a = f32x4.sub(d4, f32x4.mul(four, d2)), b = f32x4.sub(d3, f32x4.mul(four, d1));
-  const c = f32x4.sub(d4, d2), f = f32x4.sub(d3, d1);
-  const f2 = f32x4.add(f, f);
-  v128.store(q, f32x4.add(f32x4.mul(four, f32x4.sub(d0, d2)), c));
-  v128.store(q + sq, f32x4.add(a, b));
-  v128.store(q + 2 * sq, f32x4.sub(a, b));
-  v128.store(q + 3 * sq, f32x4.add(c, f2));
-  v128.store(q + 4 * sq, f32x4.sub(c, f2));
-  v128.store(q5, f32x4.sub(f32x4.sub(d5, d3), f32x4.mul(four, f)));
-}
-
-@inline function bt6(p: usize, st: usize, q: usize, sq: usize): void {
-  bt6v(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), v128.load(p + 5 * st), q, sq);
-}
-
 // patch rows already through B^T at m [row i][col j'] (16 bytes each, 4 tiles = lanes): the columns through B^T,
 // straight to V[xi = 6i' + j'] at d + xi*xs (channel row of columns 0..4), d5 + xi*xs (column 5)
 @inline function tf_cols(m: usize, d: usize, d5: usize, xs: usize): void {
@@ -341,13 +309,6 @@ function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i3
   v128.store(q, f32x4.add(f32x4.add(m0, a), c));
   v128.store(q + sq, f32x4.add(b, f32x4.mul(f32x4.splat(2), e)));
   v128.store(q + 2 * sq, f32x4.add(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), m5));
-}
-
-@inline function epi(v: v128, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, relu: bool): v128 {
-  if (hasBias) v = f32x4.add(v, bv);
-  if (hasGamma) v = f32x4.add(f32x4.mul(gv, v), ev);
-  if (relu) v = v128.and(v, f32x4.ge(v, f32x4.splat(0)));
-  return v;
 }
 
 // 4 filters x 8 tiles, K' channels: c[r][0..7] = sum_p a[p][r] * b[p][0..7] (a: [K'][4], b: [K'][8]), f32 sums in
