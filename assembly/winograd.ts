@@ -198,9 +198,14 @@ export function wino2_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i3
   return min(tc, (((T + chunks - 1) / chunks) + 7) & ~7);
 }
 
-@inline function pad_floats(k: i32, nr: i32, nc: i32): i32 {
-  const Hp = 2 * tiles_of(nr) + 2, Wp = 2 * tiles_of(nc) + 2;
+// floats of pad_sample's copy for m x m tiles (16 of slack: vector loads past the last row)
+@inline function padm_floats(m: i32, k: i32, nr: i32, nc: i32): i32 {
+  const Hp = m * ((nr + m - 1) / m) + 2, Wp = m * ((nc + m - 1) / m) + 2;
   return (k * Hp * Wp + 16 + 3) & ~3;
+}
+
+@inline function pad_floats(k: i32, nr: i32, nc: i32): i32 {
+  return padm_floats(2, k, nr, nc);
 }
 
 /** Scratch floats of `wino2_con` for this geometry (n samples of k x nr x nc, nf filters). */
@@ -212,10 +217,11 @@ export function wino2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32):
 const tmp: usize = memory.data(512, 16); // 16 vectors of 4 lanes (gather / scatter of edge tiles)
 const rowbuf: usize = memory.data(24 * 4, 16); // one output row of 4 tiles (F(3x3), F(6x6) edge tiles)
 
-// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp]: xp[c][iy + 1][ix + 1] = x[c][iy][ix]
-function pad_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
-  const Hp = 2 * tiles_of(nr) + 2, Wp = 2 * tiles_of(nc) + 2;
-  const total = pad_floats(k, nr, nc);
+// zero-padded copy of sample x [k][nr][nc] for m x m output tiles into xp [k][Hp][Wp] (Hp = m * tiles + 2):
+// xp[c][iy + 1][ix + 1] = x[c][iy][ix]; padm_floats(m, k, nr, nc) floats
+function pad_sample(m: i32, x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
+  const Hp = m * ((nr + m - 1) / m) + 2, Wp = m * ((nc + m - 1) / m) + 2;
+  const total = padm_floats(m, k, nr, nc);
   const z = f32x4.splat(0);
   for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
   for (let c = 0; c < k; c++) {
@@ -397,7 +403,7 @@ export function wino2_con(
       const tyy = loc / tx, txx = loc - tyy * tx;
       if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
         if (prepared != s) {
-          pad_sample(x + <usize>s * inStride, k, nr, nc, xp);
+          pad_sample(2, x + <usize>s * inStride, k, nr, nc, xp);
           prepared = s;
         }
         if (txx + 4 <= tx) {
@@ -550,8 +556,7 @@ export function wino4_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i3
 }
 
 @inline function pad4_floats(k: i32, nr: i32, nc: i32): i32 {
-  const Hp = 4 * tiles4_of(nr) + 2, Wp = 4 * tiles4_of(nc) + 2;
-  return (k * Hp * Wp + 16 + 3) & ~3;
+  return padm_floats(4, k, nr, nc);
 }
 
 /** Scratch floats of `wino4_con`. */
@@ -560,21 +565,6 @@ export function wino4_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32):
   return pad4_floats(k, nr, nc) + 36 * (tc * k + 16) + 36 * (nf * tc + 16) + 2 * tc + 64;
 }
 
-function pad4_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
-  const Hp = 4 * tiles4_of(nr) + 2, Wp = 4 * tiles4_of(nc) + 2;
-  const total = pad4_floats(k, nr, nc);
-  const z = f32x4.splat(0);
-  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
-  for (let c = 0; c < k; c++) {
-    for (let iy = 0; iy < nr; iy++) {
-      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
-      const s = x + (<usize>((c * nr + iy) * nc) << 2);
-      let ix = 0;
-      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
-      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
-    }
-  }
-}
 
 // element e (bytes) of the 4 patches at q0..q3, one per lane
 @inline function lanes4(q0: usize, q1: usize, q2: usize, q3: usize, e: usize): v128 {
@@ -686,65 +676,22 @@ export function wino4_con(
   const tps = tx * ty;
   const T = n * tps;
   const Tc = wino4_chunk_tiles(n, k, nr, nc, nf);
-  const Hp = 4 * ty + 2, Wp = 4 * tx + 2;
   const xp = scratch;
   const Vp = xp + (<usize>pad4_floats(k, nr, nc) << 2);
   const xs = (<usize>(Tc * k) << 2) + 64;
   const Mb = Vp + 36 * xs;
   const ms = (<usize>(nf * Tc) << 2) + 64;
   const tab = Mb + 36 * ms;
-  const wb = <usize>Wp << 2;
-  const cb = <usize>(Hp * Wp) << 2;
-  const inStride = <usize>(k * nr * nc) << 2;
   const plane = nr * nc;
   const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const uxs = <usize>(nf * k) << 2;
   const m = t4;
   let prepared = -1;
   for (let t0 = 0; t0 < T; t0 += Tc) {
     const tc = min(Tc, T - t0);
     const tEnd = t0 + tc;
-    const panels = (tc + 7) >> 3;
-    for (let h = 0; h < panels * 2; h++) {
-      const tg = t0 + 4 * h;
-      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
-      const s = tg / tps;
-      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
-        if (prepared != s) {
-          pad4_sample(x + <usize>s * inStride, k, nr, nc, xp);
-          prepared = s;
-        }
-        const loc = tg - s * tps;
-        let yy = loc / tx, xx = loc - yy * tx;
-        const o0 = <usize>(4 * yy * Wp + 4 * xx) << 2;
-        if (xx + 4 <= tx) {
-          in4_fast(xp + o0, wb, cb, k, dst, 32, xs);
-          continue;
-        }
-        if (++xx == tx) { xx = 0; yy++; }
-        const o1 = <usize>(4 * yy * Wp + 4 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o2 = <usize>(4 * yy * Wp + 4 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o3 = <usize>(4 * yy * Wp + 4 * xx) << 2;
-        in4_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
-      } else {
-        in4_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
-      }
-    }
-    for (let xi = 0; xi < 36; xi++) {
-      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-    }
-    for (let t = 0; t < tc; t++) {
-      const tt = t0 + t;
-      const s = tt / tps;
-      const loc = tt - s * tps;
-      const yy = loc / tx;
-      const py = 4 * yy, px = 4 * (loc - yy * tx);
-      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
-      store<i32>(tab + (<usize>t << 3), (min(4, nr - py) << 4) | min(4, nc - px), 4);
-    }
+    prepared = wino_inputs(4, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
+    wino_products(36, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
+    wino_tile_table(4, tab, t0, tc, tx, tps, nf, nr, nc);
     for (let f = 0; f < nf; f++) {
       const fo = <usize>f << 2;
       const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
@@ -915,8 +862,7 @@ export function wino3_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i3
 }
 
 @inline function pad3_floats(k: i32, nr: i32, nc: i32): i32 {
-  const Hp = 3 * tiles3_of(nr) + 2, Wp = 3 * tiles3_of(nc) + 2;
-  return (k * Hp * Wp + 16 + 3) & ~3;
+  return padm_floats(3, k, nr, nc);
 }
 
 /** Scratch floats of `wino3_con`. */
@@ -925,22 +871,6 @@ export function wino3_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32):
   return pad3_floats(k, nr, nc) + 25 * (tc * k + 16) + 25 * (nf * tc + 16) + 2 * tc + 64;
 }
 
-// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp] (Hp = 3*tiles + 2): xp[c][iy + 1][ix + 1] = x[c][iy][ix]
-function pad3_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
-  const Hp = 3 * tiles3_of(nr) + 2, Wp = 3 * tiles3_of(nc) + 2;
-  const total = pad3_floats(k, nr, nc);
-  const z = f32x4.splat(0);
-  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
-  for (let c = 0; c < k; c++) {
-    for (let iy = 0; iy < nr; iy++) {
-      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
-      const s = x + (<usize>((c * nr + iy) * nc) << 2);
-      let ix = 0;
-      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
-      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
-    }
-  }
-}
 
 // 1-d B^T transform of 5 vectors at p, p+st, ..., written to q, q+sq, ...
 @inline function bt5(p: usize, st: usize, q: usize, sq: usize): void {
@@ -1068,65 +998,22 @@ export function wino3_con(
   const tps = tx * ty;
   const T = n * tps;
   const Tc = wino3_chunk_tiles(n, k, nr, nc, nf);
-  const Hp = 3 * ty + 2, Wp = 3 * tx + 2;
   const xp = scratch;
   const Vp = xp + (<usize>pad3_floats(k, nr, nc) << 2);
   const xs = (<usize>(Tc * k) << 2) + 64;
   const Mb = Vp + 25 * xs;
   const ms = (<usize>(nf * Tc) << 2) + 64;
   const tab = Mb + 25 * ms;
-  const wb = <usize>Wp << 2;
-  const cb = <usize>(Hp * Wp) << 2;
-  const inStride = <usize>(k * nr * nc) << 2;
   const plane = nr * nc;
   const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const uxs = <usize>(nf * k) << 2;
   const m = t4;
   let prepared = -1;
   for (let t0 = 0; t0 < T; t0 += Tc) {
     const tc = min(Tc, T - t0);
     const tEnd = t0 + tc;
-    const panels = (tc + 7) >> 3;
-    for (let h = 0; h < panels * 2; h++) {
-      const tg = t0 + 4 * h;
-      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
-      const s = tg / tps;
-      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
-        if (prepared != s) {
-          pad3_sample(x + <usize>s * inStride, k, nr, nc, xp);
-          prepared = s;
-        }
-        const loc = tg - s * tps;
-        let yy = loc / tx, xx = loc - yy * tx;
-        const o0 = <usize>(3 * yy * Wp + 3 * xx) << 2;
-        if (xx + 4 <= tx) {
-          in3_fast(xp + o0, wb, cb, k, dst, 32, xs);
-          continue;
-        }
-        if (++xx == tx) { xx = 0; yy++; }
-        const o1 = <usize>(3 * yy * Wp + 3 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o2 = <usize>(3 * yy * Wp + 3 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o3 = <usize>(3 * yy * Wp + 3 * xx) << 2;
-        in3_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
-      } else {
-        in3_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
-      }
-    }
-    for (let xi = 0; xi < 25; xi++) {
-      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-    }
-    for (let t = 0; t < tc; t++) {
-      const tt = t0 + t;
-      const s = tt / tps;
-      const loc = tt - s * tps;
-      const yy = loc / tx;
-      const py = 3 * yy, px = 3 * (loc - yy * tx);
-      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
-      store<i32>(tab + (<usize>t << 3), (min(3, nr - py) << 4) | min(3, nc - px), 4);
-    }
+    prepared = wino_inputs(3, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
+    wino_products(25, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
+    wino_tile_table(3, tab, t0, tc, tx, tps, nf, nr, nc);
     for (let f = 0; f < nf; f++) {
       const fo = <usize>f << 2;
       const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
@@ -1318,8 +1205,7 @@ export function wino6_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i3
 }
 
 @inline function pad6_floats(k: i32, nr: i32, nc: i32): i32 {
-  const Hp = 6 * tiles6_of(nr) + 2, Wp = 6 * tiles6_of(nc) + 2;
-  return (k * Hp * Wp + 16 + 3) & ~3;
+  return padm_floats(6, k, nr, nc);
 }
 
 /** Scratch floats of `wino6_con`. */
@@ -1328,22 +1214,6 @@ export function wino6_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32):
   return pad6_floats(k, nr, nc) + 64 * (tc * k + 16) + 64 * (nf * tc + 16) + 2 * tc + 64;
 }
 
-// zero-padded copy of sample x [k][nr][nc] into xp [k][Hp][Wp] (Hp = 6*tiles + 2): xp[c][iy + 1][ix + 1] = x[c][iy][ix]
-function pad6_sample(x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
-  const Hp = 6 * tiles6_of(nr) + 2, Wp = 6 * tiles6_of(nc) + 2;
-  const total = pad6_floats(k, nr, nc);
-  const z = f32x4.splat(0);
-  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
-  for (let c = 0; c < k; c++) {
-    for (let iy = 0; iy < nr; iy++) {
-      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
-      const s = x + (<usize>((c * nr + iy) * nc) << 2);
-      let ix = 0;
-      for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
-      for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
-    }
-  }
-}
 
 // 1-d B^T transform of the 8 vectors d0..d7, written to q, q+sq, ...
 @inline function bt8v(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, q: usize, sq: usize): void {
@@ -1492,65 +1362,22 @@ export function wino6_con(
   const tps = tx * ty;
   const T = n * tps;
   const Tc = wino6_chunk_tiles(n, k, nr, nc, nf);
-  const Hp = 6 * ty + 2, Wp = 6 * tx + 2;
   const xp = scratch;
   const Vp = xp + (<usize>pad6_floats(k, nr, nc) << 2);
   const xs = (<usize>(Tc * k) << 2) + 64;
   const Mb = Vp + 64 * xs;
   const ms = (<usize>(nf * Tc) << 2) + 64;
   const tab = Mb + 64 * ms;
-  const wb = <usize>Wp << 2;
-  const cb = <usize>(Hp * Wp) << 2;
-  const inStride = <usize>(k * nr * nc) << 2;
   const plane = nr * nc;
   const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const uxs = <usize>(nf * k) << 2;
   const m = t8;
   let prepared = -1;
   for (let t0 = 0; t0 < T; t0 += Tc) {
     const tc = min(Tc, T - t0);
     const tEnd = t0 + tc;
-    const panels = (tc + 7) >> 3;
-    for (let h = 0; h < panels * 2; h++) {
-      const tg = t0 + 4 * h;
-      const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
-      const s = tg / tps;
-      if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
-        if (prepared != s) {
-          pad6_sample(x + <usize>s * inStride, k, nr, nc, xp);
-          prepared = s;
-        }
-        const loc = tg - s * tps;
-        let yy = loc / tx, xx = loc - yy * tx;
-        const o0 = <usize>(6 * yy * Wp + 6 * xx) << 2;
-        if (xx + 4 <= tx) {
-          in6_fast(xp + o0, wb, cb, k, dst, 32, xs);
-          continue;
-        }
-        if (++xx == tx) { xx = 0; yy++; }
-        const o1 = <usize>(6 * yy * Wp + 6 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o2 = <usize>(6 * yy * Wp + 6 * xx) << 2;
-        if (++xx == tx) { xx = 0; yy++; }
-        const o3 = <usize>(6 * yy * Wp + 6 * xx) << 2;
-        in6_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
-      } else {
-        in6_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
-      }
-    }
-    for (let xi = 0; xi < 64; xi++) {
-      if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-      else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
-    }
-    for (let t = 0; t < tc; t++) {
-      const tt = t0 + t;
-      const s = tt / tps;
-      const loc = tt - s * tps;
-      const yy = loc / tx;
-      const py = 6 * yy, px = 6 * (loc - yy * tx);
-      store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
-      store<i32>(tab + (<usize>t << 3), (min(6, nr - py) << 4) | min(6, nc - px), 4);
-    }
+    prepared = wino_inputs(6, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
+    wino_products(64, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
+    wino_tile_table(6, tab, t0, tc, tx, tps, nf, nr, nc);
     for (let f = 0; f < nf; f++) {
       const fo = <usize>f << 2;
       const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
@@ -1611,6 +1438,81 @@ export function wino6_con(
         }
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chunk steps every F(m x m, 3x3) driver below (m = 3, 4, 6) shares; m is a constant at each call, so the
+// inlined dispatch keeps only that size's functions.
+
+// the input transform of tiles t0 .. tEnd-1 of one chunk, 4 at a time, into V panels [xi][panel][k][8]: 4 tiles side by
+// side in one tile row from the padded copy (fast), 4 of one sample wrapping rows (lanes), else bounds-checked from x;
+// `prepared` = the sample now in the padded copy xp (returned updated)
+@inline function wino_inputs(
+  m: i32, x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, t0: i32, tEnd: i32,
+  xp: usize, Vp: usize, xs: usize, prepared: i32,
+): i32 {
+  const Wp = m * tx + 2, Hp = m * ((nr + m - 1) / m) + 2;
+  const wb = <usize>Wp << 2, cb = <usize>(Hp * Wp) << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const panels = (tEnd - t0 + 7) >> 3;
+  for (let h = 0; h < panels * 2; h++) {
+    const tg = t0 + 4 * h;
+    const dst = Vp + (<usize>((h >> 1) * k * 8 + (h & 1) * 4) << 2);
+    const s = tg / tps;
+    if (tg + 4 <= tEnd && (tg + 3) / tps == s) {
+      if (prepared != s) {
+        pad_sample(m, x + <usize>s * inStride, k, nr, nc, xp);
+        prepared = s;
+      }
+      const loc = tg - s * tps;
+      let yy = loc / tx, xx = loc - yy * tx;
+      const o0 = <usize>(m * yy * Wp + m * xx) << 2;
+      if (xx + 4 <= tx) {
+        if (m == 3) in3_fast(xp + o0, wb, cb, k, dst, 32, xs);
+        else if (m == 4) in4_fast(xp + o0, wb, cb, k, dst, 32, xs);
+        else in6_fast(xp + o0, wb, cb, k, dst, 32, xs);
+        continue;
+      }
+      if (++xx == tx) { xx = 0; yy++; }
+      const o1 = <usize>(m * yy * Wp + m * xx) << 2;
+      if (++xx == tx) { xx = 0; yy++; }
+      const o2 = <usize>(m * yy * Wp + m * xx) << 2;
+      if (++xx == tx) { xx = 0; yy++; }
+      const o3 = <usize>(m * yy * Wp + m * xx) << 2;
+      if (m == 3) in3_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+      else if (m == 4) in4_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+      else in6_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+    } else {
+      if (m == 3) in3_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      else if (m == 4) in4_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+      else in6_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
+    }
+  }
+  return prepared;
+}
+
+// the nxi products M[xi] = U[xi] V[xi] of one chunk of tc tiles ([nf][tc], row stride Tc)
+@inline function wino_products(nxi: i32, nf: i32, tc: i32, k: i32, U: usize, Vp: usize, xs: usize, Mb: usize, ms: usize, Tc: i32, packedU: i32): void {
+  const uxs = <usize>(nf * k) << 2;
+  for (let xi = 0; xi < nxi; xi++) {
+    if (packedU != 0) gemm_packed_ap(nf, tc, k, U + <usize>xi * uxs, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+    else gemm_packed(nf, tc, k, U + <usize>xi * uxs, k, Vp + <usize>xi * xs, Mb + <usize>xi * ms, Tc, 0, 0, 0, 0);
+  }
+}
+
+// per tile t of the chunk (m x m tiles): byte offset of its top-left output pixel (filter 0), and (rows << 4) | cols
+// of it that exist
+@inline function wino_tile_table(m: i32, tab: usize, t0: i32, tc: i32, tx: i32, tps: i32, nf: i32, nr: i32, nc: i32): void {
+  const plane = nr * nc;
+  for (let t = 0; t < tc; t++) {
+    const tt = t0 + t;
+    const s = tt / tps;
+    const loc = tt - s * tps;
+    const yy = loc / tx;
+    const py = m * yy, px = m * (loc - yy * tx);
+    store<i32>(tab + (<usize>t << 3), (s * nf * plane + py * nc + px) << 2);
+    store<i32>(tab + (<usize>t << 3), (min(m, nr - py) << 4) | min(m, nc - px), 4);
   }
 }
 
