@@ -1,7 +1,8 @@
 /**
  * Entry for browsers, Deno and Bun (export conditions `browser`, `deno`, `bun`, `default`): `kernels.wasm`
  * (or `kernels-relaxed.wasm` where the engine has relaxed SIMD) is fetched from the package's `dist/`
- * (`new URL("../kernels.wasm", import.meta.url)`), or from `setKernelUrl(url)` when a bundler moved the code. Deno needs `--allow-read` for file URLs.
+ * (`new URL("../kernels.wasm", import.meta.url)`), or from `setKernelUrl(url)` when a bundler moved the code.
+ * Deno needs `--allow-read` for file URLs.
  */
 import { kernelFileNames, setKernelModuleSource } from "../nn/wasm.js";
 import { compileResponse, kernelUrlOverride } from "./common.js";
