@@ -32,7 +32,30 @@ export function wino2_weights(filters: usize, nf: i32, k: i32, dst: usize): void
  * U[xi] as blocks of [k][R filters], R = gemm_pack_rows(nf) (8 when nf % 8 == 0, else 4). Same values.
  */
 export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
-  wino2_weights_into(filters, nf, k, dst, true);
+  if ((nf & 3) == 0) wino2_weights_packed_range(filters, nf, k, dst, 0, nf);
+  else wino2_weights_into(filters, nf, k, dst, true);
+}
+
+/**
+ * wino2_weights_packed (nf % 4 == 0) of filters fa .. fb-1 only (multiples of 4): a transform can be made in parts,
+ * so that the engine's optimised code takes over from the first parts (a single call runs all of its work in the
+ * code it started with).
+ */
+export function wino2_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
+  // 4 filters (a packed block or half of one) of one channel at a time: their 16 transforms are 16 contiguous bytes per
+  // xi, one vector store each; lanes = filters, each computed with the same f64 operations as wino2_one
+  const plane = <usize>(nf * k) << 2;
+  const fs = <usize>(k * 36); // bytes between filters
+  const R = gemm_pack_rows(nf);
+  for (let f0 = fa; f0 < fb; f0 += 4) {
+    // filters f0..f0+3: block f0 / R, lanes (f0 % R)..+3 of each k's R floats
+    const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
+    for (let c = 0; c < k; c++) {
+      const g0 = filters + (<usize>((f0 * k + c) * 9) << 2);
+      const o0 = ob + <usize>(c * R) * 4;
+      wino2_quad(g0, fs, o0, plane);
+    }
+  }
 }
 
 @inline function wino2_weights_into(filters: usize, nf: i32, k: i32, dst: usize, packed: bool): void {
@@ -41,22 +64,6 @@ export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
   let g = filters;
   let o = dst;
   let i = 0;
-  if (packed && (nf & 3) == 0) {
-    // 4 filters (a packed block or half of one) of one channel at a time: their 16 transforms are 16 contiguous bytes per
-    // xi, one vector store each; lanes = filters, each computed with the same f64 operations as wino2_one
-    const fs = <usize>(k * 36); // bytes between filters
-    const R = gemm_pack_rows(nf);
-    for (let f0 = 0; f0 < nf; f0 += 4) {
-      // filters f0..f0+3: block f0 / R, lanes (f0 % R)..+3 of each k's R floats
-      const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
-      for (let c = 0; c < k; c++) {
-        const g0 = filters + (<usize>((f0 * k + c) * 9) << 2);
-        const o0 = ob + <usize>(c * R) * 4;
-        wino2_quad(g0, fs, o0, plane);
-      }
-    }
-    return;
-  }
   if (packed) {
     // (f, c) pairs (f, c), (f, c + 1): destination ((f/4)*k + c)*4 + f%4, the second 16 bytes after the first
     for (let f = 0; f < nf; f++) {
@@ -808,10 +815,15 @@ export function wino3_weights(filters: usize, nf: i32, k: i32, dst: usize): void
  * 4 filters of one channel at a time, lanes = filters, with the same f64 operations (same bits).
  */
 export function wino3_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
+  wino3_weights_packed_range(filters, nf, k, dst, 0, nf);
+}
+
+/** wino3_weights_packed of filters fa .. fb-1 only (multiples of 4; see wino2_weights_packed_range). */
+export function wino3_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
   const plane = <usize>(nf * k) << 2;
   const fs = <usize>(k * 36);
   const R = gemm_pack_rows(nf);
-  for (let f0 = 0; f0 < nf; f0 += 4) {
+  for (let f0 = fa; f0 < fb; f0 += 4) {
     const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
     for (let c = 0; c < k; c++) {
       const g = filters + (<usize>((f0 * k + c) * 9) << 2);
@@ -1140,10 +1152,15 @@ const wtmp6: usize = memory.data(24 * 8, 16); // G g: 8 x 3 f64
  * 4 filters of one channel at a time, lanes = filters, with the same f64 operations (same bits).
  */
 export function wino6_weights_packed(filters: usize, nf: i32, k: i32, dst: usize): void {
+  wino6_weights_packed_range(filters, nf, k, dst, 0, nf);
+}
+
+/** wino6_weights_packed of filters fa .. fb-1 only (multiples of 4; see wino2_weights_packed_range). */
+export function wino6_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
   const plane = <usize>(nf * k) << 2;
   const fs = <usize>(k * 36);
   const R = gemm_pack_rows(nf);
-  for (let f0 = 0; f0 < nf; f0 += 4) {
+  for (let f0 = fa; f0 < fb; f0 += 4) {
     const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
     for (let c = 0; c < k; c++) {
       const g = filters + (<usize>((f0 * k + c) * 9) << 2);

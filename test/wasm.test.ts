@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createKernels, WasmOutOfMemoryError } from "../src/nn/wasm.ts";
-import { fillRgbInput, fillRgbInputKernel } from "../src/nn/runtime.ts";
+import { fillRgbInput, fillRgbInputKernel, winoWeightsPacked } from "../src/nn/runtime.ts";
 import type { InputModel } from "../src/dlib/model.ts";
 
 test("kernel module loads and the arena allocates, grows and frees", async () => {
@@ -71,7 +71,7 @@ test("rgb_input kernel (in place in the input tensor) = the JS reference, bit fo
 });
 
 for (const [m, nxi] of [[2, 16], [3, 25], [6, 64]]) {
-  test(`wino${m}_weights_packed (4 filters per vector, 4- or 8-filter blocks) = wino${m}_weights + wino_pack_u, bit for bit`, async () => {
+  test(`wino${m}_weights_packed (4 filters per vector, 4- or 8-filter blocks, whole or in parts) = wino${m}_weights + wino_pack_u, bit for bit`, async () => {
     const k = await createKernels();
     let seed = 7;
     const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed / 2 ** 32 - 0.5) * Math.pow(2, (seed & 31) - 16); };
@@ -84,6 +84,12 @@ for (const [m, nxi] of [[2, 16], [3, 25], [6, 64]]) {
       k.fn<(...a: number[]) => void>("wino_pack_u")(d2, nxi, nf, c, tmp);
       const A = k.arena.f32(d, nxi * nf * c), B = k.arena.f32(d2, nxi * nf * c);
       for (let i = 0; i < A.length; i++) if (!Object.is(A[i], B[i])) assert.fail(`nf ${nf} k ${c}: value ${i} ${A[i]} vs ${B[i]}`);
+      // and made in parts (winoWeightsPacked: what the bake and the plans call)
+      const d3 = k.arena.allocF32(nxi * nf * c);
+      winoWeightsPacked(k, m as 2 | 3 | 6, f, nf, c, d3);
+      const C = k.arena.f32(d3, nxi * nf * c);
+      for (let i = 0; i < A.length; i++) if (!Object.is(A[i], C[i])) assert.fail(`in parts, nf ${nf} k ${c}: value ${i} ${C[i]} vs ${A[i]}`);
+      k.arena.release(d3);
       for (const p of [f, d, d2, tmp]) k.arena.release(p);
     }
   });

@@ -11,7 +11,7 @@ import { parseNetDefinition } from "../dlib/netdef.js";
 import { KNOWN_NETS, getKnownNet, parseKnownNet } from "../dlib/known-nets.js";
 import { DlibFormatError, WrongNetworkError } from "../errors.js";
 import { createKernels, defaultKernels, WasmOutOfMemoryError, type Kernels } from "./wasm.js";
-import { bakeCollector, compile, convOptions, countModelLayers, describeLayer, fillRgbInputKernel, fmt, markBaked, Plan, type BakeCandidate, type Shape } from "./runtime.js";
+import { bakeCollector, compile, convOptions, countModelLayers, describeLayer, fillRgbInputKernel, fmt, markBaked, Plan, winoWeightsPacked, type BakeCandidate, type Shape } from "./runtime.js";
 
 export interface LoadNetworkOptions {
   /**
@@ -436,7 +436,6 @@ export class Network {
       if (e instanceof WasmOutOfMemoryError) return;
       throw e;
     }
-    const packedW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights_packed");
     const plainW = k.fn<(f: number, nf: number, kk: number, d: number) => void>("wino2_weights");
     const gather = k.fn<(src: number, n: number, stride: number, d: number) => void>("gather_stride");
     for (const i of order) {
@@ -452,7 +451,8 @@ export class Network {
           arena.U8.copyWithin(staging, p.o, p.o + p.s);
           from = staging;
         }
-        (p.c.nf % 4 === 0 ? packedW : plainW)(from, p.c.nf, p.c.k, to);
+        if (p.c.nf % 4 === 0) winoWeightsPacked(k, 2, from, p.c.nf, p.c.k, to);
+        else plainW(from, p.c.nf, p.c.k, to);
       } else {
         if (overlaps(p) && p.n > p.o) {
           arena.U8.copyWithin(staging, p.o, p.o + p.s);

@@ -466,6 +466,18 @@ export function bakeCollector(): { add: (c: BakeCandidate, s: Shape) => void; re
 type Ref = ParamRef | null;
 const addr = (r: Ref): number => (r ? r.ptr : 0);
 
+/**
+ * `wino{m}_weights_packed` (m = 2, 3, 6; nf % 4 == 0) of `nf` filters of `kin` channels at `filters` into `dst`, in parts
+ * of about 4096 (filter, channel) pairs: the engine runs each call in the code it started with, so one call for a
+ * 256x256 layer ran all of its ~0.4 ms of work in baseline code on a process's first forward (the bake's transforms
+ * took 13 ms of it); in parts, the optimised code takes over after the first ones. Same values.
+ */
+export function winoWeightsPacked(k: Kernels, m: WinoM, filters: number, nf: number, kin: number, dst: number): void {
+  const fn = K.fnOf(k, `wino${m}_weights_packed_range`);
+  const step = Math.max(4, Math.floor(4096 / Math.max(1, kin) / 4) * 4);
+  for (let f = 0; f < nf; f += step) fn(filters, nf, kin, dst, f, Math.min(nf, f + step));
+}
+
 /** The F(m x m, 3x3) transform of `filters` in the micro-kernel layout, made once per layer and shared by plans. */
 function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm: WinoM): { ptr: number; refs: number } {
   const cache = winoCache[wm];
@@ -474,7 +486,7 @@ function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm:
     const nxi = (wm + 2) * (wm + 2);
     const ptr = k.arena.allocF32(nxi * nf * kin);
     if (wm !== 4 && nf % 4 === 0) {
-      K.fnOf(k, `wino${wm}_weights_packed`)(filters.ptr, nf, kin, ptr); // transformed and packed in one pass
+      winoWeightsPacked(k, wm, filters.ptr, nf, kin, ptr); // transformed and packed in one pass
     } else {
       K.fnOf(k, `wino${wm}_weights`)(filters.ptr, nf, kin, ptr);
     }
