@@ -315,10 +315,7 @@ export const convOptions = {
 };
 
 /** Per-network Winograd-transformed filters (F2, F3, F4 and F6), keyed by the con layer's filter ParamRef, shared by plans. */
-const winoCache = {
-  2: new WeakMap<object, { ptr: number; refs: number }>(), 3: new WeakMap<object, { ptr: number; refs: number }>(),
-  4: new WeakMap<object, { ptr: number; refs: number }>(), 6: new WeakMap<object, { ptr: number; refs: number }>(),
-};
+const winoCache = { 2: new WeakMap<object, Shared>(), 3: new WeakMap<object, Shared>(), 4: new WeakMap<object, Shared>(), 6: new WeakMap<object, Shared>() };
 
 /** Output tile side of the Winograd variants F(m x m, 3x3): 2, 3, 4 or 6. */
 type WinoM = 2 | 3 | 4 | 6;
@@ -478,29 +475,53 @@ export function winoWeightsPacked(k: Kernels, m: WinoM, filters: number, nf: num
   for (let f = 0; f < nf; f += step) fn(filters, nf, kin, dst, f, Math.min(nf, f + step));
 }
 
-/** The F(m x m, 3x3) transform of `filters` in the micro-kernel layout, made once per layer and shared by plans. */
-function acquireWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm: WinoM): { ptr: number; refs: number } {
-  const cache = winoCache[wm];
-  let e = cache.get(filters);
-  if (!e) {
-    const nxi = (wm + 2) * (wm + 2);
-    const ptr = k.arena.allocF32(nxi * nf * kin);
-    if (wm !== 4 && nf % 4 === 0) {
-      winoWeightsPacked(k, wm, filters.ptr, nf, kin, ptr); // transformed and packed in one pass
-    } else {
-      K.fnOf(k, `wino${wm}_weights`)(filters.ptr, nf, kin, ptr);
+/** A filter form derived per layer (a transform, a tap slice), shared by the plans that bind it. */
+type Shared = { ptr: number; refs: number };
+
+/**
+ * The address of a per-layer form of `filters` kept in `cache` and shared by plans: made by `make()` (which allocates
+ * it in the arena) when the first plan binds the layer; each plan holds one reference, dropped when it is disposed,
+ * and the last one releases the memory. Returns the plan's getter (call it when binding).
+ */
+function sharedFilterForm(plan: Plan, cache: WeakMap<object, Shared>, filters: ParamRef, make: () => number): () => number {
+  let held: Shared | null = null;
+  plan.onDispose.push(() => {
+    if (held && --held.refs === 0) {
+      plan.kernels.arena.release(held.ptr);
+      cache.delete(filters);
     }
-    if (wm === 4 && nf % 4 === 0) {
-      // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
-      const tmp = k.arena.allocF32(nf * kin);
-      K.fnOf(k, "wino_pack_u")(ptr, nxi, nf, kin, tmp);
-      k.arena.release(tmp);
+    held = null;
+  });
+  return () => {
+    if (!held) {
+      let e = cache.get(filters);
+      if (!e) {
+        e = { ptr: make(), refs: 0 };
+        cache.set(filters, e);
+      }
+      e.refs++;
+      held = e;
     }
-    e = { ptr, refs: 0 };
-    cache.set(filters, e);
+    return held.ptr;
+  };
+}
+
+/** The F(m x m, 3x3) transform of `filters` in the micro-kernel layout (a new arena block). */
+function makeWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm: WinoM): number {
+  const nxi = (wm + 2) * (wm + 2);
+  const ptr = k.arena.allocF32(nxi * nf * kin);
+  if (wm !== 4 && nf % 4 === 0) {
+    winoWeightsPacked(k, wm, filters.ptr, nf, kin, ptr); // transformed and packed in one pass
+  } else {
+    K.fnOf(k, `wino${wm}_weights`)(filters.ptr, nf, kin, ptr);
   }
-  e.refs++;
-  return e;
+  if (wm === 4 && nf % 4 === 0) {
+    // micro-kernel layout: 4 filters interleaved per k, one sequential stream per product (same sums)
+    const tmp = k.arena.allocF32(nf * kin);
+    K.fnOf(k, "wino_pack_u")(ptr, nxi, nf, kin, tmp);
+    k.arena.release(tmp);
+  }
+  return ptr;
 }
 
 /**
@@ -516,14 +537,7 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${v}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${v}_con`);
   const r = relu ? 1 : 0;
-  let held: { ptr: number; refs: number } | null = null;
-  plan.onDispose.push(() => {
-    if (held && --held.refs === 0) {
-      k.arena.release(held.ptr);
-      winoCache[wm].delete(filters);
-    }
-    held = null;
-  });
+  const transform = sharedFilterForm(plan, winoCache[wm], filters, () => makeWino(k, filters, s.k, nf, wm));
   return (p) => {
     const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
     const bk = baked.get(filters);
@@ -533,8 +547,7 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
       packed = bk.packed ? 1 : 0;
     } else {
       if (bk) throw new Error("internal: baked filters bound by another algorithm");
-      held ??= acquireWino(k, filters, s.k, nf, wm);
-      u = held.ptr;
+      u = transform();
       packed = nf % 4 === 0 ? 1 : 0;
     }
     return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, bi, g, be, r, b, sc, packed);
@@ -542,7 +555,7 @@ function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number
 }
 
 /** Per-network wino34s2_weights of stride-2 filters, keyed by the con layer's filter ParamRef, shared by plans. */
-const winoS2Cache = new WeakMap<object, { ptr: number; refs: number }>();
+const winoS2Cache = new WeakMap<object, Shared>();
 
 /**
  * Bind a stride-2 polyphase Winograd convolution (see winoS2Eligible). The filters' transform is made when the plan
@@ -553,34 +566,20 @@ function winoS2Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: numb
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, "wino34s2_scratch_floats")(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, "wino34s2_con");
   const r = relu ? 1 : 0;
-  let held: { ptr: number; refs: number } | null = null;
-  plan.onDispose.push(() => {
-    if (held && --held.refs === 0) {
-      k.arena.release(held.ptr);
-      winoS2Cache.delete(filters);
-    }
-    held = null;
+  const transform = sharedFilterForm(plan, winoS2Cache, filters, () => {
+    const ptr = k.arena.allocF32(K.fnOf(k, "wino34s2_weights_floats")(nf, s.k) as number);
+    K.fnOf(k, "wino34s2_weights")(filters.ptr, nf, s.k, fnr, fnc, ptr);
+    return ptr;
   });
   return (p) => {
     const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
-    if (!held) {
-      let e = winoS2Cache.get(filters);
-      if (!e) {
-        const ptr = k.arena.allocF32(K.fnOf(k, "wino34s2_weights_floats")(nf, s.k) as number);
-        K.fnOf(k, "wino34s2_weights")(filters.ptr, nf, s.k, fnr, fnc, ptr);
-        e = { ptr, refs: 0 };
-        winoS2Cache.set(filters, e);
-      }
-      e.refs++;
-      held = e;
-    }
-    const u = held.ptr;
+    const u = transform();
     return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, fnr, fnc, bi, g, be, r, b, sc);
   };
 }
 
 /** Per-network wino42s2_weights (4) / wino32s2_weights (3) of stride-2 3x3 filters, keyed by the con layer's filter ParamRef. */
-const winoS2k3Cache = { 3: new WeakMap<object, { ptr: number; refs: number }>(), 4: new WeakMap<object, { ptr: number; refs: number }>() };
+const winoS2k3Cache = { 3: new WeakMap<object, Shared>(), 4: new WeakMap<object, Shared>() };
 
 /**
  * Bind a stride-2 3x3 polyphase Winograd convolution (see s2k3Tile; F(4x4,2x2) or F(3x3,2x2)). The filters' transform
@@ -591,38 +590,23 @@ function winoS2k3Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: nu
   const k = plan.kernels;
   const m = s2k3Tile(s, nf, 3, 3, 2, 2, 0, 0) === 3 ? 3 : 4;
   const pre = m === 4 ? "wino42s2" : "wino32s2";
-  const cache = winoS2k3Cache[m];
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${pre}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${pre}_con`);
   const r = relu ? 1 : 0;
-  let held: { ptr: number; refs: number } | null = null;
-  plan.onDispose.push(() => {
-    if (held && --held.refs === 0) {
-      k.arena.release(held.ptr);
-      cache.delete(filters);
-    }
-    held = null;
+  const transform = sharedFilterForm(plan, winoS2k3Cache[m], filters, () => {
+    const ptr = k.arena.allocF32(K.fnOf(k, `${pre}_weights_floats`)(nf, s.k) as number);
+    K.fnOf(k, `${pre}_weights`)(filters.ptr, nf, s.k, ptr);
+    return ptr;
   });
   return (p) => {
     const a = p(x), b = p(out), sc = plan.scratchPtr, bi = addr(biases), g = addr(gamma), be = addr(beta);
-    if (!held) {
-      let e = cache.get(filters);
-      if (!e) {
-        const ptr = k.arena.allocF32(K.fnOf(k, `${pre}_weights_floats`)(nf, s.k) as number);
-        K.fnOf(k, `${pre}_weights`)(filters.ptr, nf, s.k, ptr);
-        e = { ptr, refs: 0 };
-        cache.set(filters, e);
-      }
-      e.refs++;
-      held = e;
-    }
-    const u = held.ptr;
+    const u = transform();
     return () => void fn(a, s.n, s.k, s.nr, s.nc, u, nf, bi, g, be, r, b, sc);
   };
 }
 
 /** Per-network single-tap filter slices ([nf][k]), keyed by the con layer's filter ParamRef. */
-const tapCache = new WeakMap<object, { ptr: number; refs: number }>();
+const tapCache = new WeakMap<object, Shared>();
 
 /**
  * A convolution of a 1x1 plane giving a 1x1 plane (a padded 3x3 conv after the last stride-2 layer) only
@@ -635,33 +619,14 @@ function singleTapOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: n
   plan.candidate?.({ kind: "tap", filters, nf, k: s.k, taps: fnr * fnc, tap }, s);
   const gemm = K.fnOf(k, "gemm");
   const r = relu ? 1 : 0;
-  let held: { ptr: number; refs: number } | null = null;
-  plan.onDispose.push(() => {
-    if (held && --held.refs === 0) {
-      k.arena.release(held.ptr);
-      tapCache.delete(filters);
-    }
-    held = null;
+  const slice = sharedFilterForm(plan, tapCache, filters, () => {
+    const ptr = k.arena.allocF32(nf * s.k);
+    K.fnOf(k, "gather_stride")(filters.ptr + 4 * tap, nf * s.k, fnr * fnc, ptr); // (the bake uses it too)
+    return ptr;
   });
   return (p) => {
     const a = p(x), b = p(out), bi = addr(biases), g = addr(gamma), be = addr(beta);
-    let w: number;
-    if (baked.get(filters)?.kind === "tap") {
-      w = filters.ptr;
-    } else {
-      if (!held) {
-        let e = tapCache.get(filters);
-        if (!e) {
-          const ptr = k.arena.allocF32(nf * s.k);
-          K.fnOf(k, "gather_stride")(filters.ptr + 4 * tap, nf * s.k, fnr * fnc, ptr); // (the bake uses it too)
-          e = { ptr, refs: 0 };
-          tapCache.set(filters, e);
-        }
-        e.refs++;
-        held = e;
-      }
-      w = held.ptr;
-    }
+    const w = baked.get(filters)?.kind === "tap" ? filters.ptr : slice();
     return () => {
       for (let i = 0; i < s.n; i++) gemm(nf, 1, s.k, w, s.k, a + 4 * i * s.k, 1, b + 4 * i * nf, 1, bi, g, be, r);
     };
