@@ -2,11 +2,13 @@
  * Early warm-up of the hot kernels. V8 compiles each wasm function on its first call (baseline code, ~0.2 ms
  * each) and recompiles it optimised in the background only after it has run for a while on that baseline code
  * (a few ms of it: a 256x2304 gemm switched after ~20 calls, 3.5 ms). A process's first face descriptor used to
- * pay all of that inside the forward (~45 ms instead of 9). `warmUpKernels` (~2 ms, when the first kernel
- * instance is made) calls each kernel a forward and the parameter bake use twice on tiny inputs, in the order
+ * pay all of that inside the forward (~45 ms instead of 9). `warmUpKernels` (~2 ms, run once per kernel module
+ * by `warmUpOnce`: when `createKernels` makes an instance, or when `loadNetwork` has read a model into the
+ * default instance) calls each kernel a forward and the parameter bake use twice on tiny inputs, in the order
  * they are needed: their first-call compiles are done then, and the engine starts optimising the busiest
  * sooner; measured, the first descriptor of a fresh process ~45 -> ~20 ms. (Running the heaviest kernels for
- * longer, e.g. while the model file is read, cost more than it saved.) Results are discarded; only the
+ * longer cost more than it saved; so did warming up while the model file was being read, when the optimising
+ * compiles competed with the reads' page faults for the cores.) Results are discarded; only the
  * `WARM_BYTES` bytes at `scratch` are touched.
  */
 import type { Kernels } from "./wasm.js";

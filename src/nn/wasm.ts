@@ -217,7 +217,10 @@ export class Arena {
 export class Kernels {
   readonly exports: KernelExports;
   readonly arena: Arena;
-  constructor(instance: WebAssembly.Instance, opts: KernelOptions = {}) {
+  /** The compiled module this instance came from, when known (`warmUpOnce` warms each module once). */
+  readonly module: WebAssembly.Module | null;
+  constructor(instance: WebAssembly.Instance, opts: KernelOptions = {}, module: WebAssembly.Module | null = null) {
+    this.module = module;
     this.exports = instance.exports as unknown as KernelExports;
     this.arena = new Arena(this.exports.memory, this.exports.heap_base(), opts.maxMemoryBytes);
   }
@@ -340,33 +343,48 @@ export interface KernelOptions {
 const warmed = new WeakSet<WebAssembly.Module>();
 
 /**
+ * Warm the hot kernels up (see warm.ts) unless an instance of this kernel module already did: their first-call
+ * compiles happen then, and the engine starts optimising them. Skipped when the environment variable
+ * DLIB_FACE_NO_WARMUP is set (for measurements). Uses 1 MiB of `k`'s arena for ~2 ms, then releases it.
+ */
+export function warmUpOnce(k: Kernels): void {
+  const mod = k.module;
+  if (!mod || warmed.has(mod) || (typeof process !== "undefined" && process.env?.DLIB_FACE_NO_WARMUP)) return;
+  try {
+    const scratch = k.arena.alloc(WARM_BYTES);
+    try {
+      warmUpKernels(k, scratch);
+    } finally {
+      k.arena.release(scratch);
+    }
+    warmed.add(mod);
+  } catch {
+    /* e.g. a memory limit below the warm-up's 1 MiB: a later instance warms up */
+  }
+}
+
+/**
  * A new kernel instance with its own memory and arena. The first instance of a module also warms the hot
- * kernels up (see warm.ts: their first-call compiles happen then, and the engine starts optimising them while the
- * caller reads a model). The environment variable DLIB_FACE_NO_WARMUP turns that off (for measurements).
+ * kernels up (`warmUpOnce`).
  */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
-  const mod = await kernelModule();
-  const inst = await WebAssembly.instantiate(mod, {});
-  const k = new Kernels(inst, opts);
-  if (!warmed.has(mod) && !(typeof process !== "undefined" && process.env?.DLIB_FACE_NO_WARMUP)) {
-    try {
-      const scratch = k.arena.alloc(WARM_BYTES);
-      try {
-        warmUpKernels(k, scratch);
-      } finally {
-        k.arena.release(scratch);
-      }
-      warmed.add(mod);
-    } catch {
-      /* e.g. a memory limit below the warm-up's 1 MiB: a later instance warms up */
-    }
-  }
+  const k = await instantiateKernels(opts);
+  warmUpOnce(k);
   return k;
 }
 
+async function instantiateKernels(opts: KernelOptions): Promise<Kernels> {
+  const mod = await kernelModule();
+  const inst = await WebAssembly.instantiate(mod, {});
+  return new Kernels(inst, opts, mod);
+}
+
 let shared: Promise<Kernels> | null = null;
-/** The process-wide default kernel instance (networks share one arena unless given their own). */
+/**
+ * The process-wide default kernel instance (networks share one arena unless given their own). Not warmed up
+ * here: `loadNetwork` runs `warmUpOnce` once it has read the model file.
+ */
 export function defaultKernels(): Promise<Kernels> {
-  if (!shared) shared = createKernels();
+  if (!shared) shared = instantiateKernels({});
   return shared;
 }
