@@ -109,10 +109,26 @@ function descriptorChild(datPath: string, pngPath: string, want: "simd" | "relax
 }
 
 /**
+ * The environment fresh-process probes run in: this one without NODE_EXTRA_CA_CERTS. Node reads that CA bundle
+ * while it starts, before the script's first line (this sandbox sets it for its proxy: `node -e 0` takes ~60 ms
+ * with it, ~22 ms without); the library makes no TLS connection, and users' machines do not set it.
+ * `rssProbe` also runs with the inherited environment, and the bench prints both.
+ */
+export function freshProcessEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+interface FreshRun { rss_mb: number; first_descriptor_ms: number; script_start_ms: number; first_descriptor_cpu_ms: number }
+
+/**
  * Fresh process: start -> import the package -> load the 22 MB ResNet .dat -> decode a chip PNG -> one descriptor;
  * peak RSS. Imports "dlib-face-wasm" (the built package, as a user would) when dist/ is built, else src/ via tsx.
+ * Medians of 5 runs (1 with --quick) in `freshProcessEnv()`, and of 3 (1) in the inherited environment
+ * (`inherited`). The clock starts just before the spawn (the parent's clock), so node's own start-up counts.
  */
-function rssProbe(datPath: string, pngPath: string): { rss_mb: number; first_descriptor_ms: number; script_start_ms: number; first_descriptor_cpu_ms: number; via: string } | null {
+function rssProbe(datPath: string, pngPath: string): (FreshRun & { via: string; inherited: FreshRun | null }) | null {
   const useDist = existsSync(join(root, "dist", "entry", "node.bundle.js"));
   const code = `
 const t0 = performance.now();
@@ -128,19 +144,26 @@ try { rss = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "ut
 const u = process.cpuUsage();
 // from the spawn (the parent's clock, just before it) to the descriptor, node's own start-up included
 console.log(JSON.stringify({ rss_mb: rss, first_descriptor_ms: done + performance.timeOrigin - ${"${START}"}, script_start_ms: t0 + performance.timeOrigin - ${"${START}"}, first_descriptor_cpu_ms: (u.user + u.system) / 1000 }));`;
-  const runs: { rss_mb: number; first_descriptor_ms: number; script_start_ms: number; first_descriptor_cpu_ms: number }[] = [];
-  for (let i = 0; i < (quick ? 1 : 5); i++) {
-    const start = Date.now();
-    const args = useDist ? ["--input-type=module", "-e", code.replaceAll("${START}", String(start))] : ["--import", "tsx", "--input-type=module", "-e", code.replaceAll("${START}", String(start))];
-    const r = spawnSync(process.execPath, args, { encoding: "utf8", cwd: root });
-    try {
-      runs.push(JSON.parse(r.stdout.trim().split("\n").pop()!));
-    } catch {
-      log(`rss probe failed: ${r.stderr.slice(0, 500)}`);
-      return null;
+  const runIn = (env: NodeJS.ProcessEnv, reps: number): FreshRun | null => {
+    const runs: FreshRun[] = [];
+    for (let i = 0; i < reps; i++) {
+      const start = Date.now();
+      const args = useDist ? ["--input-type=module", "-e", code.replaceAll("${START}", String(start))] : ["--import", "tsx", "--input-type=module", "-e", code.replaceAll("${START}", String(start))];
+      const r = spawnSync(process.execPath, args, { encoding: "utf8", cwd: root, env });
+      try {
+        runs.push(JSON.parse(r.stdout.trim().split("\n").pop()!));
+      } catch {
+        log(`rss probe failed: ${r.stderr.slice(0, 500)}`);
+        return null;
+      }
     }
-  }
-  return { rss_mb: median(runs.map((r) => r.rss_mb)), first_descriptor_ms: median(runs.map((r) => r.first_descriptor_ms)), script_start_ms: median(runs.map((r) => r.script_start_ms)), first_descriptor_cpu_ms: median(runs.map((r) => r.first_descriptor_cpu_ms)), via: useDist ? "dist/ (built JS)" : "src/ via tsx" };
+    const m = (f: (r: FreshRun) => number) => median(runs.map(f));
+    return { rss_mb: m((r) => r.rss_mb), first_descriptor_ms: m((r) => r.first_descriptor_ms), script_start_ms: m((r) => r.script_start_ms), first_descriptor_cpu_ms: m((r) => r.first_descriptor_cpu_ms) };
+  };
+  const clean = runIn(freshProcessEnv(), quick ? 1 : 5);
+  if (!clean) return null;
+  const inherited = process.env.NODE_EXTRA_CA_CERTS !== undefined ? runIn(process.env, quick ? 1 : 3) : null;
+  return { ...clean, via: useDist ? "dist/ (built JS)" : "src/ via tsx", inherited };
 }
 
 function runFaceApi(c: RgbImage): Record<string, number | string> | null {
@@ -148,7 +171,7 @@ function runFaceApi(c: RgbImage): Record<string, number | string> | null {
   if (!existsSync(join(here, "peers", "node_modules", "@vladmandic", "face-api"))) return null;
   const tmp = join(tmpdir(), `dlib-face-bench-chip-${process.pid}.rgb`);
   writeFileSync(tmp, c.data);
-  const r = spawnSync(process.execPath, [script, tmp, String(c.width), String(c.height), quick ? "5" : "15"], { encoding: "utf8", cwd: join(here, "peers") });
+  const r = spawnSync(process.execPath, [script, tmp, String(c.width), String(c.height), quick ? "5" : "15"], { encoding: "utf8", cwd: join(here, "peers"), env: freshProcessEnv() });
   rmSync(tmp, { force: true });
   try {
     return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -177,7 +200,14 @@ export async function runEngineBench() {
     out.first_descriptor_cpu_ms = rss.first_descriptor_cpu_ms;
     out.first_descriptor_node_startup_ms = rss.script_start_ms;
     out.rss_probe = rss.via;
-    log(`fresh process (${rss.via}): peak RSS ${rss.rss_mb.toFixed(0)} MB after load + one descriptor; process start -> first descriptor ${rss.first_descriptor_ms.toFixed(0)} ms wall (of which node's own start-up to the script's first line ${rss.script_start_ms.toFixed(0)} ms), ${rss.first_descriptor_cpu_ms.toFixed(0)} ms process CPU (all threads)`);
+    log(`fresh process (${rss.via}, environment without NODE_EXTRA_CA_CERTS): peak RSS ${rss.rss_mb.toFixed(0)} MB after load + one descriptor; process start -> first descriptor ${rss.first_descriptor_ms.toFixed(0)} ms wall (of which node's own start-up to the script's first line ${rss.script_start_ms.toFixed(0)} ms), ${rss.first_descriptor_cpu_ms.toFixed(0)} ms process CPU (all threads)`);
+    if (rss.inherited) {
+      const i = rss.inherited;
+      out.first_descriptor_inherited_env_ms = i.first_descriptor_ms;
+      out.first_descriptor_inherited_env_node_startup_ms = i.script_start_ms;
+      out.rss_inherited_env_mb = i.rss_mb;
+      log(`  same, inherited environment (NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}): process start -> first descriptor ${i.first_descriptor_ms.toFixed(0)} ms (node's own start-up ${i.script_start_ms.toFixed(0)} ms), peak RSS ${i.rss_mb.toFixed(0)} MB`);
+    }
   }
 
   // load: .dat bytes already in memory -> ready network (what dlib's deserialize measures)
@@ -371,7 +401,8 @@ function comparison(o: Record<string, unknown>, n: NativeResult | null, fa: Reco
   rows.push(row("load_cpu", "load 22 MB ResNet -> ready, ms (CPU)", num("load_cpu_ms"), cpu("deserialize_resnet_v1_faceapi_q8_dat"), 0.5, undefined, fan("load_ms")));
   rows.push(row("load_wall", "load 22 MB ResNet -> ready, ms (wall)", num("load_ms"), wall("deserialize_resnet_v1_faceapi_q8_dat")));
   if (o.rss_mb !== undefined) rows.push(row("rss", "peak RSS load + 1 descriptor, MB", num("rss_mb"), n?.rss_mb ?? null, undefined, 100, fan("rss_mb")));
-  if (o.first_descriptor_ms !== undefined) rows.push(row("first_descriptor", "process start -> first descriptor, ms (wall)", num("first_descriptor_ms"), null, undefined, 150, fan("first_descriptor_ms")));
+  if (o.first_descriptor_ms !== undefined) rows.push(row("first_descriptor", "process start -> first descriptor, ms (wall; without NODE_EXTRA_CA_CERTS)", num("first_descriptor_ms"), null, undefined, 150, fan("first_descriptor_ms")));
+  if (o.first_descriptor_inherited_env_ms !== undefined) rows.push(row("first_descriptor_inherited_env", "process start -> first descriptor, ms (wall; inherited environment)", num("first_descriptor_inherited_env_ms"), null));
   if (typeof o.pool2_speedup === "number") rows.push({ key: "pool2", label: "pool, 2 workers vs 1 thread, speed-up", ours: num("pool2_speedup"), native: null, ratio: null, target: "≥1.8", ok: num("pool2_speedup") >= 1.8 });
   return rows;
 }
