@@ -1,7 +1,7 @@
 import {
   relu, relu_ref, affine_conv_relu, affine_conv_relu_ref, multiply, multiply_ref, affine_conv, affine_conv_ref, affine_fc, affine_fc_ref,
   bn_inference_conv, bn_inference_conv_ref, bn_inference_fc, bn_inference_fc_ref, softmax, softmax_ref,
-  add_prev, add_prev_ref, copy, copy_ref, concat_channels, concat_channels_ref,
+  add_prev, add_prev_ref, add_prev_relu, copy, copy_ref, concat_channels, concat_channels_ref,
 } from "../elementwise";
 
 let seed: u32 = 99;
@@ -84,6 +84,26 @@ describe("element-wise kernels, fast vs ref (bit-identical)", () => {
     expect(load<u32>(o, 3 * 4)).toBe(0);
     add_prev_ref(p, 1, 2, 3, 3, q, 1, 1, 4, 4, o);
     expect(load<u32>(o, 3 * 4)).toBe(0);
+  });
+  it("add_prev_relu = add_prev_ref then relu_ref, bit for bit (equal and different shapes, NaN, -0, in place)", () => {
+    const x = randBuf(len), y = randBuf(len), a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);
+    store<f32>(x, NaN, 4); store<f32>(x, -0.0, 8); store<f32>(y, -0.0, 8); store<f32>(x, 0.25, 12); store<f32>(y, -0.25, 12);
+    add_prev_relu(x, n, k, 3, 7, y, n, k, 3, 7, a);
+    add_prev_ref(x, n, k, 3, 7, y, n, k, 3, 7, b); relu_ref(b, len, b);
+    same(a, b, len);
+    expect(load<u32>(a, 4)).toBe(0); // NaN -> +0
+    expect(load<u32>(a, 8)).toBe(0x80000000); // -0 + -0 = -0, kept (-0 >= 0)
+    expect(load<u32>(a, 12)).toBe(0); // 0.25 - 0.25 = +0
+    // in place over the first input
+    const c = heap.alloc(<usize>len << 2);
+    memory.copy(c, x, <usize>len << 2);
+    add_prev_relu(c, n, k, 3, 7, y, n, k, 3, 7, c);
+    same(c, b, len);
+    // [1][2][3][3] + [1][1][4][4] -> [1][2][4][4]
+    const p = randBuf(18), q = randBuf(16), o = heap.alloc(32 * 4), r = heap.alloc(32 * 4);
+    add_prev_relu(p, 1, 2, 3, 3, q, 1, 1, 4, 4, o);
+    add_prev_ref(p, 1, 2, 3, 3, q, 1, 1, 4, 4, r); relu_ref(r, 32, r);
+    same(o, r, 32);
   });
   it("copy and concat_channels", () => {
     const x = randBuf(len), a = heap.alloc(<usize>len << 2), b = heap.alloc(<usize>len << 2);

@@ -312,6 +312,8 @@ export const convOptions = {
   winogradS2: true,
   /** Polyphase Winograd F(4x4,2x2) or F(3x3,2x2) for stride-2 unpadded 3x3 convolutions (see s2k3Tile). */
   winogradS2k3: true,
+  /** relu over add_prev (the end of a residual block) as one kernel, `add_prev_relu` (same numbers). */
+  addPrevRelu: true,
 };
 
 /** Per-network Winograd-transformed filters (F2, F3, F4 and F6), keyed by the con layer's filter ParamRef, shared by plans. */
@@ -694,6 +696,8 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
       case "layer": {
         const fusedV = fuse ? emitFused(node, index, tags, repeatInput) : -1;
         if (fusedV >= 0) return fusedV;
+        const residualV = fuse ? emitAddPrevRelu(node, index, tags, repeatInput) : -1;
+        if (residualV >= 0) return residualV;
         const x = emit(node.subnet, index + 1, tags, repeatInput);
         const d = node.details;
         let ins = [x];
@@ -765,6 +769,32 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const a2 = plan.addValue(shape, v);
     plan.steps.push({ index, type: "relu", desc: "relu", out: a2, ins: [a1], op: null, inplace: false });
     return a2;
+  };
+  /**
+   * relu -> add_prev (a residual block's end) as one kernel call, `add_prev_relu` (the same numbers as the two
+   * steps); the relu step stays in the plan as an alias of the result.
+   */
+  const emitAddPrevRelu = (node: ModelNode & { kind: "layer" }, index: number, tags: Map<number, number>, repeatInput: number): number => {
+    if (!convOptions.addPrevRelu || node.details.type !== "relu" || node.details.disabled) return -1;
+    const ap = node.subnet;
+    if (ap.kind !== "layer" || ap.details.type !== "add_prev") return -1;
+    const d = ap.details;
+    const x = emit(ap.subnet, index + 2, tags, repeatInput);
+    const t = tags.get(d.tag);
+    if (t === undefined) throw new UnsupportedShapeError(`layer<${index + 1}> add_prev${d.tag}: no tag${d.tag} below it`);
+    const sa = plan.values[x].shape, sb = plan.values[t].shape;
+    const shape = outShape(d, sa, index + 1, [sb]);
+    const v = plan.addValue(shape);
+    const step: Step = { index: index + 1, type: layerTypeName(d), get desc() { return describeLayer(d); }, out: v, ins: [x, t], op: null, inplace: false };
+    const f = K.fnOf(kernels, "add_prev_relu");
+    step.op = (p) => {
+      const a = p(x), b = p(t), o = p(v);
+      return () => void f(a, sa.n, sa.k, sa.nr, sa.nc, b, sb.n, sb.k, sb.nr, sb.nc, o);
+    };
+    plan.steps.push(step);
+    const r = plan.addValue(shape, v);
+    plan.steps.push({ index, type: "relu", desc: "relu", out: r, ins: [v], op: null, inplace: false });
+    return r;
   };
   try {
     plan.output = emit(model.subnet, 1, new Map(), -1);
