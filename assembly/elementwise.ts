@@ -316,16 +316,40 @@ export function add_prev(
   b: usize, bn: i32, bk: i32, bnr: i32, bnc: i32,
   out: usize,
 ): void {
+  add_prev_into(a, an, ak, anr, anc, b, bn, bk, bnr, bnc, out, false);
+}
+
+/**
+ * relu(add_prev(a, b)) (the end of a residual block): with equal shapes in one pass, each output (a + b) if >= 0,
+ * else +0, exactly `add_prev` then `relu` (NaN -> +0); other shapes: `add_prev`, then `relu` over the output.
+ * `out` may equal `a` or `b` when all three shapes are identical.
+ */
+export function add_prev_relu(
+  a: usize, an: i32, ak: i32, anr: i32, anc: i32,
+  b: usize, bn: i32, bk: i32, bnr: i32, bnc: i32,
+  out: usize,
+): void {
+  add_prev_into(a, an, ak, anr, anc, b, bn, bk, bnr, bnc, out, true);
+}
+
+@inline function add_prev_into(
+  a: usize, an: i32, ak: i32, anr: i32, anc: i32,
+  b: usize, bn: i32, bk: i32, bnr: i32, bnc: i32,
+  out: usize, doRelu: bool,
+): void {
   if (an == bn && ak == bk && anr == bnr && anc == bnc) {
     const len = an * ak * anr * anc;
+    const z = f32x4.splat(0);
     let i = 0;
     for (; i + 4 <= len; i += 4) {
       const o = <usize>i << 2;
-      v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+      const v = f32x4.add(v128.load(a + o), v128.load(b + o));
+      v128.store(out + o, doRelu ? v128.and(v, f32x4.ge(v, z)) : v);
     }
     for (; i < len; i++) {
       const o = <usize>i << 2;
-      store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
+      const v = load<f32>(a + o) + load<f32>(b + o);
+      store<f32>(out + o, doRelu ? (v >= 0 ? v : 0) : v);
     }
     return;
   }
@@ -363,38 +387,8 @@ export function add_prev(
       }
     }
   }
+  if (doRelu) relu(out, on * ok * onr * onc, out);
 }
-
-/**
- * relu(add_prev(a, b)) in one pass when the shapes are equal (the residual blocks' add_prev + relu): each output
- * is (a + b) if >= 0, else +0, exactly `add_prev` then `relu` (NaN -> +0). Other shapes: `add_prev`, then `relu`
- * over the output. `out` may equal `a` or `b`.
- */
-export function add_prev_relu(
-  a: usize, an: i32, ak: i32, anr: i32, anc: i32,
-  b: usize, bn: i32, bk: i32, bnr: i32, bnc: i32,
-  out: usize,
-): void {
-  if (an == bn && ak == bk && anr == bnr && anc == bnc) {
-    const len = an * ak * anr * anc;
-    const z = f32x4.splat(0);
-    let i = 0;
-    for (; i + 4 <= len; i += 4) {
-      const o = <usize>i << 2;
-      const v = f32x4.add(v128.load(a + o), v128.load(b + o));
-      v128.store(out + o, v128.and(v, f32x4.ge(v, z)));
-    }
-    for (; i < len; i++) {
-      const o = <usize>i << 2;
-      const v = load<f32>(a + o) + load<f32>(b + o);
-      store<f32>(out + o, v >= 0 ? v : 0);
-    }
-    return;
-  }
-  add_prev(a, an, ak, anr, anc, b, bn, bk, bnr, bnc, out);
-  relu(out, max(an, bn) * max(ak, bk) * max(anr, bnr) * max(anc, bnc), out);
-}
-
 
 export function add_prev_ref(
   a: usize, an: i32, ak: i32, anr: i32, anc: i32,
