@@ -327,34 +327,41 @@ function in_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
   }
 }
 
+// the P x P input patches (P = m + 2, from row/col m*t - 1 of their tile) of channel c of tiles tg..tg+3 into
+// buf[i][j][lane] (4 floats per (i, j)), read from x with bounds checks: pixels outside the plane, and tiles >= tEnd,
+// give zeros
+@inline function gather_patches(m: i32, x: usize, c: i32, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, buf: usize): void {
+  const P = m + 2, plane = nr * nc;
+  for (let l = 0; l < 4; l++) {
+    const t = tg + l;
+    let s = 0, oy = 0, ox = 0;
+    const ok = t < tEnd;
+    if (ok) {
+      s = t / tps;
+      const loc = t - s * tps;
+      const ty = loc / tx;
+      oy = m * ty - 1;
+      ox = m * (loc - ty * tx) - 1;
+    }
+    const base = x + (<usize>((s * k + c) * plane) << 2);
+    for (let i = 0; i < P; i++) {
+      for (let j = 0; j < P; j++) {
+        const iy = oy + i, ix = ox + j;
+        let v: f32 = 0;
+        if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
+        store<f32>(buf + (<usize>((i * P + j) * 4 + l) << 2), v);
+      }
+    }
+  }
+}
+
 // general input transform of 4 tiles tg..tg+3 (tiles >= tEnd give zeros), read from x with bounds checks
 function in_gather(
   x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize,
 ): void {
-  const plane = nr * nc;
   let d = dst;
   for (let c = 0; c < k; c++) {
-    for (let l = 0; l < 4; l++) {
-      const t = tg + l;
-      let s = 0, oy = 0, ox = 0;
-      const ok = t < tEnd;
-      if (ok) {
-        s = t / tps;
-        const loc = t - s * tps;
-        const ty = loc / tx;
-        oy = 2 * ty - 1;
-        ox = 2 * (loc - ty * tx) - 1;
-      }
-      const base = x + (<usize>((s * k + c) * plane) << 2);
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const iy = oy + i, ix = ox + j;
-          let v: f32 = 0;
-          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
-          store<f32>(tmp + (<usize>((i * 4 + j) * 4 + l) << 2), v);
-        }
-      }
-    }
+    gather_patches(2, x, c, k, nr, nc, tx, tps, tg, tEnd, tmp);
     const m = tmp;
     in_tf(
       v128.load(m), v128.load(m, 16), v128.load(m, 32), v128.load(m, 48),
@@ -628,31 +635,10 @@ function in4_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize
 
 // bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
 function in4_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
-  const plane = nr * nc;
   let d = dst;
   const m = t4;
   for (let c = 0; c < k; c++) {
-    for (let l = 0; l < 4; l++) {
-      const t = tg + l;
-      let s = 0, oy = 0, ox = 0;
-      const ok = t < tEnd;
-      if (ok) {
-        s = t / tps;
-        const loc = t - s * tps;
-        const ty = loc / tx;
-        oy = 4 * ty - 1;
-        ox = 4 * (loc - ty * tx) - 1;
-      }
-      const base = x + (<usize>((s * k + c) * plane) << 2);
-      for (let i = 0; i < 6; i++) {
-        for (let j = 0; j < 6; j++) {
-          const iy = oy + i, ix = ox + j;
-          let v: f32 = 0;
-          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
-          store<f32>(m + (<usize>((i * 6 + j) * 4 + l) << 2), v);
-        }
-      }
-    }
+    gather_patches(4, x, c, k, nr, nc, tx, tps, tg, tEnd, m);
     // rows (over j) in place, then columns (over i) to V, as in4_fast
     for (let i = 0; i < 6; i++) bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
     for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
@@ -679,82 +665,7 @@ export function wino4_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
   bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
 ): void {
-  const tx = tiles4_of(nc), ty = tiles4_of(nr);
-  const tps = tx * ty;
-  const T = n * tps;
-  const Tc = wino4_chunk_tiles(n, k, nr, nc, nf);
-  const xp = scratch;
-  const Vp = xp + (<usize>pad4_floats(k, nr, nc) << 2);
-  const xs = (<usize>(Tc * k) << 2) + 64;
-  const Mb = Vp + 36 * xs;
-  const ms = (<usize>(nf * Tc) << 2) + 64;
-  const tab = Mb + 36 * ms;
-  const plane = nr * nc;
-  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const m = t4;
-  let prepared = -1;
-  for (let t0 = 0; t0 < T; t0 += Tc) {
-    const tc = min(Tc, T - t0);
-    const tEnd = t0 + tc;
-    prepared = wino_inputs(4, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
-    wino_products(36, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
-    wino_tile_table(4, tab, t0, tc, tx, tps, nf, nr, nc);
-    for (let f = 0; f < nf; f++) {
-      const fo = <usize>f << 2;
-      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
-      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
-      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
-      const mrow = Mb + (<usize>(f * Tc) << 2);
-      const fb = out + (<usize>(f * plane) << 2);
-      for (let q = 0; q < tc; q += 4) {
-        const mp = mrow + (<usize>q << 2);
-        // columns: 6 rows (xi = 6i + j) -> 4 rows, into t4[4][6]
-        for (let j = 0; j < 6; j++) at6(mp + <usize>j * ms, 6 * ms, m + (<usize>j << 4), 96);
-        const te0 = tab + (<usize>q << 3);
-        if (q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 48 && load<i32>(te0, 28) == 0x44) {
-          // 4 whole tiles side by side: output row i of the 4 tiles is 16 consecutive floats; each row's
-          // transform (over j) and epilogue in registers
-          let orow = fb + <usize>load<i32>(te0);
-          for (let i = 0; i < 4; i++) {
-            const p = m + <usize>(i * 96);
-            const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64), m5 = v128.load(p, 80);
-            const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
-            const y0 = epi(f32x4.add(f32x4.add(m0, a), c), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y1 = epi(f32x4.add(b, f32x4.mul(f32x4.splat(2), e)), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y2 = epi(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const y3 = epi(f32x4.add(f32x4.add(b, f32x4.mul(f32x4.splat(8), e)), m5), bv, gv, ev, hasBias, hasGamma, doRelu);
-            const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-            const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-            v128.store(orow, v128.shuffle<f32>(a0, a1, 0, 1, 4, 5));
-            v128.store(orow, v128.shuffle<f32>(a0, a1, 2, 3, 6, 7), 16);
-            v128.store(orow, v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), 32);
-            v128.store(orow, v128.shuffle<f32>(a2, a3, 2, 3, 6, 7), 48);
-            orow += <usize>nc << 2;
-          }
-          continue;
-        }
-        // rows -> t4 rows 4..7 as [4][4], then the epilogue on the 16 outputs (y[i][j] at m + 384 + (4i + j)*16)
-        for (let i = 0; i < 4; i++) at6(m + <usize>(i * 96), 16, m + 384 + <usize>(i * 64), 16);
-        for (let e = 0; e < 16; e++) {
-          const p = m + 384 + (<usize>e << 4);
-          v128.store(p, epi(v128.load(p), bv, gv, ev, hasBias, hasGamma, doRelu));
-        }
-        const lanes = min(4, tEnd - (t0 + q));
-        for (let l = 0; l < lanes; l++) {
-          const te = tab + (<usize>(q + l) << 3);
-          const o = fb + <usize>load<i32>(te);
-          const fl = load<i32>(te, 4);
-          const rows = fl >> 4, cols = fl & 15;
-          const lo = m + 384 + (<usize>l << 2);
-          for (let i = 0; i < rows; i++) {
-            const orow = o + <usize>(i * nc) * 4;
-            const src = lo + (<usize>(i * 4) << 4);
-            for (let j = 0; j < cols; j++) store<f32>(orow + (<usize>j << 2), load<f32>(src + (<usize>j << 4)));
-          }
-        }
-      }
-    }
-  }
+  wino_con_m(4, x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, out, scratch, packedU);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -956,31 +867,10 @@ function in3_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize
 
 // bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
 function in3_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
-  const plane = nr * nc;
   let d = dst;
   const m = t4;
   for (let c = 0; c < k; c++) {
-    for (let l = 0; l < 4; l++) {
-      const t = tg + l;
-      let s = 0, oy = 0, ox = 0;
-      const ok = t < tEnd;
-      if (ok) {
-        s = t / tps;
-        const loc = t - s * tps;
-        const ty = loc / tx;
-        oy = 3 * ty - 1;
-        ox = 3 * (loc - ty * tx) - 1;
-      }
-      const base = x + (<usize>((s * k + c) * plane) << 2);
-      for (let i = 0; i < 5; i++) {
-        for (let j = 0; j < 5; j++) {
-          const iy = oy + i, ix = ox + j;
-          let v: f32 = 0;
-          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
-          store<f32>(m + (<usize>((i * 5 + j) * 4 + l) << 2), v);
-        }
-      }
-    }
+    gather_patches(3, x, c, k, nr, nc, tx, tps, tg, tEnd, m);
     for (let i = 0; i < 5; i++) bt5(m + <usize>(i * 80), 16, m + <usize>(i * 80), 16);
     bt5cols(d, xs);
     d += cs;
@@ -1006,77 +896,7 @@ export function wino3_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
   bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
 ): void {
-  const tx = tiles3_of(nc), ty = tiles3_of(nr);
-  const tps = tx * ty;
-  const T = n * tps;
-  const Tc = wino3_chunk_tiles(n, k, nr, nc, nf);
-  const xp = scratch;
-  const Vp = xp + (<usize>pad3_floats(k, nr, nc) << 2);
-  const xs = (<usize>(Tc * k) << 2) + 64;
-  const Mb = Vp + 25 * xs;
-  const ms = (<usize>(nf * Tc) << 2) + 64;
-  const tab = Mb + 25 * ms;
-  const plane = nr * nc;
-  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const m = t4;
-  let prepared = -1;
-  for (let t0 = 0; t0 < T; t0 += Tc) {
-    const tc = min(Tc, T - t0);
-    const tEnd = t0 + tc;
-    prepared = wino_inputs(3, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
-    wino_products(25, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
-    wino_tile_table(3, tab, t0, tc, tx, tps, nf, nr, nc);
-    for (let f = 0; f < nf; f++) {
-      const fo = <usize>f << 2;
-      const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
-      const gv = hasGamma ? v128.load32_splat(gamma + fo) : f32x4.splat(0);
-      const ev = hasGamma ? v128.load32_splat(beta + fo) : f32x4.splat(0);
-      const mrow = Mb + (<usize>(f * Tc) << 2);
-      const fb = out + (<usize>(f * plane) << 2);
-      for (let q = 0; q < tc; q += 4) {
-        const mp = mrow + (<usize>q << 2);
-        // columns: 5 rows (xi = 5i + j) -> 3 rows, into t4[3][5]
-        for (let j = 0; j < 5; j++) at5(mp + <usize>j * ms, 5 * ms, m + (<usize>j << 4), 80);
-        const te0 = tab + (<usize>q << 3);
-        // 4 whole tiles side by side: output row i of the 4 tiles is 12 consecutive floats; otherwise the 4 tiles'
-        // rows go through a 12-float row buffer, each tile's first `cols` floats of its first `rows` rows copied.
-        // Each row's transform (over j) and epilogue in registers.
-        const whole = q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 36 && load<i32>(te0, 28) == 0x33;
-        const lanes = min(4, tEnd - (t0 + q));
-        let orow = fb + <usize>load<i32>(te0);
-        for (let i = 0; i < 3; i++) {
-          const p = m + <usize>(i * 80);
-          const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64);
-          const sv = f32x4.add(m1, m2), tv = f32x4.sub(m1, m2);
-          const y0 = epi(f32x4.add(f32x4.add(m0, sv), m3), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y1 = epi(f32x4.add(tv, f32x4.mul(f32x4.splat(2), m3)), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y2 = epi(f32x4.add(f32x4.add(sv, f32x4.mul(f32x4.splat(4), m3)), m4), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const rb = whole ? orow : rowbuf;
-          v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
-          v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
-          v128.store(rb, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
-          if (whole) {
-            orow += <usize>nc << 2;
-            continue;
-          }
-          for (let l = 0; l < lanes; l++) {
-            const te = tab + (<usize>(q + l) << 3);
-            const fl = load<i32>(te, 4);
-            if (i >= (fl >> 4)) continue;
-            const o = fb + <usize>load<i32>(te) + <usize>(i * nc) * 4;
-            const src = rowbuf + <usize>(l * 12);
-            const cols = fl & 15;
-            if (cols == 3) {
-              store<u64>(o, load<u64>(src));
-              store<f32>(o, load<f32>(src, 8), 8);
-            } else {
-              for (let j = 0; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
-            }
-          }
-        }
-      }
-    }
-  }
+  wino_con_m(3, x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, out, scratch, packedU);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1317,31 +1137,10 @@ function in6_fast(q0: usize, wb: usize, cb: usize, k: i32, dst: usize, cs: usize
 
 // bounds-checked input transform of 4 tiles tg.. (tiles >= tEnd give zeros), read from x
 function in6_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize): void {
-  const plane = nr * nc;
   let d = dst;
   const m = t8;
   for (let c = 0; c < k; c++) {
-    for (let l = 0; l < 4; l++) {
-      const t = tg + l;
-      let s = 0, oy = 0, ox = 0;
-      const ok = t < tEnd;
-      if (ok) {
-        s = t / tps;
-        const loc = t - s * tps;
-        const ty = loc / tx;
-        oy = 6 * ty - 1;
-        ox = 6 * (loc - ty * tx) - 1;
-      }
-      const base = x + (<usize>((s * k + c) * plane) << 2);
-      for (let i = 0; i < 8; i++) {
-        for (let j = 0; j < 8; j++) {
-          const iy = oy + i, ix = ox + j;
-          let v: f32 = 0;
-          if (ok && iy >= 0 && iy < nr && ix >= 0 && ix < nc) v = load<f32>(base + (<usize>(iy * nc + ix) << 2));
-          store<f32>(m + (<usize>((i * 8 + j) * 4 + l) << 2), v);
-        }
-      }
-    }
+    gather_patches(6, x, c, k, nr, nc, tx, tps, tg, tEnd, m);
     for (let i = 0; i < 8; i++) bt8(m + <usize>(i * 128), 16, m + <usize>(i * 128), 16);
     bt8cols(d, xs);
     d += cs;
@@ -1375,26 +1174,40 @@ export function wino6_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
   bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
 ): void {
-  const tx = tiles6_of(nc), ty = tiles6_of(nr);
+  wino_con_m(6, x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, out, scratch, packedU);
+}
+
+// The F(m x m, 3x3) convolution (m = 3, 4, 6; a constant at each call, so each export keeps only its size's code):
+// chunks of tiles through the input transforms, the products and the tile table; then per filter and 4 tiles the
+// output transform, A^T over the m + 2 columns into `ot`, then per output row over the m + 2 values of the row,
+// with the epilogue in registers. 4 whole tiles side by side write output row i of the 4 tiles as 4m consecutive
+// floats; otherwise the row goes through `rowbuf`, each tile's first `cols` floats of its first `rows` rows copied.
+@inline function wino_con_m(
+  m: i32, x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize, packedU: i32,
+): void {
+  const P = m + 2, nxi = P * P;
+  const tx = (nc + m - 1) / m, ty = (nr + m - 1) / m;
   const tps = tx * ty;
   const T = n * tps;
-  const Tc = wino6_chunk_tiles(n, k, nr, nc, nf);
+  const Tc = m == 3 ? wino3_chunk_tiles(n, k, nr, nc, nf) : m == 4 ? wino4_chunk_tiles(n, k, nr, nc, nf) : wino6_chunk_tiles(n, k, nr, nc, nf);
   const xp = scratch;
-  const Vp = xp + (<usize>pad6_floats(k, nr, nc) << 2);
+  const Vp = xp + (<usize>padm_floats(m, k, nr, nc) << 2);
   const xs = (<usize>(Tc * k) << 2) + 64;
-  const Mb = Vp + 64 * xs;
+  const Mb = Vp + <usize>nxi * xs;
   const ms = (<usize>(nf * Tc) << 2) + 64;
-  const tab = Mb + 64 * ms;
+  const tab = Mb + <usize>nxi * ms;
   const plane = nr * nc;
   const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  const m = t8;
+  const ot = m == 6 ? t8 : t4;
+  const rs = <usize>P << 4; // bytes per row of ot
   let prepared = -1;
   for (let t0 = 0; t0 < T; t0 += Tc) {
     const tc = min(Tc, T - t0);
     const tEnd = t0 + tc;
-    prepared = wino_inputs(6, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
-    wino_products(64, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
-    wino_tile_table(6, tab, t0, tc, tx, tps, nf, nr, nc);
+    prepared = wino_inputs(m, x, k, nr, nc, tx, tps, t0, tEnd, xp, Vp, xs, prepared);
+    wino_products(nxi, nf, tc, k, U, Vp, xs, Mb, ms, Tc, packedU);
+    wino_tile_table(m, tab, t0, tc, tx, tps, nf, nr, nc);
     for (let f = 0; f < nf; f++) {
       const fo = <usize>f << 2;
       const bv = hasBias ? v128.load32_splat(bias + fo) : f32x4.splat(0);
@@ -1404,36 +1217,20 @@ export function wino6_con(
       const fb = out + (<usize>(f * plane) << 2);
       for (let q = 0; q < tc; q += 4) {
         const mp = mrow + (<usize>q << 2);
-        // columns: 8 rows (xi = 8i + j) -> 6 rows, into t8[6][8]
-        for (let j = 0; j < 8; j++) at8(mp + <usize>j * ms, 8 * ms, m + (<usize>j << 4), 128);
+        // columns: P rows (xi = P i + j) -> m rows, into ot[m][P]
+        for (let j = 0; j < P; j++) {
+          const src = mp + <usize>j * ms, dst = ot + (<usize>j << 4);
+          if (m == 3) at5(src, 5 * ms, dst, rs);
+          else if (m == 4) at6(src, 6 * ms, dst, rs);
+          else at8(src, 8 * ms, dst, rs);
+        }
         const te0 = tab + (<usize>q << 3);
-        // 4 whole tiles side by side: output row i of the 4 tiles is 24 consecutive floats; otherwise the 4 tiles'
-        // rows go through a 24-float row buffer, each tile's first `cols` floats of its first `rows` rows copied
-        const whole = q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 72 && load<i32>(te0, 28) == 0x66;
+        const whole = q + 4 <= tc && load<i32>(te0, 24) - load<i32>(te0) == 12 * m && load<i32>(te0, 28) == ((m << 4) | m);
         const lanes = min(4, tEnd - (t0 + q));
         let orow = fb + <usize>load<i32>(te0);
-        const y = m + 1024;
-        for (let i = 0; i < 6; i++) {
-          at8(m + <usize>(i * 128), 16, y, 16);
-          const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y3 = epi(v128.load(y, 48), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y4 = epi(v128.load(y, 64), bv, gv, ev, hasBias, hasGamma, doRelu);
-          const y5 = epi(v128.load(y, 80), bv, gv, ev, hasBias, hasGamma, doRelu);
-          // tile l's row = (y0..y5)[l]: transpose y0..y3 per tile, y4/y5 pairs per tile
-          const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-          const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-          const T0 = v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), T1 = v128.shuffle<f32>(a0, a1, 2, 3, 6, 7);
-          const T2 = v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), T3 = v128.shuffle<f32>(a2, a3, 2, 3, 6, 7);
-          const U01 = v128.shuffle<f32>(y4, y5, 0, 4, 1, 5), U23 = v128.shuffle<f32>(y4, y5, 2, 6, 3, 7);
+        for (let i = 0; i < m; i++) {
           const rb = whole ? orow : rowbuf;
-          v128.store(rb, T0);
-          v128.store(rb, v128.shuffle<f32>(U01, T1, 0, 1, 4, 5), 16);
-          v128.store(rb, v128.shuffle<f32>(T1, U01, 2, 3, 6, 7), 32);
-          v128.store(rb, T2, 48);
-          v128.store(rb, v128.shuffle<f32>(U23, T3, 0, 1, 4, 5), 64);
-          v128.store(rb, v128.shuffle<f32>(T3, U23, 2, 3, 6, 7), 80);
+          wino_out_row(m, ot + <usize>i * rs, bv, gv, ev, hasBias, hasGamma, doRelu, rb);
           if (whole) {
             orow += <usize>nc << 2;
             continue;
@@ -1443,11 +1240,18 @@ export function wino6_con(
             const fl = load<i32>(te, 4);
             if (i >= (fl >> 4)) continue;
             const o = fb + <usize>load<i32>(te) + <usize>(i * nc) * 4;
-            const src = rowbuf + <usize>(l * 24);
+            const src = rowbuf + <usize>(l * m * 4);
             const cols = fl & 15;
-            if (cols == 6) {
-              v128.store(o, v128.load(src));
-              store<u64>(o, load<u64>(src, 16), 16);
+            if (cols == m) {
+              if (m == 3) {
+                store<u64>(o, load<u64>(src));
+                store<f32>(o, load<f32>(src, 8), 8);
+              } else if (m == 4) {
+                v128.store(o, v128.load(src));
+              } else {
+                v128.store(o, v128.load(src));
+                store<u64>(o, load<u64>(src, 16), 16);
+              }
             } else {
               for (let j = 0; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
             }
@@ -1455,6 +1259,57 @@ export function wino6_con(
         }
       }
     }
+  }
+}
+
+// Output row i of 4 tiles (lanes) of F(m x m, 3x3) from its P = m + 2 vectors at p (the columns' A^T done): A^T over
+// them, the epilogue, then transposed so that tile l's m values are floats l*m .. l*m + m - 1 of the 4m stored at rb
+@inline function wino_out_row(
+  m: i32, p: usize, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, doRelu: bool, rb: usize,
+): void {
+  if (m == 3) {
+    const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64);
+    const sv = f32x4.add(m1, m2), tv = f32x4.sub(m1, m2);
+    const y0 = epi(f32x4.add(f32x4.add(m0, sv), m3), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y1 = epi(f32x4.add(tv, f32x4.mul(f32x4.splat(2), m3)), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y2 = epi(f32x4.add(f32x4.add(sv, f32x4.mul(f32x4.splat(4), m3)), m4), bv, gv, ev, hasBias, hasGamma, doRelu);
+    v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), y2, 0, 1, 4, 2));
+    v128.store(rb, v128.shuffle<f32>(v128.shuffle<f32>(y1, y2, 1, 5, 2, 6), y0, 0, 1, 6, 2), 16);
+    v128.store(rb, v128.shuffle<f32>(y2, v128.shuffle<f32>(y0, y1, 3, 7, 3, 7), 2, 4, 5, 3), 32);
+  } else if (m == 4) {
+    const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48), m4 = v128.load(p, 64), m5 = v128.load(p, 80);
+    const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), e = f32x4.sub(m3, m4);
+    const y0 = epi(f32x4.add(f32x4.add(m0, a), c), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y1 = epi(f32x4.add(b, f32x4.mul(f32x4.splat(2), e)), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y2 = epi(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y3 = epi(f32x4.add(f32x4.add(b, f32x4.mul(f32x4.splat(8), e)), m5), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+    const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+    v128.store(rb, v128.shuffle<f32>(a0, a1, 0, 1, 4, 5));
+    v128.store(rb, v128.shuffle<f32>(a0, a1, 2, 3, 6, 7), 16);
+    v128.store(rb, v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), 32);
+    v128.store(rb, v128.shuffle<f32>(a2, a3, 2, 3, 6, 7), 48);
+  } else {
+    const y = t8 + 1024;
+    at8(p, 16, y, 16);
+    const y0 = epi(v128.load(y), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y1 = epi(v128.load(y, 16), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y2 = epi(v128.load(y, 32), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y3 = epi(v128.load(y, 48), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y4 = epi(v128.load(y, 64), bv, gv, ev, hasBias, hasGamma, doRelu);
+    const y5 = epi(v128.load(y, 80), bv, gv, ev, hasBias, hasGamma, doRelu);
+    // tile l's row = (y0..y5)[l]: transpose y0..y3 per tile, y4/y5 pairs per tile
+    const a0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), a1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+    const a2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), a3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+    const T0 = v128.shuffle<f32>(a0, a1, 0, 1, 4, 5), T1 = v128.shuffle<f32>(a0, a1, 2, 3, 6, 7);
+    const T2 = v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), T3 = v128.shuffle<f32>(a2, a3, 2, 3, 6, 7);
+    const U01 = v128.shuffle<f32>(y4, y5, 0, 4, 1, 5), U23 = v128.shuffle<f32>(y4, y5, 2, 6, 3, 7);
+    v128.store(rb, T0);
+    v128.store(rb, v128.shuffle<f32>(U01, T1, 0, 1, 4, 5), 16);
+    v128.store(rb, v128.shuffle<f32>(T1, U01, 2, 3, 6, 7), 32);
+    v128.store(rb, T2, 48);
+    v128.store(rb, v128.shuffle<f32>(U23, T3, 0, 1, 4, 5), 64);
+    v128.store(rb, v128.shuffle<f32>(T3, U23, 2, 3, 6, 7), 80);
   }
 }
 
