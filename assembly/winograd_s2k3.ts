@@ -35,15 +35,16 @@ import { madd } from "./simd";
   return (k + 3) & ~3;
 }
 
-// position of phase channel (ph, c) among the rows of U[xi] / V[xi] of transform column j: column 4 orders the phases
-// px-major so that its used (px = 0) phases come first; the others py-major (row 4 uses py = 0 only)
-@inline function chan_pos(ph: i32, c: i32, kp: i32, j: i32): i32 {
-  return (j == 4 ? ((ph & 1) << 1) | (ph >> 1) : ph) * kp + c;
+// position of phase channel (ph, c) among the rows of U[xi] / V[xi] of transform column j, P points (5 for F(4x4,2x2),
+// 4 for F(3x3,2x2)): the last column orders the phases px-major so that its used (px = 0) phases come first; the
+// others py-major (the last row uses py = 0 only)
+@inline function chan_pos(P: i32, ph: i32, c: i32, kp: i32, j: i32): i32 {
+  return (j == P - 1 ? ((ph & 1) << 1) | (ph >> 1) : ph) * kp + c;
 }
 
-// phase channels used by product xi = 5i + j
-@inline function active(i: i32, j: i32, kp: i32): i32 {
-  return kp * (i == 4 ? 1 : 2) * (j == 4 ? 1 : 2);
+// phase channels used by product xi = P i + j
+@inline function active(P: i32, i: i32, j: i32, kp: i32): i32 {
+  return kp * (i == P - 1 ? 1 : 2) * (j == P - 1 ? 1 : 2);
 }
 
 // row r of G v for v = (v0, v1)
@@ -87,7 +88,7 @@ export function wino42s2_weights(filters: usize, nf: i32, k: i32, dst: usize): v
           const h0 = g5(g00, g10, r), h1 = g5(g01, g11, r);
           for (let s = 0; s < 5; s++) {
             const u = g5(h0, h1, s);
-            store<f32>(blk + (<usize>(((r * 5 + s) * K + chan_pos(ph, c, kp, s)) * 8) << 2), <f32>u);
+            store<f32>(blk + (<usize>(((r * 5 + s) * K + chan_pos(5, ph, c, kp, s)) * 8) << 2), <f32>u);
           }
         }
       }
@@ -209,7 +210,7 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
     // transpose lanes (channels) x tiles into V
     for (let xi = 0; xi < 25; xi++) {
       const j = xi % 5;
-      const pos = chan_pos(ph, c0, kp, j);
+      const pos = chan_pos(5, ph, c0, kp, j);
       const a = v128.load(tin + (<usize>xi << 4)), b = v128.load(tin + 400 + (<usize>xi << 4));
       const c = v128.load(tin + 800 + (<usize>xi << 4)), d = v128.load(tin + 1200 + (<usize>xi << 4));
       const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
@@ -268,48 +269,65 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
   return v;
 }
 
-// output transform + epilogue of filters f0..f0+7 (< nf) of tile lane l (top-left output at ob bytes of filter 0's
-// plane, rows x cols of it exist)
-@inline function out_tile(
-  l: i32, f0: i32, nf: i32, bias: usize, gamma: usize, beta: usize, hasBias: bool, hasGamma: bool, doRelu: bool,
+// output transform + epilogue of filters f0..f0+7 (< nf) of tile lane l of F(m x m, 2x2) (m = 4 or 3; P = m + 1
+// points): top-left output at ob bytes of filter 0's plane, rows x cols of it exist
+@inline function out_tile_m(
+  m: i32, l: i32, f0: i32, nf: i32, bias: usize, gamma: usize, beta: usize, hasBias: bool, hasGamma: bool, doRelu: bool,
   ob: usize, planeB: usize, rowB: usize, rows: i32, cols: i32,
 ): void {
+  const P = m + 1;
+  const cb = <usize>P << 4; // bytes per row of tout
+  const yb = <usize>m << 4; // bytes per row of the m x m result
+  const z = f32x4.splat(0);
   for (let h = 0; h < 2; h++) {
     const fb = f0 + 4 * h;
     if (fb >= nf) break;
-    const m = mt + (<usize>l << 5) + (<usize>h << 4);
-    // columns (rows of the 5x5 through A^T): tout[i][b]
-    for (let b = 0; b < 5; b++) at5(m + <usize>(b * 128), 640, tout + (<usize>b << 4), 80);
+    const mm = mt + (<usize>l << 5) + (<usize>h << 4);
+    // columns (rows of the P x P through A^T): tout[i][b]
+    for (let b = 0; b < P; b++) {
+      if (m == 4) at5(mm + <usize>(b * 128), 640, tout + (<usize>b << 4), cb);
+      else at4(mm + <usize>(b * 128), 512, tout + (<usize>b << 4), cb);
+    }
     const y = tout + 320;
-    for (let i = 0; i < 4; i++) at5(tout + <usize>(i * 80), 16, y + <usize>(i * 64), 16);
+    for (let i = 0; i < m; i++) {
+      if (m == 4) at5(tout + <usize>i * cb, 16, y + <usize>i * yb, 16);
+      else at4(tout + <usize>i * cb, 16, y + <usize>i * yb, 16);
+    }
     const bv = hasBias ? ld4(bias, fb, nf) : f32x4.splat(0);
     const gv = hasGamma ? ld4(gamma, fb, nf) : f32x4.splat(0);
     const ev = hasGamma ? ld4(beta, fb, nf) : f32x4.splat(0);
     const nq = min(4, nf - fb);
     const ofb = ob + <usize>fb * planeB;
     for (let i = 0; i < rows; i++) {
-      const yr = y + <usize>(i * 64);
-      let a = v128.load(yr), b = v128.load(yr, 16), c = v128.load(yr, 32), d = v128.load(yr, 48);
-      if (hasBias) { a = f32x4.add(a, bv); b = f32x4.add(b, bv); c = f32x4.add(c, bv); d = f32x4.add(d, bv); }
+      const yr = y + <usize>i * yb;
+      let a = v128.load(yr), b = v128.load(yr, 16), c = v128.load(yr, 32), d = m == 4 ? v128.load(yr, 48) : z;
+      if (hasBias) { a = f32x4.add(a, bv); b = f32x4.add(b, bv); c = f32x4.add(c, bv); if (m == 4) d = f32x4.add(d, bv); }
       if (hasGamma) {
-        a = f32x4.add(f32x4.mul(gv, a), ev); b = f32x4.add(f32x4.mul(gv, b), ev);
-        c = f32x4.add(f32x4.mul(gv, c), ev); d = f32x4.add(f32x4.mul(gv, d), ev);
+        a = f32x4.add(f32x4.mul(gv, a), ev); b = f32x4.add(f32x4.mul(gv, b), ev); c = f32x4.add(f32x4.mul(gv, c), ev);
+        if (m == 4) d = f32x4.add(f32x4.mul(gv, d), ev);
       }
       if (doRelu) {
-        const z = f32x4.splat(0);
-        a = v128.and(a, f32x4.ge(a, z)); b = v128.and(b, f32x4.ge(b, z));
-        c = v128.and(c, f32x4.ge(c, z)); d = v128.and(d, f32x4.ge(d, z));
+        a = v128.and(a, f32x4.ge(a, z)); b = v128.and(b, f32x4.ge(b, z)); c = v128.and(c, f32x4.ge(c, z));
+        if (m == 4) d = v128.and(d, f32x4.ge(d, z));
       }
+      // filter q's row i = lane q of a, b, c (, d)
       const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
       const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
       const r0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
       const r2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
       const o = ofb + <usize>i * rowB;
-      if (cols == 4 && nq == 4) {
-        v128.store(o, r0);
-        v128.store(o + planeB, r1);
-        v128.store(o + 2 * planeB, r2);
-        v128.store(o + 3 * planeB, r3);
+      if (cols == m && nq == 4) {
+        if (m == 4) {
+          v128.store(o, r0);
+          v128.store(o + planeB, r1);
+          v128.store(o + 2 * planeB, r2);
+          v128.store(o + 3 * planeB, r3);
+        } else {
+          v128.store64_lane(o, r0, 0); v128.store32_lane(o, r0, 2, 8);
+          v128.store64_lane(o + planeB, r1, 0); v128.store32_lane(o + planeB, r1, 2, 8);
+          v128.store64_lane(o + 2 * planeB, r2, 0); v128.store32_lane(o + 2 * planeB, r2, 2, 8);
+          v128.store64_lane(o + 3 * planeB, r3, 0); v128.store32_lane(o + 3 * planeB, r3, 2, 8);
+        }
       } else {
         for (let q = 0; q < nq; q++) {
           const r = q == 0 ? r0 : q == 1 ? r1 : q == 2 ? r2 : r3;
@@ -324,17 +342,67 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
   }
 }
 
-@inline function out_panel(
-  f0: i32, nf: i32, t0: i32, tcount: i32, tx: i32, onr: i32, onc: i32, bias: usize, gamma: usize, beta: usize,
+@inline function out_panel_m(
+  m: i32, f0: i32, nf: i32, t0: i32, tcount: i32, tx: i32, onr: i32, onc: i32, bias: usize, gamma: usize, beta: usize,
   hasBias: bool, hasGamma: bool, doRelu: bool, outS: usize,
 ): void {
   const planeB = <usize>(onr * onc) << 2, rowB = <usize>onc << 2;
   for (let l = 0; l < tcount; l++) {
     const t = t0 + l;
     const yy = t / tx, xx = t - yy * tx;
-    const oy = 4 * yy, ox = 4 * xx;
+    const oy = m * yy, ox = m * xx;
     const ob = outS + <usize>oy * rowB + (<usize>ox << 2);
-    out_tile(l, f0, nf, bias, gamma, beta, hasBias, hasGamma, doRelu, ob, planeB, rowB, min(4, onr - oy), min(4, onc - ox));
+    out_tile_m(m, l, f0, nf, bias, gamma, beta, hasBias, hasGamma, doRelu, ob, planeB, rowB, min(m, onr - oy), min(m, onc - ox));
+  }
+}
+
+// The polyphase F(m x m, 2x2) convolution (m = 4 or 3, a constant at each call): per sample the phase images, then
+// per 4 tiles the input transform into a V panel, per 8 filters the P*P products and the output transform
+@inline function s2k3_con_m(
+  m: i32, x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
+  bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
+): void {
+  const P = m + 1, nxi = P * P;
+  const onr = out_of(nr), onc = out_of(nc);
+  const tx = (onc + m - 1) / m, ty = (onr + m - 1) / m;
+  const tps = tx * ty;
+  const kp = kpad(k), K = 4 * kp;
+  const Hq = m * ty + 1, Wq = m * tx + 1;
+  const xq = scratch;
+  const Vb = xq + (<usize>(Hq * Wq * K) << 2);
+  const xs = <usize>K << 4; // bytes per product of V ([K][4])
+  const ub = <usize>K << 5; // bytes per product of an 8-filter block of U ([K][8])
+  const pixB = <usize>K << 2;
+  const inStride = <usize>(k * nr * nc) << 2;
+  const outStride = <usize>(nf * onr * onc) << 2;
+  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
+  for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) store<i32>(ktab + (<usize>(i * P + j) << 2), active(P, i, j, kp));
+  for (let s = 0; s < n; s++) {
+    phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
+    const outS = out + <usize>s * outStride;
+    for (let t0 = 0; t0 < tps; t0 += 4) {
+      const tcount = min(4, tps - t0);
+      // patch offsets of the 4 lanes (lanes past the last tile repeat it)
+      let t = t0;
+      let yy = t / tx, xx = t - yy * tx;
+      const o0 = <usize>(m * yy * Wq + m * xx) * pixB;
+      t = t0 + min(1, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o1 = <usize>(m * yy * Wq + m * xx) * pixB;
+      t = t0 + min(2, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o2 = <usize>(m * yy * Wq + m * xx) * pixB;
+      t = t0 + min(3, tcount - 1); yy = t / tx; xx = t - yy * tx;
+      const o3 = <usize>(m * yy * Wq + m * xx) * pixB;
+      if (m == 4) in_panel(xq, o0, o1, o2, o3, Wq, K, kp, Vb, xs);
+      else in_panel3(xq, o0, o1, o2, o3, Wq, K, kp, Vb, xs);
+      for (let f0 = 0; f0 < nf; f0 += 8) {
+        const ua = U + <usize>(f0 >> 3) * nxi * ub;
+        for (let xi = 0; xi < nxi; xi++) {
+          mk8x4(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
+        }
+        if (hasBias && hasGamma && doRelu) out_panel_m(m, f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, true, true, true, outS);
+        else out_panel_m(m, f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, hasBias, hasGamma, doRelu, outS);
+      }
+    }
   }
 }
 
@@ -350,46 +418,7 @@ export function wino42s2_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
   bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
 ): void {
-  const onr = out_of(nr), onc = out_of(nc);
-  const tx = tiles4_of(onc), ty = tiles4_of(onr);
-  const tps = tx * ty;
-  const kp = kpad(k), K = 4 * kp;
-  const Hq = 4 * ty + 1, Wq = 4 * tx + 1;
-  const xq = scratch;
-  const Vb = xq + (<usize>(Hq * Wq * K) << 2);
-  const xs = <usize>K << 4; // bytes per product of V ([K][4])
-  const ub = <usize>K << 5; // bytes per product of an 8-filter block of U ([K][8])
-  const pixB = <usize>K << 2;
-  const inStride = <usize>(k * nr * nc) << 2;
-  const outStride = <usize>(nf * onr * onc) << 2;
-  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) store<i32>(ktab + (<usize>(i * 5 + j) << 2), active(i, j, kp));
-  for (let s = 0; s < n; s++) {
-    phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
-    const outS = out + <usize>s * outStride;
-    for (let t0 = 0; t0 < tps; t0 += 4) {
-      const tcount = min(4, tps - t0);
-      // patch offsets of the 4 lanes (lanes past the last tile repeat it)
-      let t = t0;
-      let yy = t / tx, xx = t - yy * tx;
-      const o0 = <usize>(4 * yy * Wq + 4 * xx) * pixB;
-      t = t0 + min(1, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o1 = <usize>(4 * yy * Wq + 4 * xx) * pixB;
-      t = t0 + min(2, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o2 = <usize>(4 * yy * Wq + 4 * xx) * pixB;
-      t = t0 + min(3, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o3 = <usize>(4 * yy * Wq + 4 * xx) * pixB;
-      in_panel(xq, o0, o1, o2, o3, Wq, K, kp, Vb, xs);
-      for (let f0 = 0; f0 < nf; f0 += 8) {
-        const ua = U + <usize>(f0 >> 3) * 25 * ub;
-        for (let xi = 0; xi < 25; xi++) {
-          mk8x4(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
-        }
-        if (hasBias && hasGamma && doRelu) out_panel(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, true, true, true, outS);
-        else out_panel(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, hasBias, hasGamma, doRelu, outS);
-      }
-    }
-  }
+  s2k3_con_m(4, x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, out, scratch);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -400,10 +429,6 @@ export function wino42s2_con(
 //   B^T (4x4) = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1]
 //   A^T (3x4) = [1 1 1 0; 0 1 -1 0; 0 1 1 1]
 // Layouts as above with 16 products (xi = 4*row + col), column 3 px-major, row / column 3 using py / px = 0 only.
-
-@inline function chan_pos3(ph: i32, c: i32, kp: i32, j: i32): i32 {
-  return (j == 3 ? ((ph & 1) << 1) | (ph >> 1) : ph) * kp + c;
-}
 
 @inline function g4(v0: f64, v1: f64, r: i32): f64 {
   if (r == 0) return v0;
@@ -419,7 +444,7 @@ export function wino32s2_weights_floats(nf: i32, k: i32): i32 {
 
 /**
  * Weight transform for `wino32s2_con` (F(3x3,2x2)): 3x3 filters [nf][k][3][3] into dst (wino32s2_weights_floats(nf, k)
- * floats): U[b][xi][pos][r] = (G g'[8b + r][cc] G^T)[xi], xi = 4*row + col, pos = chan_pos3 (as wino42s2_weights).
+ * floats): U[b][xi][pos][r] = (G g'[8b + r][cc] G^T)[xi], xi = 4*row + col, pos = chan_pos(4, ...) (as wino42s2_weights).
  */
 export function wino32s2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
   const kp = kpad(k), K = 4 * kp;
@@ -438,7 +463,7 @@ export function wino32s2_weights(filters: usize, nf: i32, k: i32, dst: usize): v
         for (let r = 0; r < 4; r++) {
           const h0 = g4(g00, g10, r), h1 = g4(g01, g11, r);
           for (let s = 0; s < 4; s++) {
-            store<f32>(blk + (<usize>(((r * 4 + s) * K + chan_pos3(ph, c, kp, s)) * 8) << 2), <f32>g4(h0, h1, s));
+            store<f32>(blk + (<usize>(((r * 4 + s) * K + chan_pos(4, ph, c, kp, s)) * 8) << 2), <f32>g4(h0, h1, s));
           }
         }
       }
@@ -488,7 +513,7 @@ function in_panel3(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i3
       }
     }
     for (let xi = 0; xi < 16; xi++) {
-      const pos = chan_pos3(ph, c0, kp, xi & 3);
+      const pos = chan_pos(4, ph, c0, kp, xi & 3);
       const a = v128.load(tin + (<usize>xi << 4)), b = v128.load(tin + 256 + (<usize>xi << 4));
       const c = v128.load(tin + 512 + (<usize>xi << 4)), d = v128.load(tin + 768 + (<usize>xi << 4));
       const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
@@ -502,66 +527,6 @@ function in_panel3(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i3
   }
 }
 
-@inline function out_tile3(
-  l: i32, f0: i32, nf: i32, bias: usize, gamma: usize, beta: usize, hasBias: bool, hasGamma: bool, doRelu: bool,
-  ob: usize, planeB: usize, rowB: usize, rows: i32, cols: i32,
-): void {
-  for (let h = 0; h < 2; h++) {
-    const fb = f0 + 4 * h;
-    if (fb >= nf) break;
-    const m = mt + (<usize>l << 5) + (<usize>h << 4);
-    for (let b = 0; b < 4; b++) at4(m + <usize>(b * 128), 512, tout + (<usize>b << 4), 64);
-    const y = tout + 320;
-    for (let i = 0; i < 3; i++) at4(tout + <usize>(i * 64), 16, y + <usize>(i * 48), 16);
-    const bv = hasBias ? ld4(bias, fb, nf) : f32x4.splat(0);
-    const gv = hasGamma ? ld4(gamma, fb, nf) : f32x4.splat(0);
-    const ev = hasGamma ? ld4(beta, fb, nf) : f32x4.splat(0);
-    const nq = min(4, nf - fb);
-    const ofb = ob + <usize>fb * planeB;
-    const z = f32x4.splat(0);
-    for (let i = 0; i < rows; i++) {
-      const yr = y + <usize>(i * 48);
-      let a = v128.load(yr), b = v128.load(yr, 16), c = v128.load(yr, 32);
-      if (hasBias) { a = f32x4.add(a, bv); b = f32x4.add(b, bv); c = f32x4.add(c, bv); }
-      if (hasGamma) { a = f32x4.add(f32x4.mul(gv, a), ev); b = f32x4.add(f32x4.mul(gv, b), ev); c = f32x4.add(f32x4.mul(gv, c), ev); }
-      if (doRelu) { a = v128.and(a, f32x4.ge(a, z)); b = v128.and(b, f32x4.ge(b, z)); c = v128.and(c, f32x4.ge(c, z)); }
-      const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(c, z, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, z, 2, 6, 3, 7);
-      const r0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
-      const r2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
-      const o = ofb + <usize>i * rowB;
-      if (cols == 3 && nq == 4) {
-        v128.store64_lane(o, r0, 0); v128.store32_lane(o, r0, 2, 8);
-        v128.store64_lane(o + planeB, r1, 0); v128.store32_lane(o + planeB, r1, 2, 8);
-        v128.store64_lane(o + 2 * planeB, r2, 0); v128.store32_lane(o + 2 * planeB, r2, 2, 8);
-        v128.store64_lane(o + 3 * planeB, r3, 0); v128.store32_lane(o + 3 * planeB, r3, 2, 8);
-      } else {
-        for (let q = 0; q < nq; q++) {
-          const r = q == 0 ? r0 : q == 1 ? r1 : q == 2 ? r2 : r3;
-          const oq = o + <usize>q * planeB;
-          store<f32>(oq, f32x4.extract_lane(r, 0));
-          if (cols > 1) store<f32>(oq, f32x4.extract_lane(r, 1), 4);
-          if (cols > 2) store<f32>(oq, f32x4.extract_lane(r, 2), 8);
-        }
-      }
-    }
-  }
-}
-
-@inline function out_panel3(
-  f0: i32, nf: i32, t0: i32, tcount: i32, tx: i32, onr: i32, onc: i32, bias: usize, gamma: usize, beta: usize,
-  hasBias: bool, hasGamma: bool, doRelu: bool, outS: usize,
-): void {
-  const planeB = <usize>(onr * onc) << 2, rowB = <usize>onc << 2;
-  for (let l = 0; l < tcount; l++) {
-    const t = t0 + l;
-    const yy = t / tx, xx = t - yy * tx;
-    const oy = 3 * yy, ox = 3 * xx;
-    const ob = outS + <usize>oy * rowB + (<usize>ox << 2);
-    out_tile3(l, f0, nf, bias, gamma, beta, hasBias, hasGamma, doRelu, ob, planeB, rowB, min(3, onr - oy), min(3, onc - ox));
-  }
-}
-
 /**
  * `wino42s2_con` with Winograd F(3x3, 2x2) (3x3 output tiles): same arguments and results (up to float rounding), with
  * U = wino32s2_weights(filters, nf, k, U) and scratch of wino32s2_scratch_floats(n, k, nr, nc, nf) floats.
@@ -570,43 +535,5 @@ export function wino32s2_con(
   x: usize, n: i32, k: i32, nr: i32, nc: i32, U: usize, nf: i32,
   bias: usize, gamma: usize, beta: usize, relu: i32, out: usize, scratch: usize,
 ): void {
-  const onr = out_of(nr), onc = out_of(nc);
-  const tx = (onc + 2) / 3, ty = (onr + 2) / 3;
-  const tps = tx * ty;
-  const kp = kpad(k), K = 4 * kp;
-  const Hq = 3 * ty + 1, Wq = 3 * tx + 1;
-  const xq = scratch;
-  const Vb = xq + (<usize>(Hq * Wq * K) << 2);
-  const xs = <usize>K << 4;
-  const ub = <usize>K << 5;
-  const pixB = <usize>K << 2;
-  const inStride = <usize>(k * nr * nc) << 2;
-  const outStride = <usize>(nf * onr * onc) << 2;
-  const hasBias = bias != 0, hasGamma = gamma != 0, doRelu = relu != 0;
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) store<i32>(ktab + (<usize>(i * 4 + j) << 2), kp * (i == 3 ? 1 : 2) * (j == 3 ? 1 : 2));
-  for (let s = 0; s < n; s++) {
-    phase_sample(x + <usize>s * inStride, k, nr, nc, Hq, Wq, xq);
-    const outS = out + <usize>s * outStride;
-    for (let t0 = 0; t0 < tps; t0 += 4) {
-      const tcount = min(4, tps - t0);
-      let t = t0;
-      let yy = t / tx, xx = t - yy * tx;
-      const o0 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
-      t = t0 + min(1, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o1 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
-      t = t0 + min(2, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o2 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
-      t = t0 + min(3, tcount - 1); yy = t / tx; xx = t - yy * tx;
-      const o3 = <usize>(3 * yy * Wq + 3 * xx) * pixB;
-      in_panel3(xq, o0, o1, o2, o3, Wq, K, kp, Vb, xs);
-      for (let f0 = 0; f0 < nf; f0 += 8) {
-        const ua = U + <usize>(f0 >> 3) * 16 * ub;
-        for (let xi = 0; xi < 16; xi++) {
-          mk8x4(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
-        }
-        if (hasBias && hasGamma && doRelu) out_panel3(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, true, true, true, outS);
-        else out_panel3(f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, hasBias, hasGamma, doRelu, outS);
-      }
-    }
-  }
+  s2k3_con_m(3, x, n, k, nr, nc, U, nf, bias, gamma, beta, relu, out, scratch);
 }
