@@ -1,79 +1,19 @@
 import { wino34s2_weights, wino34s2_weights_floats, wino34s2_con, wino34s2_scratch_floats } from "../winograd_s2";
 
-let seed: u32 = 4242;
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >> 8) / <f32>16777216.0 * 2.0 - 1.0;
-}
-function randBuf(n: i32): usize {
-  const p = heap.alloc(<usize>max(n, 1) << 2);
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd());
-  return p;
-}
+import { Stride2Case, expectDirect, report, seedRandom } from "./stride2_oracle";
 
-// worst |wino - direct| / (|gamma| * sum of |products| + |beta|) of the checks since the last report
-let lastWorst: f64 = 0;
-function report(): void {
-  log<f64>(lastWorst);
-  lastWorst = 0;
-}
+seedRandom(4242);
 
 // wino34s2_con vs a scalar f64 direct stride-2 unpadded convolution with the same epilogue
 function check(n: i32, k: i32, nr: i32, nc: i32, nf: i32, fnr: i32, fnc: i32, useBias: bool, useAffine: bool, relu: i32): void {
-  const x = randBuf(n * k * nr * nc);
-  const w = randBuf(nf * k * fnr * fnc);
-  const bias = useBias ? randBuf(nf) : 0;
-  const gamma = useAffine ? randBuf(nf) : 0;
-  const beta = useAffine ? randBuf(nf) : 0;
-  const onr = (nr - fnr) / 2 + 1, onc = (nc - fnc) / 2 + 1;
-  const len = n * nf * onr * onc;
-  const a = heap.alloc(<usize>len << 2);
-  for (let i = 0; i < len; i++) store<f32>(a + (<usize>i << 2), NaN);
+  const t = new Stride2Case(n, k, nr, nc, nf, fnr, fnc, useBias, useAffine);
   const U = heap.alloc(<usize>wino34s2_weights_floats(nf, k) << 2);
   const scratch = heap.alloc(<usize>wino34s2_scratch_floats(n, k, nr, nc, nf) << 2);
-  wino34s2_weights(w, nf, k, fnr, fnc, U);
-  wino34s2_con(x, n, k, nr, nc, U, nf, fnr, fnc, bias, gamma, beta, relu, a, scratch);
-  let worst: f64 = 0;
-  for (let s = 0; s < n; s++) {
-    for (let f = 0; f < nf; f++) {
-      for (let oy = 0; oy < onr; oy++) {
-        for (let ox = 0; ox < onc; ox++) {
-          let sum: f64 = 0, mag: f64 = 0;
-          for (let c = 0; c < k; c++) {
-            for (let fy = 0; fy < fnr; fy++) {
-              for (let fx = 0; fx < fnc; fx++) {
-                const xv = <f64>load<f32>(x + (<usize>(((s * k + c) * nr + 2 * oy + fy) * nc + 2 * ox + fx) << 2));
-                const wv = <f64>load<f32>(w + (<usize>(((f * k + c) * fnr + fy) * fnc + fx) << 2));
-                sum += xv * wv;
-                mag += Math.abs(xv * wv);
-              }
-            }
-          }
-          let v = sum;
-          let scale = mag;
-          if (useBias) {
-            v += <f64>load<f32>(bias + (<usize>f << 2));
-            scale += Math.abs(<f64>load<f32>(bias + (<usize>f << 2)));
-          }
-          if (useAffine) {
-            const g = <f64>load<f32>(gamma + (<usize>f << 2));
-            v = g * v + <f64>load<f32>(beta + (<usize>f << 2));
-            scale = Math.abs(g) * scale + Math.abs(<f64>load<f32>(beta + (<usize>f << 2)));
-          }
-          if (relu != 0) v = v >= 0 ? v : 0;
-          const got = <f64>load<f32>(a + (<usize>(((s * nf + f) * onr + oy) * onc + ox) << 2));
-          const e = Math.abs(got - v) / (scale + 1e-30);
-          if (!(e <= worst)) worst = e; // NaN (an output never written) counts as the worst
-          if (relu != 0) expect(got >= 0).toBe(true);
-        }
-      }
-    }
-  }
-  if (!(worst <= lastWorst)) lastWorst = worst;
-  expect(worst).toBeLessThanOrEqual(1e-5);
-  heap.free(x); heap.free(w); heap.free(a); heap.free(U); heap.free(scratch);
-  if (bias) heap.free(bias);
-  if (gamma) { heap.free(gamma); heap.free(beta); }
+  wino34s2_weights(t.w, nf, k, fnr, fnc, U);
+  wino34s2_con(t.x, n, k, nr, nc, U, nf, fnr, fnc, t.bias, t.gamma, t.beta, relu, t.out, scratch);
+  expectDirect(t.out, t.x, t.w, n, k, nr, nc, nf, fnr, fnc, t.bias, t.gamma, t.beta, relu);
+  heap.free(U); heap.free(scratch);
+  t.free();
 }
 
 describe("wino34s2_con (polyphase Winograd F(3x3,4x4)) vs direct stride-2 convolution", () => {
