@@ -25,8 +25,7 @@
 // micro-kernel makes the 36 products [4][8] (mt), and the output transform + epilogue writes them to out.
 // Products in row 5 / column 5 of the 6x6 transform skip the phase channels whose U is exactly 0 there (see
 // `active`): with 7x7 filters 121 instead of 144 multiply-adds per (tile, filter, input channel).
-import { madd } from "./simd";
-import { epi, bt6, bt6v, bt6v5 } from "./wino_common";
+import { epi, bt6, bt6v, bt6v5, mk4x8 } from "./wino_common";
 
 @inline function tiles3_of(n: i32): i32 {
   return (n + 2) / 3;
@@ -309,41 +308,6 @@ function in_gather(x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i3
   v128.store(q, f32x4.add(f32x4.add(m0, a), c));
   v128.store(q + sq, f32x4.add(b, f32x4.mul(f32x4.splat(2), e)));
   v128.store(q + 2 * sq, f32x4.add(f32x4.add(a, f32x4.mul(f32x4.splat(4), c)), m5));
-}
-
-// 4 filters x 8 tiles, K' channels: c[r][0..7] = sum_p a[p][r] * b[p][0..7] (a: [K'][4], b: [K'][8]), f32 sums in
-// increasing p (0 when K' = 0); c: 8 vectors, row r at c + 32 r
-@inline function mk4x8(a: usize, b: usize, K: i32, c: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let pa = a, pb = b;
-  const end = a + (<usize>K << 4);
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(pa + 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(pa + 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(pa + 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    pa += 16;
-    pb += 32;
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c, c10, 32);
-  v128.store(c, c11, 48);
-  v128.store(c, c20, 64);
-  v128.store(c, c21, 80);
-  v128.store(c, c30, 96);
-  v128.store(c, c31, 112);
 }
 
 const mt: usize = memory.data(36 * 128, 16); // the 36 products of 4 filters x 8 tiles: [xi][filter][8]

@@ -20,9 +20,10 @@
 // Layout: phase channels are padded to kp = k rounded up to 4 per phase (zeros), K = 4 kp, numbered phase-major
 // cc = ph*kp + c (ph = 2py + px). The sample's phase images are copied into scratch channel-last, xq[Hq][Wq][K]
 // (zeros beyond the input); per panel of 4 tiles the input transform runs on 4 channels at a time (lanes = channels)
-// and is transposed into V[25][K][4 tiles]; per block of 8 filters an 8x4 micro-kernel (lanes = filters, U[xi][K][8])
-// makes the 25 products, and the output transform + epilogue works on 4 filters per vector.
-import { madd } from "./simd";
+// and is transposed into V[25][K][4 tiles]; per block of 8 filters wino_common's 4x8 micro-kernel with the roles
+// swapped (V broadcast, lanes = filters of U[xi][K][8]) makes the 25 products, and the output transform + epilogue
+// works on 4 filters per vector.
+import { mk4x8 } from "./wino_common";
 
 /** Output size of the unpadded stride-2 convolution of n >= 3 pixels with a 3-tap filter. */
 @inline function out_of(n: i32): i32 {
@@ -224,41 +225,6 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
   }
 }
 
-// 8 filters x 4 tiles, Kc channels: c[l][0..7] = sum_p a[p][0..7] * b[p][l] (a: [Kc][8], b: [Kc][4]), f32 sums in
-// increasing p; c: row l at c + 32 l
-@inline function mk8x4(a: usize, b: usize, Kc: i32, c: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let pa = a, pb = b;
-  const end = a + (<usize>Kc << 5);
-  while (pa < end) {
-    const u0 = v128.load(pa);
-    const u1 = v128.load(pa, 16);
-    let v = v128.load32_splat(pb);
-    c00 = madd(u0, v, c00);
-    c01 = madd(u1, v, c01);
-    v = v128.load32_splat(pb + 4);
-    c10 = madd(u0, v, c10);
-    c11 = madd(u1, v, c11);
-    v = v128.load32_splat(pb + 8);
-    c20 = madd(u0, v, c20);
-    c21 = madd(u1, v, c21);
-    v = v128.load32_splat(pb + 12);
-    c30 = madd(u0, v, c30);
-    c31 = madd(u1, v, c31);
-    pa += 32;
-    pb += 16;
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c, c10, 32);
-  v128.store(c, c11, 48);
-  v128.store(c, c20, 64);
-  v128.store(c, c21, 80);
-  v128.store(c, c30, 96);
-  v128.store(c, c31, 112);
-}
-
 // 4 floats at p[f..f+3], 0 for f + q >= nf
 @inline function ld4(p: usize, f: i32, nf: i32): v128 {
   if (f + 4 <= nf) return v128.load(p + (<usize>f << 2));
@@ -397,7 +363,7 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
       for (let f0 = 0; f0 < nf; f0 += 8) {
         const ua = U + <usize>(f0 >> 3) * nxi * ub;
         for (let xi = 0; xi < nxi; xi++) {
-          mk8x4(ua + <usize>xi * ub, Vb + <usize>xi * xs, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
+          mk4x8(Vb + <usize>xi * xs, ua + <usize>xi * ub, load<i32>(ktab + (<usize>xi << 2)), mt + (<usize>xi << 7));
         }
         if (hasBias && hasGamma && doRelu) out_panel_m(m, f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, true, true, true, outS);
         else out_panel_m(m, f0, nf, t0, tcount, tx, onr, onc, bias, gamma, beta, hasBias, hasGamma, doRelu, outS);
