@@ -48,7 +48,7 @@ import { mk4x8 } from "./wino_common";
   return kp * (i == P - 1 ? 1 : 2) * (j == P - 1 ? 1 : 2);
 }
 
-// row r of G v for v = (v0, v1)
+// row r of G v for v = (v0, v1), F(4x4,2x2)
 @inline function g5(v0: f64, v1: f64, r: i32): f64 {
   if (r == 0) return v0 / 2;
   if (r == 1) return -(v0 + v1) / 2;
@@ -57,9 +57,46 @@ import { mk4x8 } from "./wino_common";
   return v1;
 }
 
+// row r of G v for v = (v0, v1), F(3x3,2x2)
+@inline function g4(v0: f64, v1: f64, r: i32): f64 {
+  if (r == 0) return v0;
+  if (r == 1) return (v0 + v1) / 2;
+  if (r == 2) return (v0 - v1) / 2;
+  return v1;
+}
+
 /** Floats of `wino42s2_weights`' output: 25 * ceil(nf/8)*8 * 4*ceil(k/4)*4. */
 export function wino42s2_weights_floats(nf: i32, k: i32): i32 {
   return 25 * ((nf + 7) & ~7) * 4 * kpad(k);
+}
+
+// the weight transform of F(m x m, 2x2) with P = m + 1 points (5: wino42s2_weights, 4: wino32s2_weights)
+@inline function s2k3_weights_m(P: i32, filters: usize, nf: i32, k: i32, dst: usize): void {
+  const kp = kpad(k), K = 4 * kp;
+  const total = P * P * ((nf + 7) & ~7) * K;
+  for (let i = 0; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
+  for (let f = 0; f < nf; f++) {
+    const blk = dst + (<usize>((f >> 3) * P * P * K * 8 + (f & 7)) << 2);
+    for (let c = 0; c < k; c++) {
+      const src = filters + (<usize>((f * k + c) * 9) << 2);
+      for (let ph = 0; ph < 4; ph++) {
+        const py = ph >> 1, px = ph & 1;
+        // g'[a][e]
+        const g00 = <f64>load<f32>(src + (<usize>(py * 3 + px) << 2));
+        const g01: f64 = px == 0 ? <f64>load<f32>(src + (<usize>(py * 3 + 2) << 2)) : 0;
+        const g10: f64 = py == 0 ? <f64>load<f32>(src + (<usize>(6 + px) << 2)) : 0;
+        const g11: f64 = py == 0 && px == 0 ? <f64>load<f32>(src + (8 << 2)) : 0;
+        for (let r = 0; r < P; r++) {
+          // row r of G g' (2 values), then through G
+          const h0 = P == 5 ? g5(g00, g10, r) : g4(g00, g10, r), h1 = P == 5 ? g5(g01, g11, r) : g4(g01, g11, r);
+          for (let s = 0; s < P; s++) {
+            const u = P == 5 ? g5(h0, h1, s) : g4(h0, h1, s);
+            store<f32>(blk + (<usize>(((r * P + s) * K + chan_pos(P, ph, c, kp, s)) * 8) << 2), <f32>u);
+          }
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -70,31 +107,7 @@ export function wino42s2_weights_floats(nf: i32, k: i32): i32 {
  * (0 beyond the filter). Computed in f64, rounded once.
  */
 export function wino42s2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
-  const kp = kpad(k), K = 4 * kp;
-  const total = wino42s2_weights_floats(nf, k);
-  for (let i = 0; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
-  for (let f = 0; f < nf; f++) {
-    const blk = dst + (<usize>((f >> 3) * 25 * K * 8 + (f & 7)) << 2);
-    for (let c = 0; c < k; c++) {
-      const src = filters + (<usize>((f * k + c) * 9) << 2);
-      for (let ph = 0; ph < 4; ph++) {
-        const py = ph >> 1, px = ph & 1;
-        // g'[a][e]
-        const g00 = <f64>load<f32>(src + (<usize>(py * 3 + px) << 2));
-        const g01: f64 = px == 0 ? <f64>load<f32>(src + (<usize>(py * 3 + 2) << 2)) : 0;
-        const g10: f64 = py == 0 ? <f64>load<f32>(src + (<usize>(6 + px) << 2)) : 0;
-        const g11: f64 = py == 0 && px == 0 ? <f64>load<f32>(src + (8 << 2)) : 0;
-        for (let r = 0; r < 5; r++) {
-          // row r of G g' (2 values), then through G
-          const h0 = g5(g00, g10, r), h1 = g5(g01, g11, r);
-          for (let s = 0; s < 5; s++) {
-            const u = g5(h0, h1, s);
-            store<f32>(blk + (<usize>(((r * 5 + s) * K + chan_pos(5, ph, c, kp, s)) * 8) << 2), <f32>u);
-          }
-        }
-      }
-    }
-  }
+  s2k3_weights_m(5, filters, nf, k, dst);
 }
 
 /**
@@ -396,13 +409,6 @@ export function wino42s2_con(
 //   A^T (3x4) = [1 1 1 0; 0 1 -1 0; 0 1 1 1]
 // Layouts as above with 16 products (xi = 4*row + col), column 3 px-major, row / column 3 using py / px = 0 only.
 
-@inline function g4(v0: f64, v1: f64, r: i32): f64 {
-  if (r == 0) return v0;
-  if (r == 1) return (v0 + v1) / 2;
-  if (r == 2) return (v0 - v1) / 2;
-  return v1;
-}
-
 /** Floats of `wino32s2_weights`' output: 16 * ceil(nf/8)*8 * 4*ceil(k/4)*4. */
 export function wino32s2_weights_floats(nf: i32, k: i32): i32 {
   return 16 * ((nf + 7) & ~7) * 4 * kpad(k);
@@ -413,28 +419,7 @@ export function wino32s2_weights_floats(nf: i32, k: i32): i32 {
  * floats): U[b][xi][pos][r] = (G g'[8b + r][cc] G^T)[xi], xi = 4*row + col, pos = chan_pos(4, ...) (as wino42s2_weights).
  */
 export function wino32s2_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
-  const kp = kpad(k), K = 4 * kp;
-  const total = wino32s2_weights_floats(nf, k);
-  for (let i = 0; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
-  for (let f = 0; f < nf; f++) {
-    const blk = dst + (<usize>((f >> 3) * 16 * K * 8 + (f & 7)) << 2);
-    for (let c = 0; c < k; c++) {
-      const src = filters + (<usize>((f * k + c) * 9) << 2);
-      for (let ph = 0; ph < 4; ph++) {
-        const py = ph >> 1, px = ph & 1;
-        const g00 = <f64>load<f32>(src + (<usize>(py * 3 + px) << 2));
-        const g01: f64 = px == 0 ? <f64>load<f32>(src + (<usize>(py * 3 + 2) << 2)) : 0;
-        const g10: f64 = py == 0 ? <f64>load<f32>(src + (<usize>(6 + px) << 2)) : 0;
-        const g11: f64 = py == 0 && px == 0 ? <f64>load<f32>(src + (8 << 2)) : 0;
-        for (let r = 0; r < 4; r++) {
-          const h0 = g4(g00, g10, r), h1 = g4(g01, g11, r);
-          for (let s = 0; s < 4; s++) {
-            store<f32>(blk + (<usize>(((r * 4 + s) * K + chan_pos(4, ph, c, kp, s)) * 8) << 2), <f32>g4(h0, h1, s));
-          }
-        }
-      }
-    }
-  }
+  s2k3_weights_m(4, filters, nf, k, dst);
 }
 
 /** Scratch floats of `wino32s2_con` for n samples of k x nr x nc (nr, nc >= 3) and nf filters. */
