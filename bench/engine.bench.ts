@@ -125,7 +125,7 @@ interface FreshRun { rss_mb: number; first_descriptor_ms: number; script_start_m
 /**
  * Fresh process: start -> import the package -> load the 22 MB ResNet .dat -> decode a chip PNG -> one descriptor;
  * peak RSS. Imports "dlib-face-wasm" (the built package, as a user would) when dist/ is built, else src/ via tsx.
- * Medians of 5 runs (1 with --quick) in `freshProcessEnv()`, and of 3 (1) in the inherited environment
+ * Medians of 9 runs (1 with --quick) in `freshProcessEnv()`, and of 5 (1) in the inherited environment
  * (`inherited`). The clock starts just before the spawn (the parent's clock), so node's own start-up counts.
  */
 function rssProbe(datPath: string, pngPath: string): (FreshRun & { via: string; inherited: FreshRun | null }) | null {
@@ -160,9 +160,9 @@ console.log(JSON.stringify({ rss_mb: rss, first_descriptor_ms: done + performanc
     const m = (f: (r: FreshRun) => number) => median(runs.map(f));
     return { rss_mb: m((r) => r.rss_mb), first_descriptor_ms: m((r) => r.first_descriptor_ms), script_start_ms: m((r) => r.script_start_ms), first_descriptor_cpu_ms: m((r) => r.first_descriptor_cpu_ms) };
   };
-  const clean = runIn(freshProcessEnv(), quick ? 1 : 5);
+  const clean = runIn(freshProcessEnv(), quick ? 1 : 9); // (a fresh process's time varies by +-10% from run to run here)
   if (!clean) return null;
-  const inherited = process.env.NODE_EXTRA_CA_CERTS !== undefined ? runIn(process.env, quick ? 1 : 3) : null;
+  const inherited = process.env.NODE_EXTRA_CA_CERTS !== undefined ? runIn(process.env, quick ? 1 : 5) : null;
   return { ...clean, via: useDist ? "dist/ (built JS)" : "src/ via tsx", inherited };
 }
 
