@@ -74,3 +74,11 @@ import { madd } from "./simd";
   v128.store(c, c30, 96);
   v128.store(c, c31, 112);
 }
+
+// element e (bytes) of the 4 patches at q0..q3, one per lane
+@inline export function lanes4(q0: usize, q1: usize, q2: usize, q3: usize, e: usize): v128 {
+  let v = v128.load32_zero(q0 + e);
+  v = v128.load32_lane(q1 + e, v, 1);
+  v = v128.load32_lane(q2 + e, v, 2);
+  return v128.load32_lane(q3 + e, v, 3);
+}

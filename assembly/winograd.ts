@@ -12,7 +12,7 @@
 // Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
 // of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
 import { gemm_packed, gemm_packed_ap, gemm_pack_a, gemm_pack_rows } from "./gemm";
-import { epi, bt6, bt6v } from "./wino_common";
+import { epi, bt6, bt6v, lanes4 } from "./wino_common";
 
 /** Tiles along an axis of n output pixels. */
 @inline function tiles_of(n: i32): i32 {
@@ -308,11 +308,7 @@ function in_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
       const r = <usize>i * wb;
       for (let j = 0; j < 4; j++) {
         const e = r + (<usize>j << 2);
-        let v = v128.load32_zero(q0 + e);
-        v = v128.load32_lane(q1 + e, v, 1);
-        v = v128.load32_lane(q2 + e, v, 2);
-        v = v128.load32_lane(q3 + e, v, 3);
-        v128.store(m + (<usize>(i * 4 + j) << 4), v);
+        v128.store(m + (<usize>(i * 4 + j) << 4), lanes4(q0, q1, q2, q3, e));
       }
     }
     in_tf(
@@ -577,15 +573,6 @@ export function wino4_chunk_tiles(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i3
 export function wino4_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i32): i32 {
   const tc = wino4_chunk_tiles(n, k, nr, nc, nf);
   return pad4_floats(k, nr, nc) + 36 * (tc * k + 16) + 36 * (nf * tc + 16) + 2 * tc + 64;
-}
-
-
-// element e (bytes) of the 4 patches at q0..q3, one per lane
-@inline function lanes4(q0: usize, q1: usize, q2: usize, q3: usize, e: usize): v128 {
-  let v = v128.load32_zero(q0 + e);
-  v = v128.load32_lane(q1 + e, v, 1);
-  v = v128.load32_lane(q2 + e, v, 2);
-  return v128.load32_lane(q3 + e, v, 3);
 }
 
 // input transform of 4 tiles of one sample, patches at padded offsets o0..o3 (bytes from xp)

@@ -25,7 +25,7 @@
 // micro-kernel makes the 36 products [4][8] (mt), and the output transform + epilogue writes them to out.
 // Products in row 5 / column 5 of the 6x6 transform skip the phase channels whose U is exactly 0 there (see
 // `active`): with 7x7 filters 121 instead of 144 multiply-adds per (tile, filter, input channel).
-import { epi, bt6, bt6v, bt6v5, mk4x8 } from "./wino_common";
+import { epi, bt6, bt6v, bt6v5, mk4x8, lanes4 } from "./wino_common";
 
 @inline function tiles3_of(n: i32): i32 {
   return (n + 2) / 3;
@@ -254,11 +254,7 @@ function in_lanes(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
       const r = <usize>i * wb;
       for (let j = 0; j < 6; j++) {
         const e = r + (<usize>j << 2);
-        let v = v128.load32_zero(q0 + e);
-        v = v128.load32_lane(q1 + e, v, 1);
-        v = v128.load32_lane(q2 + e, v, 2);
-        v = v128.load32_lane(q3 + e, v, 3);
-        v128.store(m + (<usize>(i * 6 + j) << 4), v);
+        v128.store(m + (<usize>(i * 6 + j) << 4), lanes4(q0, q1, q2, q3, e));
       }
       bt6(m + <usize>(i * 96), 16, m + <usize>(i * 96), 16);
     }

@@ -197,36 +197,39 @@ const ktab: usize = memory.data(25 * 4, 16);
   v128.store(q + 3 * sq, f32x4.add(f32x4.add(d, f32x4.add(m34, m34)), m4));
 }
 
-// input transform of the panel's 4 tiles (patches at xq + o[l] bytes, the 4 channels of group g at +16g bytes... ) into
-// V[xi][pos][4] (dst, xs bytes per product)
-function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32, K: i32, kp: i32, dst: usize, xs: usize): void {
+// the 1-d B^T transform of P vectors at p, p + st, ... (P = 5: F(4x4,2x2), 4: F(3x3,2x2)) into q, q + sq, ...
+@inline function btP(P: i32, p: usize, st: usize, q: usize, sq: usize): void {
+  if (P == 5) bt5(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), v128.load(p + 4 * st), q, sq);
+  else bt4(v128.load(p), v128.load(p + st), v128.load(p + 2 * st), v128.load(p + 3 * st), q, sq);
+}
+
+// input transform of the panel's 4 tiles (patches at xq + o[l] bytes, the 4 channels of group g at +16g bytes) into
+// V[xi][pos][4] (dst, xs bytes per product), P x P points
+@inline function in_panel_m(P: i32, xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32, K: i32, kp: i32, dst: usize, xs: usize): void {
   const pixB = <usize>K << 2;
   const rowB = <usize>Wq * pixB;
   const rows = tin + 4 * 25 * 16;
+  const rb = <usize>P << 4; // bytes per row of P vectors
+  const lb = <usize>(P * P) << 4; // bytes per lane (tile) in tin
   for (let g = 0; g < K; g += 4) {
     const ph = g / kp, c0 = g - ph * kp;
     for (let l = 0; l < 4; l++) {
       const o = l == 0 ? o0 : l == 1 ? o1 : l == 2 ? o2 : o3;
       let p = xq + o + (<usize>g << 2);
       // rows through B^T (horizontally): rows[r][j]
-      for (let r = 0; r < 5; r++) {
-        bt5(v128.load(p), v128.load(p + pixB), v128.load(p + 2 * pixB), v128.load(p + 3 * pixB), v128.load(p + 4 * pixB),
-          rows + <usize>(r * 80), 16);
+      for (let r = 0; r < P; r++) {
+        btP(P, p, pixB, rows + <usize>r * rb, 16);
         p += rowB;
       }
-      // columns: tin[l][i*5 + j]
-      const t = tin + <usize>(l * 400);
-      for (let j = 0; j < 5; j++) {
-        const q = rows + (<usize>j << 4);
-        bt5(v128.load(q), v128.load(q, 80), v128.load(q, 160), v128.load(q, 240), v128.load(q, 320), t + (<usize>j << 4), 80);
-      }
+      // columns: tin[l][i*P + j]
+      const t = tin + <usize>l * lb;
+      for (let j = 0; j < P; j++) btP(P, rows + (<usize>j << 4), rb, t + (<usize>j << 4), rb);
     }
     // transpose lanes (channels) x tiles into V
-    for (let xi = 0; xi < 25; xi++) {
-      const j = xi % 5;
-      const pos = chan_pos(5, ph, c0, kp, j);
-      const a = v128.load(tin + (<usize>xi << 4)), b = v128.load(tin + 400 + (<usize>xi << 4));
-      const c = v128.load(tin + 800 + (<usize>xi << 4)), d = v128.load(tin + 1200 + (<usize>xi << 4));
+    for (let xi = 0; xi < P * P; xi++) {
+      const pos = chan_pos(P, ph, c0, kp, xi % P);
+      const x = tin + (<usize>xi << 4);
+      const a = v128.load(x), b = v128.load(x + lb), c = v128.load(x + 2 * lb), d = v128.load(x + 3 * lb);
       const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
       const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
       const vd = dst + <usize>xi * xs + (<usize>pos << 4);
@@ -236,6 +239,10 @@ function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32
       v128.store(vd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
     }
   }
+}
+
+function in_panel(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32, K: i32, kp: i32, dst: usize, xs: usize): void {
+  in_panel_m(5, xq, o0, o1, o2, o3, Wq, K, kp, dst, xs);
 }
 
 // 4 floats at p[f..f+3], 0 for f + q >= nf
@@ -445,37 +452,7 @@ export function wino32s2_scratch_floats(n: i32, k: i32, nr: i32, nc: i32, nf: i3
 }
 
 function in_panel3(xq: usize, o0: usize, o1: usize, o2: usize, o3: usize, Wq: i32, K: i32, kp: i32, dst: usize, xs: usize): void {
-  const pixB = <usize>K << 2;
-  const rowB = <usize>Wq * pixB;
-  const rows = tin + 4 * 25 * 16;
-  for (let g = 0; g < K; g += 4) {
-    const ph = g / kp, c0 = g - ph * kp;
-    for (let l = 0; l < 4; l++) {
-      const o = l == 0 ? o0 : l == 1 ? o1 : l == 2 ? o2 : o3;
-      let p = xq + o + (<usize>g << 2);
-      for (let r = 0; r < 4; r++) {
-        bt4(v128.load(p), v128.load(p + pixB), v128.load(p + 2 * pixB), v128.load(p + 3 * pixB), rows + <usize>(r * 64), 16);
-        p += rowB;
-      }
-      const t = tin + <usize>(l * 256);
-      for (let j = 0; j < 4; j++) {
-        const q = rows + (<usize>j << 4);
-        bt4(v128.load(q), v128.load(q, 64), v128.load(q, 128), v128.load(q, 192), t + (<usize>j << 4), 64);
-      }
-    }
-    for (let xi = 0; xi < 16; xi++) {
-      const pos = chan_pos(4, ph, c0, kp, xi & 3);
-      const a = v128.load(tin + (<usize>xi << 4)), b = v128.load(tin + 256 + (<usize>xi << 4));
-      const c = v128.load(tin + 512 + (<usize>xi << 4)), d = v128.load(tin + 768 + (<usize>xi << 4));
-      const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-      const vd = dst + <usize>xi * xs + (<usize>pos << 4);
-      v128.store(vd, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(vd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-      v128.store(vd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-      v128.store(vd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-    }
-  }
+  in_panel_m(4, xq, o0, o1, o2, o3, Wq, K, kp, dst, xs);
 }
 
 /**
