@@ -225,21 +225,34 @@ const tmp: usize = memory.data(512, 16); // 16 vectors of 4 lanes (gather / scat
 const rowbuf: usize = memory.data(24 * 4, 16); // one output row of 4 tiles (F(3x3), F(6x6) edge tiles)
 
 // zero-padded copy of sample x [k][nr][nc] for m x m output tiles into xp [k][Hp][Wp] (Hp = m * tiles + 2):
-// xp[c][iy + 1][ix + 1] = x[c][iy][ix]; padm_floats(m, k, nr, nc) floats
+// xp[c][iy + 1][ix + 1] = x[c][iy][ix]; padm_floats(m, k, nr, nc) floats. Only the border is zeroed: between two
+// copied rows lie the Wp - nc floats of one row's right border and the next row's left one
 function pad_sample(m: i32, x: usize, k: i32, nr: i32, nc: i32, xp: usize): void {
   const Hp = m * ((nr + m - 1) / m) + 2, Wp = m * ((nc + m - 1) / m) + 2;
-  const total = padm_floats(m, k, nr, nc);
-  const z = f32x4.splat(0);
-  for (let i = 0; i < total; i += 4) v128.store(xp + (<usize>i << 2), z);
+  const cb = <usize>(Hp * Wp) << 2, wb = <usize>Wp << 2, gap = Wp - nc;
+  let s = x, p = xp;
   for (let c = 0; c < k; c++) {
+    zero_floats(p, Wp + 1); // top row and the first row's left border
+    let d = p + wb + 4;
     for (let iy = 0; iy < nr; iy++) {
-      const d = xp + (<usize>((c * Hp + iy + 1) * Wp + 1) << 2);
-      const s = x + (<usize>((c * nr + iy) * nc) << 2);
       let ix = 0;
       for (; ix + 4 <= nc; ix += 4) v128.store(d + (<usize>ix << 2), v128.load(s + (<usize>ix << 2)));
       for (; ix < nc; ix++) store<f32>(d + (<usize>ix << 2), load<f32>(s + (<usize>ix << 2)));
+      zero_floats(d + (<usize>nc << 2), iy + 1 < nr ? gap : gap - 1 + (Hp - nr - 1) * Wp); // the last row: to the plane's end
+      d += wb;
+      s += <usize>nc << 2;
     }
+    p += cb;
   }
+  zero_floats(p, padm_floats(m, k, nr, nc) - k * Hp * Wp); // slack for vector loads past the last row
+}
+
+// n floats of zeros at p (any 4-byte alignment)
+@inline function zero_floats(p: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(p + (<usize>i << 2), 0);
 }
 
 // V = B^T d B for 4 tiles (lanes), d row i = (di0, di1, di2, di3); stores V[xi] at dst + xi*xs.
@@ -351,6 +364,20 @@ function in_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
   }
 }
 
+// zeros for the nxi transformed values of k channels of a group of 4 tiles that all lie past the chunk's last tile
+// (the second half of a last panel of at most 4 columns): no kept output reads them, but every lane the products
+// load must hold a number, and storing zeros is far cheaper than transforming gathered zeros
+@inline function zero_group(nxi: i32, k: i32, dst: usize, cs: usize, xs: usize): void {
+  const z = f32x4.splat(0);
+  for (let xi = 0; xi < nxi; xi++) {
+    let d = dst + <usize>xi * xs;
+    for (let c = 0; c < k; c++) {
+      v128.store(d, z);
+      d += cs;
+    }
+  }
+}
+
 // general input transform of 4 tiles tg..tg+3 (tiles >= tEnd give zeros), read from x with bounds checks
 function in_gather(
   x: usize, k: i32, nr: i32, nc: i32, tx: i32, tps: i32, tg: i32, tEnd: i32, dst: usize, cs: usize, xs: usize,
@@ -430,6 +457,8 @@ export function wino2_con(
           const o3 = <usize>(2 * yy * Wp + 2 * xx) << 2;
           in_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
         }
+      } else if (tg >= tEnd) {
+        zero_group(16, k, dst, 32, xs);
       } else {
         in_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
       }
@@ -1342,6 +1371,8 @@ export function wino6_con(
       if (m == 3) in3_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
       else if (m == 4) in4_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
       else in6_lanes(xp, o0, o1, o2, o3, wb, cb, k, dst, 32, xs);
+    } else if (tg >= tEnd) {
+      zero_group((m + 2) * (m + 2), k, dst, 32, xs);
     } else {
       if (m == 3) in3_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);
       else if (m == 4) in4_gather(x, k, nr, nc, tx, tps, tg, tEnd, dst, 32, xs);

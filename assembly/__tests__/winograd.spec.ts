@@ -27,6 +27,7 @@ function checkWino(n: i32, k: i32, nr: i32, nc: i32, nf: i32, useBias: bool, use
   const U = heap.alloc(<usize>(nxi * nf * k) << 2);
   const sf = wm == 6 ? wino6_scratch_floats(n, k, nr, nc, nf) : wm == 4 ? wino4_scratch_floats(n, k, nr, nc, nf) : wm == 3 ? wino3_scratch_floats(n, k, nr, nc, nf) : wino2_scratch_floats(n, k, nr, nc, nf);
   const scratch = heap.alloc(<usize>sf << 2);
+  for (let i = 0; i < sf; i++) store<f32>(scratch + (<usize>i << 2), NaN); // the kernels may rely on nothing in it
   if (wm == 6) wino6_weights(w, nf, k, U);
   else if (wm == 4) wino4_weights(w, nf, k, U);
   else if (wm == 3) wino3_weights(w, nf, k, U);
@@ -66,6 +67,7 @@ describe("wino2_con vs con_affine_forward_ref (3x3, stride 1, pad 1)", () => {
     checkWino(2, 6, 2, 3, 7, false, true, 1);
     checkWino(3, 16, 3, 3, 8, true, true, 0);
     checkWino(2, 12, 4, 4, 9, true, false, 1);
+    checkWino(1, 16, 4, 4, 8, true, true, 1); // 4 tiles: the second half of the only panel holds no tile
   });
   it("batches whose tile panels straddle samples, several chunks", () => {
     checkWino(5, 7, 17, 17, 10, true, true, 1);
