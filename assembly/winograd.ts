@@ -12,7 +12,7 @@
 // Tiles of all samples of the batch are numbered t = (s*tilesY + ty)*tilesX + tx and processed in chunks
 // of `wino2_chunk_tiles` tiles so that one chunk's transformed inputs and products stay in L2.
 import { gemm_packed, gemm_packed_ap, gemm_pack_a, gemm_pack_rows } from "./gemm";
-import { epi, bt6, bt6v, lanes4 } from "./wino_common";
+import { epi, bt6, bt6v, lanes4, col4 } from "./wino_common";
 
 /** Tiles along an axis of n output pixels. */
 @inline function tiles_of(n: i32): i32 {
@@ -318,11 +318,12 @@ function in_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: usi
   const m = tmp;
   for (let c = 0; c < k; c++) {
     for (let i = 0; i < 4; i++) {
-      const r = <usize>i * wb;
-      for (let j = 0; j < 4; j++) {
-        const e = r + (<usize>j << 2);
-        v128.store(m + (<usize>(i * 4 + j) << 4), lanes4(q0, q1, q2, q3, e));
-      }
+      const r = <usize>i * wb, mi = m + (<usize>i << 6);
+      const a0 = v128.load(q0 + r), a1 = v128.load(q1 + r), a2 = v128.load(q2 + r), a3 = v128.load(q3 + r);
+      v128.store(mi, col4(a0, a1, a2, a3, 0));
+      v128.store(mi, col4(a0, a1, a2, a3, 1), 16);
+      v128.store(mi, col4(a0, a1, a2, a3, 2), 32);
+      v128.store(mi, col4(a0, a1, a2, a3, 3), 48);
     }
     in_tf(
       v128.load(m), v128.load(m, 16), v128.load(m, 32), v128.load(m, 48),
@@ -613,8 +614,9 @@ function in4_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: us
     // each patch row transformed (over j) as it is gathered, then the columns (over i) straight to V[xi = 6i + j]
     for (let i = 0; i < 6; i++) {
       const r = <usize>i * wb;
-      bt6v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8),
-        lanes4(q0, q1, q2, q3, r + 12), lanes4(q0, q1, q2, q3, r + 16), lanes4(q0, q1, q2, q3, r + 20), m + <usize>(i * 96), 16);
+      const a0 = v128.load(q0 + r), a1 = v128.load(q1 + r), a2 = v128.load(q2 + r), a3 = v128.load(q3 + r);
+      bt6v(col4(a0, a1, a2, a3, 0), col4(a0, a1, a2, a3, 1), col4(a0, a1, a2, a3, 2), col4(a0, a1, a2, a3, 3),
+        lanes4(q0, q1, q2, q3, r + 16), lanes4(q0, q1, q2, q3, r + 20), m + <usize>(i * 96), 16);
     }
     for (let j = 0; j < 6; j++) bt6(m + (<usize>j << 4), 96, d + <usize>j * xs, 6 * xs);
     q0 += cb; q1 += cb; q2 += cb; q3 += cb;
@@ -843,8 +845,9 @@ function in3_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: us
     // each patch row transformed (over j) as it is gathered, then the columns
     for (let i = 0; i < 5; i++) {
       const r = <usize>i * wb;
-      bt5v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8),
-        lanes4(q0, q1, q2, q3, r + 12), lanes4(q0, q1, q2, q3, r + 16), m + <usize>(i * 80), 16);
+      const a0 = v128.load(q0 + r), a1 = v128.load(q1 + r), a2 = v128.load(q2 + r), a3 = v128.load(q3 + r);
+      bt5v(col4(a0, a1, a2, a3, 0), col4(a0, a1, a2, a3, 1), col4(a0, a1, a2, a3, 2), col4(a0, a1, a2, a3, 3),
+        lanes4(q0, q1, q2, q3, r + 16), m + <usize>(i * 80), 16);
     }
     bt5cols(d, xs);
     q0 += cb; q1 += cb; q2 += cb; q3 += cb;
@@ -1111,8 +1114,10 @@ function in6_lanes(xp: usize, o0: usize, o1: usize, o2: usize, o3: usize, wb: us
   for (let c = 0; c < k; c++) {
     for (let i = 0; i < 8; i++) {
       const r = <usize>i * wb;
-      bt8v(lanes4(q0, q1, q2, q3, r), lanes4(q0, q1, q2, q3, r + 4), lanes4(q0, q1, q2, q3, r + 8), lanes4(q0, q1, q2, q3, r + 12),
-        lanes4(q0, q1, q2, q3, r + 16), lanes4(q0, q1, q2, q3, r + 20), lanes4(q0, q1, q2, q3, r + 24), lanes4(q0, q1, q2, q3, r + 28),
+      const a0 = v128.load(q0 + r), a1 = v128.load(q1 + r), a2 = v128.load(q2 + r), a3 = v128.load(q3 + r);
+      const b0 = v128.load(q0 + r, 16), b1 = v128.load(q1 + r, 16), b2 = v128.load(q2 + r, 16), b3 = v128.load(q3 + r, 16);
+      bt8v(col4(a0, a1, a2, a3, 0), col4(a0, a1, a2, a3, 1), col4(a0, a1, a2, a3, 2), col4(a0, a1, a2, a3, 3),
+        col4(b0, b1, b2, b3, 0), col4(b0, b1, b2, b3, 1), col4(b0, b1, b2, b3, 2), col4(b0, b1, b2, b3, 3),
         m + <usize>(i * 128), 16);
     }
     bt8cols(d, xs);
