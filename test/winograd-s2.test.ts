@@ -16,7 +16,7 @@ import type { RgbImage } from "../src/image/types.ts";
 test("conAlgorithm: the face ResNet stem (7x7/2, 3 -> 32, 150x150) is winograd_s2 in one-sample plans; batched, off, or with few filters, im2col", () => {
   const s = { n: 1, k: 3, nr: 150, nc: 150 };
   assert.equal(conAlgorithm(s, 32, 7, 7, 2, 2, 0, 0), "winograd_s2");
-  assert.equal(conAlgorithm({ ...s, n: 16 }, 32, 7, 7, 2, 2, 0, 0), "im2col"); // batch plans
+  assert.equal(conAlgorithm({ ...s, n: 16 }, 32, 7, 7, 2, 2, 0, 0), "im2col"); // batch plans (loss_metric networks' choose per sample)
   assert.equal(conAlgorithm({ ...s, k: 16, nr: 198, nc: 181 }, 32, 5, 5, 2, 2, 0, 0), "winograd_s2"); // mmod's con5d
   assert.equal(conAlgorithm(s, 4, 5, 5, 2, 2, 0, 0), "im2col"); // few filters
   assert.equal(conAlgorithm(s, 32, 7, 7, 2, 2, 1, 1), "im2col"); // padded
@@ -37,7 +37,7 @@ test("conAlgorithm: the face ResNet's 3x3/2 32 -> 64 on 35x35 is winograd_s2k3 i
   assert.equal(conAlgorithm(s, 64, 3, 3, 2, 2, 0, 0), "winograd_s2k3"); // 17x17 outputs: F(3x3,2x2), 0.5 MB of U
   assert.equal(conAlgorithm({ n: 1, k: 64, nr: 17, nc: 17 }, 128, 3, 3, 2, 2, 0, 0), "im2col"); // F(4x4)'s U 3.3 MB: slower in the network
   assert.equal(conAlgorithm({ n: 1, k: 128, nr: 8, nc: 8 }, 256, 3, 3, 2, 2, 0, 0), "im2col"); // 3x3 outputs
-  assert.equal(conAlgorithm({ ...s, n: 2 }, 64, 3, 3, 2, 2, 0, 0), "im2col"); // batch plans
+  assert.equal(conAlgorithm({ ...s, n: 2 }, 64, 3, 3, 2, 2, 0, 0), "im2col"); // batch plans (loss_metric networks' choose per sample)
   assert.equal(conAlgorithm(s, 16, 3, 3, 2, 2, 0, 0), "im2col"); // few filters
   assert.equal(conAlgorithm({ ...s, k: 3 }, 64, 3, 3, 2, 2, 0, 0), "im2col"); // few channels
   assert.equal(conAlgorithm(s, 64, 3, 3, 2, 2, 1, 1), "im2col"); // padded
@@ -80,8 +80,9 @@ async function load(bytes: Uint8Array, option: Option, on: boolean, first: RgbIm
 type Layers = NonNullable<ReturnType<Network["forwardSync"]>["trace"]>[0]["layers"];
 
 /**
- * Face ResNet descriptors with `option` on vs off: max |Δ| < 1e-5 and not the same bits (the path ran), batch plans
- * the same bits (they keep im2col); then `checkLayers` gets both networks' one-sample traces.
+ * Face ResNet descriptors with `option` on vs off: max |Δ| < 1e-5 and not the same bits (the path ran); in both
+ * networks a batch of 2 gives each chip's one-sample bits (a loss_metric network chooses its algorithms per sample,
+ * convOptions.metricBatchesPerSample); then `checkLayers` gets both networks' one-sample traces.
  */
 async function offVsOn(t: TestContext, option: Option, checkLayers: (on: Layers, off: Layers) => void): Promise<void> {
   const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
@@ -93,15 +94,20 @@ async function offVsOn(t: TestContext, option: Option, checkLayers: (on: Layers,
   const direct = await load(bytes, option, false, chips[0]);
   try {
     let worst = 0;
+    const singles: Float32Array[][] = [[], []];
     for (const chip of chips) {
       const a = wino.forwardSync([chip]).outputs, b = direct.forwardSync([chip]).outputs;
       assert.equal(a.length, 1);
       assert.equal(a[0].length, 128);
       for (let j = 0; j < 128; j++) worst = Math.max(worst, Math.abs(a[0][j] - b[0][j]));
+      singles[0].push(a[0]);
+      singles[1].push(b[0]);
     }
-    // the batch of 2 runs im2col in both: the same bits
-    const a2 = wino.forwardSync(chips).outputs, b2 = direct.forwardSync(chips).outputs;
-    for (let i = 0; i < 2; i++) for (let j = 0; j < 128; j++) assert.ok(Object.is(a2[i][j], b2[i][j]), `batch of 2: output ${i}[${j}]`);
+    // the batch of 2 runs each network's one-sample algorithms: each chip's one-sample bits
+    [wino, direct].forEach((net, k) => {
+      const two = withOption(option, k === 0, () => net.forwardSync(chips).outputs);
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 128; j++) assert.ok(Object.is(two[i][j], singles[k][i][j]), `${k ? "off" : "on"}, batch of 2: output ${i}[${j}]`);
+    });
     t.diagnostic(`max |Δdescriptor| ${worst.toExponential(2)}`);
     assert.ok(worst < 1e-5, `max |Δ| ${worst}`);
     // the two networks really ran different algorithms (the same one would give the same bits)
@@ -115,7 +121,7 @@ async function offVsOn(t: TestContext, option: Option, checkLayers: (on: Layers,
   }
 }
 
-test("face ResNet descriptors with the stem by winograd_s2 vs im2col: max |Δ| < 1e-5; batch plans keep im2col", async (t) => {
+test("face ResNet descriptors with the stem by winograd_s2 vs im2col: max |Δ| < 1e-5; a batch gives each chip's one-sample bits", async (t) => {
   await offVsOn(t, "winogradS2", (ta, tb) => {
     // the stem layer: relative to its sum of |values|
     const stem = ta.findIndex((l) => l.type === "con");
@@ -127,7 +133,7 @@ test("face ResNet descriptors with the stem by winograd_s2 vs im2col: max |Δ| <
   });
 });
 
-test("face ResNet descriptors with the 3x3/2 layer by winograd_s2k3 vs im2col: max |Δ| < 1e-5; batch plans keep im2col", async (t) => {
+test("face ResNet descriptors with the 3x3/2 layer by winograd_s2k3 vs im2col: max |Δ| < 1e-5; a batch gives each chip's one-sample bits", async (t) => {
   await offVsOn(t, "winogradS2k3", (ta, tb) => {
     const layers = ta.map((l, i) => ({ l, i })).filter(({ l }) => l.type === "con" && /stride_y=2/.test(l.desc) && /nr=3/.test(l.desc));
     assert.deepEqual(layers.map(({ l }) => l.shape), [[1, 64, 17, 17], [1, 128, 8, 8], [1, 256, 3, 3], [1, 256, 1, 1]]);

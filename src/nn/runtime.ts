@@ -67,8 +67,18 @@ export class Plan {
   readonly onDispose: (() => void)[] = [];
   /** While compiling: told of each con layer that could be baked (see bakeCollector). */
   candidate?: (c: BakeCandidate, s: Shape) => void;
+  /**
+   * Each con layer's algorithm is chosen as for one sample, whatever the batch size (set by `compile` for loss_metric
+   * networks, see convOptions.metricBatchesPerSample).
+   */
+  perSample = false;
 
   constructor(readonly kernels: Kernels) {}
+
+  /** The shape a con layer's algorithm is chosen for: `s`, or one sample of it when `perSample`. */
+  algShape(s: Shape): Shape {
+    return this.perSample && s.n !== 1 ? { ...s, n: 1 } : s;
+  }
 
   addValue(shape: Shape, aliasOf = -1): number {
     this.values.push({ shape, size: sizeOf(shape), aliasOf, ptr: 0 });
@@ -314,6 +324,13 @@ export const convOptions = {
   winogradS2k3: true,
   /** relu over add_prev (the end of a residual block) as one kernel, `add_prev_relu` (same numbers). */
   addPrevRelu: true,
+  /**
+   * Plans of loss_metric networks (face descriptors) choose each layer's algorithm as for one sample at every batch
+   * size: a face's descriptor has the same bits in a batch as alone, and batches get the faster per-sample algorithms
+   * (larger Winograd tiles, polyphase stride-2 layers; the face ResNet at batch 16: 8.3 -> 6.7 ms per face). Other
+   * networks' batches keep F(2x2,3x3) and im2col, whose rounding is closest to dlib's (see wino4Preferred).
+   */
+  metricBatchesPerSample: true,
 };
 
 /** Per-network Winograd-transformed filters (F2, F3, F4 and F6), keyed by the con layer's filter ParamRef, shared by plans. */
@@ -327,7 +344,8 @@ type WinoM = 2 | 3 | 4 | 6;
  * channels in and out (35x35 planes of the face ResNet, one chip: 0.33 -> 0.26 ms). Its rounding is several times
  * F(2x2,3x3)'s (larger transform constants): batched plans keep F(2x2,3x3), which holds dlib's printed 6-digit
  * gender probabilities (F(4x4) on the ResNet-34's 38x38 layers at batch 16 moved one from 0.863875 to 0.863874),
- * and small planes / few channels keep it too (no measured gain there; tiny test nets sit near thresholds).
+ * and small planes / few channels keep it too (no measured gain there; tiny test nets sit near thresholds). Plans of
+ * loss_metric networks choose for one sample at any batch size (`Plan.algShape`, convOptions.metricBatchesPerSample).
  */
 function wino4Preferred(s: Shape, nf: number): boolean {
   return convOptions.winograd4 && s.n === 1 && s.k >= 32 && nf >= 32 && s.nr >= 32 && s.nc >= 32;
@@ -534,7 +552,7 @@ function makeWino(k: Kernels, filters: ParamRef, kin: number, nf: number, wm: Wi
 function winoOp(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
   plan.candidate?.({ kind: "wino2", filters, nf, k: s.k, taps: 9, tap: 0 }, s);
-  const wm: WinoM = baked.has(filters) ? 2 : winoVariant(s, nf);
+  const wm: WinoM = baked.has(filters) ? 2 : winoVariant(plan.algShape(s), nf);
   const v = `wino${wm}`;
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${v}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${v}_con`);
@@ -590,7 +608,7 @@ const winoS2k3Cache = { 3: new WeakMap<object, Shared>(), 4: new WeakMap<object,
  */
 function winoS2k3Op(plan: Plan, filters: ParamRef, biases: Ref, s: Shape, nf: number, gamma: Ref, beta: Ref, relu: boolean, x: number, out: number): (p: (v: number) => number) => () => void {
   const k = plan.kernels;
-  const m = s2k3Tile(s, nf, 3, 3, 2, 2, 0, 0) === 3 ? 3 : 4;
+  const m = s2k3Tile(plan.algShape(s), nf, 3, 3, 2, 2, 0, 0) === 3 ? 3 : 4;
   const pre = m === 4 ? "wino42s2" : "wino32s2";
   plan.scratchFloats = Math.max(plan.scratchFloats, K.fnOf(k, `${pre}_scratch_floats`)(s.n, s.k, s.nr, s.nc, nf) as number);
   const fn = K.fnOf(k, `${pre}_con`);
@@ -660,6 +678,7 @@ export function conAlgorithm(s: Shape, nf: number, fnr: number, fnc: number, sy:
 export function compile(kernels: Kernels, model: LossModel, n: number, nr: number, nc: number, fuse = true, candidate?: (c: BakeCandidate, s: Shape) => void): Plan {
   const plan = new Plan(kernels);
   plan.candidate = candidate;
+  plan.perSample = convOptions.metricBatchesPerSample && model.type === "loss_metric";
   const emit = (node: ModelNode, index: number, tags: Map<number, number>, repeatInput: number): number => {
     switch (node.kind) {
       case "input": {
@@ -750,11 +769,12 @@ export function compile(kernels: Kernels, model: LossModel, n: number, nr: numbe
     const v = plan.addValue(shape);
     const step: Step = { index: conIndex, type: "con", get desc() { return describeLayer(cd); }, out: v, ins: [x], op: null, inplace: false };
     const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: cd.numFilters, fnr: cd.nr, fnc: cd.nc, strideY: cd.strideY, strideX: cd.strideX, padY: cd.paddingY, padX: cd.paddingX };
-    if (baked.get(cd.filters)?.kind === "wino2" || winoEligible(s, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+    const sa = plan.algShape(s);
+    if (baked.get(cd.filters)?.kind === "wino2" || winoEligible(sa, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoOp(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
-    } else if (!baked.has(cd.filters) && winoS2Eligible(s, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+    } else if (!baked.has(cd.filters) && winoS2Eligible(sa, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoS2Op(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, ad.gamma, ad.beta, !!relu, x, v);
-    } else if (!baked.has(cd.filters) && winoS2k3Eligible(s, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
+    } else if (!baked.has(cd.filters) && winoS2k3Eligible(sa, cd.numFilters, cd.nr, cd.nc, cd.strideY, cd.strideX, cd.paddingY, cd.paddingX)) {
       step.op = winoS2k3Op(plan, cd.filters, cd.biases, s, cd.numFilters, ad.gamma, ad.beta, !!relu, x, v);
     } else if (baked.get(cd.filters)?.kind === "tap" || isSingleTap(s, cd.nr, cd.nc, cd.paddingY, cd.paddingX)) {
       step.op = singleTapOp(plan, cd.filters, cd.biases, s, cd.numFilters, cd.nr, cd.nc, cd.paddingY * cd.nc + cd.paddingX, ad.gamma, ad.beta, !!relu, x, v);
@@ -833,15 +853,16 @@ function bindOp(plan: Plan, step: Step, d: LayerDetails, ins: Shape[], o: Shape)
   switch (d.type) {
     case "con": {
       const g = { n: s.n, k: s.k, nr: s.nr, nc: s.nc, numFilters: d.numFilters, fnr: d.nr, fnc: d.nc, strideY: d.strideY, strideX: d.strideX, padY: d.paddingY, padX: d.paddingX };
-      if (baked.get(d.filters)?.kind === "wino2" || winoEligible(s, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+      const sa = plan.algShape(s);
+      if (baked.get(d.filters)?.kind === "wino2" || winoEligible(sa, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoOp(plan, d.filters, d.biases, s, d.numFilters, null, null, d.useRelu, x, out);
         return;
       }
-      if (!baked.has(d.filters) && winoS2Eligible(s, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+      if (!baked.has(d.filters) && winoS2Eligible(sa, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoS2Op(plan, d.filters, d.biases, s, d.numFilters, d.nr, d.nc, null, null, d.useRelu, x, out);
         return;
       }
-      if (!baked.has(d.filters) && winoS2k3Eligible(s, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
+      if (!baked.has(d.filters) && winoS2k3Eligible(sa, d.numFilters, d.nr, d.nc, d.strideY, d.strideX, d.paddingY, d.paddingX)) {
         step.op = winoS2k3Op(plan, d.filters, d.biases, s, d.numFilters, null, null, d.useRelu, x, out);
         return;
       }
