@@ -307,7 +307,7 @@ export function gemm_packed_b_floats(K: i32, N: i32): i32 {
 const tail_tmp: usize = memory.data(128, 16);
 
 // astep: bytes between consecutive k of one A row (4: row-major A; 16: A packed as [k][4 rows], lda = 4)
-@inline function pk4x8(
+@inline export function pk4x8(
   a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4,
 ): void {

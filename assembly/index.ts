@@ -13,7 +13,8 @@ export function kernel_build_relaxed(): i32 {
 }
 
 export * from "./elementwise";
-export * from "./gemm";
+// (gemm.ts's micro-kernel pk4x8 is shared with wino_common.ts, not a module export)
+export { gemm, gemm_ref, gemm_packed_b_floats, gemm_packed, gemm_pack_rows, gemm_pack_a, gemm_packed_ap, fc_forward, fc_forward_ref } from "./gemm";
 export * from "./conv";
 export * from "./pool";
 export * from "./bzip2";

@@ -1,6 +1,7 @@
 // Pieces shared by the Winograd kernel files (winograd.ts, winograd_s2.ts, winograd_s2k3.ts): not exported from the
 // module.
 import { madd } from "./simd";
+import { pk4x8 } from "./gemm";
 
 /** The conv epilogue on one vector of outputs of one filter: + bias, gamma * v + beta, relu (each when asked). */
 @inline export function epi(v: v128, bv: v128, gv: v128, ev: v128, hasBias: bool, hasGamma: bool, relu: bool): v128 {
@@ -43,36 +44,7 @@ import { madd } from "./simd";
 // (0 when K' = 0); c: 8 vectors, row r at c + 32 r. (winograd_s2: 4 filters x 8 tiles, a = U; winograd_s2k3: 8
 // filters x 4 tiles, a = V, b = U: products commute, so the bits are those of U*V)
 @inline export function mk4x8(a: usize, b: usize, K: i32, c: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let pa = a, pb = b;
-  const end = a + (<usize>K << 4);
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(pa, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(pa, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(pa, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    pa += 16;
-    pb += 32;
-  }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c, c10, 32);
-  v128.store(c, c11, 48);
-  v128.store(c, c20, 64);
-  v128.store(c, c21, 80);
-  v128.store(c, c30, 96);
-  v128.store(c, c31, 112);
+  pk4x8(a, 4, b, K, c, 32, 8, 0, 0, 0, 0, false, 16); // (gemm's packed-A kernel, no epilogue)
 }
 
 // element e (bytes) of the 4 patches at q0..q3, one per lane
