@@ -2,7 +2,7 @@
  * Which Winograd variant a 3x3 stride-1 con layer runs with (conAlgorithm), and the face ResNet's descriptors with
  * each variant switched off against the direct im2col path: the variants change float rounding only.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { needFixture, readPngRgb } from "./fixtures.ts";
 import { loadNetwork } from "../src/nn/network.ts";
@@ -11,6 +11,19 @@ import { readSource } from "../src/dlib/source.ts";
 import type { RgbImage } from "../src/image/types.ts";
 
 const s = (n: number, k: number, nr: number, nc = nr) => ({ n, k, nr, nc });
+
+/** The q8 face ResNet's bytes and three golden chips, or null (the test skipped) when a fixture is missing. */
+async function faceResnetAndChips(t: TestContext): Promise<{ bytes: Uint8Array; chips: RgbImage[] } | null> {
+  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
+  if (!path) return null;
+  const chips: RgbImage[] = [];
+  for (const f of ["bald_guys_0.png", "bald_guys_1.png", "HiranoShow_0.png"]) {
+    const p = needFixture(t, "golden", "chips", f);
+    if (!p) return null;
+    chips.push(await readPngRgb(p));
+  }
+  return { bytes: (await readSource(path)).bytes, chips };
+}
 
 test("conAlgorithm: F(6x6) or F(4x4) on single-sample planes from 32x32, F(3x3) on 13..31 where it saves products, F(2x2) else", () => {
   assert.equal(conAlgorithm(s(1, 32, 35), 32, 3, 3, 1, 1, 1, 1), "winograd6"); // 64*36 vs 36*81 products
@@ -37,15 +50,9 @@ test("conAlgorithm: F(6x6) or F(4x4) on single-sample planes from 32x32, F(3x3) 
 });
 
 test("face ResNet: descriptors with F(6x6)+F(3x3)+F(2x2), without F(3x3), without F(6x6), without F(4x4) and F(6x6), and direct agree within 1e-5", async (t) => {
-  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
-  if (!path) return;
-  const chips: RgbImage[] = [];
-  for (const f of ["bald_guys_0.png", "bald_guys_1.png", "HiranoShow_0.png"]) {
-    const p = needFixture(t, "golden", "chips", f);
-    if (!p) return;
-    chips.push(await readPngRgb(p));
-  }
-  const bytes = (await readSource(path)).bytes;
+  const fx = await faceResnetAndChips(t);
+  if (!fx) return;
+  const { bytes, chips } = fx;
   const run = async (opts: Partial<typeof convOptions>): Promise<Float32Array[]> => {
     const saved = { ...convOptions };
     Object.assign(convOptions, opts);
@@ -75,15 +82,9 @@ test("face ResNet: descriptors with F(6x6)+F(3x3)+F(2x2), without F(3x3), withou
 });
 
 test("face ResNet (loss_metric): a batch gives each chip's one-sample descriptor bit for bit (metricBatchesPerSample); off, batches keep F(2x2) and im2col", async (t) => {
-  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
-  if (!path) return;
-  const chips: RgbImage[] = [];
-  for (const f of ["bald_guys_0.png", "bald_guys_1.png", "HiranoShow_0.png"]) {
-    const p = needFixture(t, "golden", "chips", f);
-    if (!p) return;
-    chips.push(await readPngRgb(p));
-  }
-  const bytes = (await readSource(path)).bytes;
+  const fx = await faceResnetAndChips(t);
+  if (!fx) return;
+  const { bytes, chips } = fx;
   const run = async (perSample: boolean): Promise<{ singles: Float32Array[]; batch: Float32Array[] }> => {
     const was = convOptions.metricBatchesPerSample;
     convOptions.metricBatchesPerSample = perSample;
