@@ -1,6 +1,5 @@
 // Pieces shared by the Winograd kernel files (winograd.ts, winograd_s2.ts, winograd_s2k3.ts): not exported from the
 // module.
-import { madd } from "./simd";
 import { pk4x8 } from "./gemm";
 
 /** The conv epilogue on one vector of outputs of one filter: + bias, gamma * v + beta, relu (each when asked). */
@@ -56,8 +55,8 @@ import { pk4x8 } from "./gemm";
 }
 
 // column j (a constant, 0..3) of the 4x4 matrix whose rows are a0..a3: (a0[j], a1[j], a2[j], a3[j]). Gathering the
-// 4 columns of 4 patch rows this way (4 vector loads, 8 shuffles; the optimizer keeps the shared zips once) costs a
-// fraction of 4 lanes4 calls (16 scalar loads into lanes)
+// 4 columns of 4 patch rows this way (4 vector loads, 8 shuffles; the optimizer keeps the shared zips once) takes
+// fewer instructions than 4 lanes4 calls (16 scalar loads into lanes)
 @inline export function col4(a0: v128, a1: v128, a2: v128, a3: v128, j: i32): v128 {
   if (j == 0) return v128.shuffle<f32>(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), 0, 1, 4, 5);
   if (j == 1) return v128.shuffle<f32>(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), 2, 3, 6, 7);

@@ -327,7 +327,7 @@ export const convOptions = {
   /**
    * Plans of loss_metric networks (face descriptors) choose each layer's algorithm as for one sample at every batch
    * size: a face's descriptor has the same bits in a batch as alone, and batches get the faster per-sample algorithms
-   * (larger Winograd tiles, polyphase stride-2 layers; the face ResNet at batch 16: 8.3 -> 6.7 ms per face). Other
+   * (larger Winograd tiles, polyphase stride-2 layers; the face ResNet at batch 16: 8.3 -> 6.2 ms per face). Other
    * networks' batches keep F(2x2,3x3) and im2col, whose rounding is closest to dlib's (see wino4Preferred).
    */
   metricBatchesPerSample: true,
