@@ -749,46 +749,7 @@ export function wino3_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
 
 /** wino3_weights_packed of filters fa .. fb-1 only (multiples of 4; see wino2_weights_packed_range). */
 export function wino3_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
-  const plane = <usize>(nf * k) << 2;
-  const fs = <usize>(k * 36);
-  const R = gemm_pack_rows(nf);
-  for (let f0 = fa; f0 < fb; f0 += 4) {
-    const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
-    for (let c = 0; c < k; c++) {
-      const g = filters + (<usize>((f0 * k + c) * 9) << 2);
-      const o = ob + <usize>(c * R) * 4;
-      // G g: 5 rows x 3 columns, each as (lanes 0-1, lanes 2-3) f64x2 pairs, kept in wtmp3
-      for (let col = 0; col < 3; col++) {
-        const A = ld4(g, fs, <usize>col << 2), B = ld4(g, fs, <usize>(3 + col) << 2), C = ld4(g, fs, <usize>(6 + col) << 2);
-        const al = f64x2.promote_low_f32x4(A), bl = f64x2.promote_low_f32x4(B), cl = f64x2.promote_low_f32x4(C);
-        const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(A, A, 2, 3, 2, 3));
-        const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(B, B, 2, 3, 2, 3));
-        const ch = f64x2.promote_low_f32x4(v128.shuffle<f32>(C, C, 2, 3, 2, 3));
-        // (unrolled: each row a straight line of f64x2 operations)
-        v128.store(wtmp3 + (<usize>((0 * 3 + col) * 2) << 4), g3row(0, al, bl, cl));
-        v128.store(wtmp3 + (<usize>((0 * 3 + col) * 2) << 4), g3row(0, ah, bh, ch), 16);
-        v128.store(wtmp3 + (<usize>((1 * 3 + col) * 2) << 4), g3row(1, al, bl, cl));
-        v128.store(wtmp3 + (<usize>((1 * 3 + col) * 2) << 4), g3row(1, ah, bh, ch), 16);
-        v128.store(wtmp3 + (<usize>((2 * 3 + col) * 2) << 4), g3row(2, al, bl, cl));
-        v128.store(wtmp3 + (<usize>((2 * 3 + col) * 2) << 4), g3row(2, ah, bh, ch), 16);
-        v128.store(wtmp3 + (<usize>((3 * 3 + col) * 2) << 4), g3row(3, al, bl, cl));
-        v128.store(wtmp3 + (<usize>((3 * 3 + col) * 2) << 4), g3row(3, ah, bh, ch), 16);
-        v128.store(wtmp3 + (<usize>((4 * 3 + col) * 2) << 4), g3row(4, al, bl, cl));
-        v128.store(wtmp3 + (<usize>((4 * 3 + col) * 2) << 4), g3row(4, ah, bh, ch), 16);
-      }
-      // each row of G g times G^T
-      for (let r = 0; r < 5; r++) {
-        const q = wtmp3 + (<usize>(r * 3 * 2) << 4);
-        const al = v128.load(q), ah = v128.load(q, 16), bl = v128.load(q, 32), bh = v128.load(q, 48), cl = v128.load(q, 64), ch = v128.load(q, 80);
-        const row = o + <usize>(r * 5) * plane;
-        st4(row + <usize>0 * plane, g3row(0, al, bl, cl), g3row(0, ah, bh, ch));
-        st4(row + <usize>1 * plane, g3row(1, al, bl, cl), g3row(1, ah, bh, ch));
-        st4(row + <usize>2 * plane, g3row(2, al, bl, cl), g3row(2, ah, bh, ch));
-        st4(row + <usize>3 * plane, g3row(3, al, bl, cl), g3row(3, ah, bh, ch));
-        st4(row + <usize>4 * plane, g3row(4, al, bl, cl), g3row(4, ah, bh, ch));
-      }
-    }
-  }
+  wino_weights_packed_m(3, filters, nf, k, dst, fa, fb);
 }
 
 const wtmp3: usize = memory.data(15 * 32, 16); // G g of 4 filters: 15 entries x (lo, hi) f64x2
@@ -996,6 +957,34 @@ export function wino6_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
 
 /** wino6_weights_packed of filters fa .. fb-1 only (multiples of 4; see wino2_weights_packed_range). */
 export function wino6_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
+  wino_weights_packed_m(6, filters, nf, k, dst, fa, fb);
+}
+
+// row t (a constant) of F(m x m, 3x3)'s G, m = 3 or 6, applied to (a, b, c) for 2 filters (f64x2)
+@inline function grow_m(m: i32, t: i32, a: v128, b: v128, c: v128): v128 {
+  return m == 3 ? g3row(t, a, b, c) : g6v(t, a, b, c);
+}
+
+// row t (a constant < m + 2) of G applied to column (lo: al bl cl, hi: ah bh ch) of 4 filters, stored at q + 96 t
+@inline function gpair_m(m: i32, t: i32, q: usize, al: v128, bl: v128, cl: v128, ah: v128, bh: v128, ch: v128): void {
+  if (t >= m + 2) return;
+  v128.store(q + <usize>(t * 96), grow_m(m, t, al, bl, cl));
+  v128.store(q + <usize>(t * 96), grow_m(m, t, ah, bh, ch), 16);
+}
+
+// entry j (a constant < m + 2) of one row of G g G^T for 4 filters, stored as f32 at dst
+@inline function st_m(m: i32, j: i32, dst: usize, al: v128, bl: v128, cl: v128, ah: v128, bh: v128, ch: v128): void {
+  if (j < m + 2) st4(dst, grow_m(m, j, al, bl, cl), grow_m(m, j, ah, bh, ch));
+}
+
+/**
+ * wino{m}_weights_packed_range, m = 3 or 6 (a constant): U = G g G^T of filters fa .. fb-1 (multiples of 4), 4 filters
+ * of one channel at a time (lanes = filters), in f64 with the same operations as wino{m}_weights, written in
+ * gemm_pack_a's layout per xi.
+ */
+@inline function wino_weights_packed_m(m: i32, filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
+  const P = m + 2;
+  const wt = m == 3 ? wtmp3 : wtmp6v; // G g: P rows x 3 columns as (lanes 0-1, lanes 2-3) f64x2 pairs
   const plane = <usize>(nf * k) << 2;
   const fs = <usize>(k * 36);
   const R = gemm_pack_rows(nf);
@@ -1004,44 +993,36 @@ export function wino6_weights_packed_range(filters: usize, nf: i32, k: i32, dst:
     for (let c = 0; c < k; c++) {
       const g = filters + (<usize>((f0 * k + c) * 9) << 2);
       const o = ob + <usize>(c * R) * 4;
-      // G g: 8 rows x 3 columns as (lanes 0-1, lanes 2-3) f64x2 pairs in wtmp6v (unrolled straight lines)
       for (let col = 0; col < 3; col++) {
         const A = ld4(g, fs, <usize>col << 2), B = ld4(g, fs, <usize>(3 + col) << 2), C = ld4(g, fs, <usize>(6 + col) << 2);
         const al = f64x2.promote_low_f32x4(A), bl = f64x2.promote_low_f32x4(B), cl = f64x2.promote_low_f32x4(C);
         const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(A, A, 2, 3, 2, 3));
         const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(B, B, 2, 3, 2, 3));
         const ch = f64x2.promote_low_f32x4(v128.shuffle<f32>(C, C, 2, 3, 2, 3));
-        const q = wtmp6v + (<usize>(col * 2) << 4);
-        v128.store(q + 0, g6v(0, al, bl, cl));
-        v128.store(q + 16, g6v(0, ah, bh, ch));
-        v128.store(q + 96, g6v(1, al, bl, cl));
-        v128.store(q + 112, g6v(1, ah, bh, ch));
-        v128.store(q + 192, g6v(2, al, bl, cl));
-        v128.store(q + 208, g6v(2, ah, bh, ch));
-        v128.store(q + 288, g6v(3, al, bl, cl));
-        v128.store(q + 304, g6v(3, ah, bh, ch));
-        v128.store(q + 384, g6v(4, al, bl, cl));
-        v128.store(q + 400, g6v(4, ah, bh, ch));
-        v128.store(q + 480, g6v(5, al, bl, cl));
-        v128.store(q + 496, g6v(5, ah, bh, ch));
-        v128.store(q + 576, g6v(6, al, bl, cl));
-        v128.store(q + 592, g6v(6, ah, bh, ch));
-        v128.store(q + 672, g6v(7, al, bl, cl));
-        v128.store(q + 688, g6v(7, ah, bh, ch));
+        // (unrolled: each row a straight line of f64x2 operations)
+        const q = wt + (<usize>(col * 2) << 4);
+        gpair_m(m, 0, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 1, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 2, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 3, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 4, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 5, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 6, q, al, bl, cl, ah, bh, ch);
+        gpair_m(m, 7, q, al, bl, cl, ah, bh, ch);
       }
       // each row of G g times G^T
-      for (let r = 0; r < 8; r++) {
-        const q = wtmp6v + (<usize>(r * 3 * 2) << 4);
+      for (let r = 0; r < P; r++) {
+        const q = wt + (<usize>(r * 3 * 2) << 4);
         const al = v128.load(q), ah = v128.load(q, 16), bl = v128.load(q, 32), bh = v128.load(q, 48), cl = v128.load(q, 64), ch = v128.load(q, 80);
-        const row = o + <usize>(r * 8) * plane;
-        st4(row + <usize>0 * plane, g6v(0, al, bl, cl), g6v(0, ah, bh, ch));
-        st4(row + <usize>1 * plane, g6v(1, al, bl, cl), g6v(1, ah, bh, ch));
-        st4(row + <usize>2 * plane, g6v(2, al, bl, cl), g6v(2, ah, bh, ch));
-        st4(row + <usize>3 * plane, g6v(3, al, bl, cl), g6v(3, ah, bh, ch));
-        st4(row + <usize>4 * plane, g6v(4, al, bl, cl), g6v(4, ah, bh, ch));
-        st4(row + <usize>5 * plane, g6v(5, al, bl, cl), g6v(5, ah, bh, ch));
-        st4(row + <usize>6 * plane, g6v(6, al, bl, cl), g6v(6, ah, bh, ch));
-        st4(row + <usize>7 * plane, g6v(7, al, bl, cl), g6v(7, ah, bh, ch));
+        const row = o + <usize>(r * P) * plane;
+        st_m(m, 0, row, al, bl, cl, ah, bh, ch);
+        st_m(m, 1, row + plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 2, row + 2 * plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 3, row + 3 * plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 4, row + 4 * plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 5, row + 5 * plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 6, row + 6 * plane, al, bl, cl, ah, bh, ch);
+        st_m(m, 7, row + 7 * plane, al, bl, cl, ah, bh, ch);
       }
     }
   }
