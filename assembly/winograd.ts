@@ -551,35 +551,7 @@ export function wino2_con(
 
 /** Weight transform of F(4x4,3x3): dst [36][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
 export function wino4_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
-  const plane = <usize>(nf * k) << 2;
-  const n = nf * k;
-  let g = filters;
-  let o = dst;
-  for (let i = 0; i < n; i++) {
-    // rows of G g (6 x 3)
-    for (let col = 0; col < 3; col++) {
-      const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
-      store<f64>(wtmp + (<usize>(0 * 3 + col) << 3), a / 4);
-      store<f64>(wtmp + (<usize>(1 * 3 + col) << 3), -(a + b + c) / 6);
-      store<f64>(wtmp + (<usize>(2 * 3 + col) << 3), -(a - b + c) / 6);
-      store<f64>(wtmp + (<usize>(3 * 3 + col) << 3), a / 24 + b / 12 + c / 6);
-      store<f64>(wtmp + (<usize>(4 * 3 + col) << 3), a / 24 - b / 12 + c / 6);
-      store<f64>(wtmp + (<usize>(5 * 3 + col) << 3), c);
-    }
-    // each row times G^T
-    for (let r = 0; r < 6; r++) {
-      const a = load<f64>(wtmp + (<usize>(r * 3) << 3)), b = load<f64>(wtmp + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp + (<usize>(r * 3 + 2) << 3));
-      const row = o + <usize>(r * 6) * plane;
-      store<f32>(row, <f32>(a / 4));
-      store<f32>(row + plane, <f32>(-(a + b + c) / 6));
-      store<f32>(row + 2 * plane, <f32>(-(a - b + c) / 6));
-      store<f32>(row + 3 * plane, <f32>(a / 24 + b / 12 + c / 6));
-      store<f32>(row + 4 * plane, <f32>(a / 24 - b / 12 + c / 6));
-      store<f32>(row + 5 * plane, <f32>c);
-    }
-    g += 36;
-    o += 4;
-  }
+  wino_weights_m(4, filters, nf, k, dst);
 }
 
 const wtmp: usize = memory.data(144, 16); // 18 f64
@@ -701,36 +673,10 @@ export function wino4_con(
 
 /** Weight transform of F(3x3,3x3): dst [25][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
 export function wino3_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
-  const plane = <usize>(nf * k) << 2;
-  const n = nf * k;
-  let g = filters;
-  let o = dst;
-  for (let i = 0; i < n; i++) {
-    // rows of G g (5 x 3)
-    for (let col = 0; col < 3; col++) {
-      const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
-      store<f64>(wtmp + (<usize>(0 * 3 + col) << 3), a / 2);
-      store<f64>(wtmp + (<usize>(1 * 3 + col) << 3), -(a + b + c) / 2);
-      store<f64>(wtmp + (<usize>(2 * 3 + col) << 3), -(a - b + c) / 6);
-      store<f64>(wtmp + (<usize>(3 * 3 + col) << 3), a / 6 + b / 3 + c * 2 / 3);
-      store<f64>(wtmp + (<usize>(4 * 3 + col) << 3), c);
-    }
-    // each row times G^T
-    for (let r = 0; r < 5; r++) {
-      const a = load<f64>(wtmp + (<usize>(r * 3) << 3)), b = load<f64>(wtmp + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp + (<usize>(r * 3 + 2) << 3));
-      const row = o + <usize>(r * 5) * plane;
-      store<f32>(row, <f32>(a / 2));
-      store<f32>(row + plane, <f32>(-(a + b + c) / 2));
-      store<f32>(row + 2 * plane, <f32>(-(a - b + c) / 6));
-      store<f32>(row + 3 * plane, <f32>(a / 6 + b / 3 + c * 2 / 3));
-      store<f32>(row + 4 * plane, <f32>c);
-    }
-    g += 36;
-    o += 4;
-  }
+  wino_weights_m(3, filters, nf, k, dst);
 }
 
-// one G row of F(3x3) applied to (a, b, c) in f64x2: t = 0..4 (the same operations as wino3_weights)
+// one G row of F(3x3) applied to (a, b, c) in f64x2: t = 0..4 (the same operations as grow_s(3, ...))
 @inline function g3row(t: i32, a: v128, b: v128, c: v128): v128 {
   if (t == 0) return f64x2.div(a, f64x2.splat(2));
   if (t == 1) return f64x2.div(f64x2.neg(f64x2.add(f64x2.add(a, b), c)), f64x2.splat(2));
@@ -899,21 +845,48 @@ export function wino3_con(
 
 /** Weight transform of F(6x6,3x3): dst [64][nf][k] floats, U[xi] = (G g G^T)[xi], computed in f64. */
 export function wino6_weights(filters: usize, nf: i32, k: i32, dst: usize): void {
+  wino_weights_m(6, filters, nf, k, dst);
+}
+
+// row t of F(m x m, 3x3)'s G (m = 3, 4 or 6, a constant) applied to (a, b, c), in f64
+@inline function grow_s(m: i32, t: i32, a: f64, b: f64, c: f64): f64 {
+  if (m == 3) {
+    if (t == 0) return a / 2;
+    if (t == 1) return -(a + b + c) / 2;
+    if (t == 2) return -(a - b + c) / 6;
+    if (t == 3) return a / 6 + b / 3 + c * 2 / 3;
+    return c;
+  }
+  if (m == 4) {
+    if (t == 0) return a / 4;
+    if (t == 1) return -(a + b + c) / 6;
+    if (t == 2) return -(a - b + c) / 6;
+    if (t == 3) return a / 24 + b / 12 + c / 6;
+    if (t == 4) return a / 24 - b / 12 + c / 6;
+    return c;
+  }
+  return g6row(t, a, b, c);
+}
+
+/** Weight transform of F(m x m, 3x3), m = 3, 4 or 6 (a constant): dst [(m+2)^2][nf][k] floats, U[xi] = (G g G^T)[xi], in f64. */
+@inline function wino_weights_m(m: i32, filters: usize, nf: i32, k: i32, dst: usize): void {
+  const P = m + 2;
+  const wt = m == 6 ? wtmp6 : wtmp; // G g: P x 3 f64
   const plane = <usize>(nf * k) << 2;
   const n = nf * k;
   let g = filters;
   let o = dst;
   for (let i = 0; i < n; i++) {
-    // rows of G g (8 x 3)
+    // rows of G g (P x 3)
     for (let col = 0; col < 3; col++) {
       const a = <f64>load<f32>(g + (<usize>col << 2)), b = <f64>load<f32>(g + (<usize>(3 + col) << 2)), c = <f64>load<f32>(g + (<usize>(6 + col) << 2));
-      for (let t = 0; t < 8; t++) store<f64>(wtmp6 + (<usize>(t * 3 + col) << 3), g6row(t, a, b, c));
+      for (let t = 0; t < P; t++) store<f64>(wt + (<usize>(t * 3 + col) << 3), grow_s(m, t, a, b, c));
     }
     // each row times G^T
-    for (let r = 0; r < 8; r++) {
-      const a = load<f64>(wtmp6 + (<usize>(r * 3) << 3)), b = load<f64>(wtmp6 + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wtmp6 + (<usize>(r * 3 + 2) << 3));
-      const row = o + <usize>(r * 8) * plane;
-      for (let t = 0; t < 8; t++) store<f32>(row + <usize>t * plane, <f32>g6row(t, a, b, c));
+    for (let r = 0; r < P; r++) {
+      const a = load<f64>(wt + (<usize>(r * 3) << 3)), b = load<f64>(wt + (<usize>(r * 3 + 1) << 3)), c = load<f64>(wt + (<usize>(r * 3 + 2) << 3));
+      const row = o + <usize>(r * P) * plane;
+      for (let t = 0; t < P; t++) store<f32>(row + <usize>t * plane, <f32>grow_s(m, t, a, b, c));
     }
     g += 36;
     o += 4;
