@@ -80,7 +80,9 @@ export async function runPoolBench(rounds = 3, n = 64): Promise<PoolBenchResult>
   const ref = one(); // warm-up of the main thread
   let identical = true;
   const cmp = (outs: Float32Array[]) => { for (let i = 0; i < outs.length; i++) for (let j = 0; j < ref[i].length; j++) if (!Object.is(outs[i][j], ref[i][j])) identical = false; };
-  cmp(await pool.forward(chips.slice(0, 16))); // warm-up of the workers (first 16 only)
+  // warm-up of both workers, as `ref` warmed the main thread: all the chips twice (4 tasks each time, so every worker
+  // takes some; a single task of 16 warmed one worker only, and the other one's first rounds ran its baseline code)
+  for (let i = 0; i < 2; i++) cmp(await pool.forward(chips));
   const conc: number[] = [];
   const r = { one_thread_ms: [] as number[], pool2_ms: [] as number[], one_thread_cpu_ms: [] as number[], pool2_cpu_ms: [] as number[] };
   try {
