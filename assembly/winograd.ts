@@ -44,18 +44,7 @@ export function wino2_weights_packed(filters: usize, nf: i32, k: i32, dst: usize
 export function wino2_weights_packed_range(filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
   // 4 filters (a packed block or half of one) of one channel at a time: their 16 transforms are 16 contiguous bytes per
   // xi, one vector store each; lanes = filters, each computed with the same f64 operations as wino2_one
-  const plane = <usize>(nf * k) << 2;
-  const fs = <usize>(k * 36); // bytes between filters
-  const R = gemm_pack_rows(nf);
-  for (let f0 = fa; f0 < fb; f0 += 4) {
-    // filters f0..f0+3: block f0 / R, lanes (f0 % R)..+3 of each k's R floats
-    const ob = dst + (<usize>((f0 - f0 % R) * k + f0 % R) << 2);
-    for (let c = 0; c < k; c++) {
-      const g0 = filters + (<usize>((f0 * k + c) * 9) << 2);
-      const o0 = ob + <usize>(c * R) * 4;
-      wino2_quad(g0, fs, o0, plane);
-    }
-  }
+  wino_weights_packed_m(2, filters, nf, k, dst, fa, fb);
 }
 
 @inline function wino2_weights_into(filters: usize, nf: i32, k: i32, dst: usize, packed: bool): void {
@@ -951,13 +940,13 @@ export function wino6_weights_packed_range(filters: usize, nf: i32, k: i32, dst:
 }
 
 /**
- * wino{m}_weights_packed_range, m = 3 or 6 (a constant): U = G g G^T of filters fa .. fb-1 (multiples of 4), 4 filters
+ * wino{m}_weights_packed_range, m = 2, 3 or 6 (a constant): U = G g G^T of filters fa .. fb-1 (multiples of 4), 4 filters
  * of one channel at a time (lanes = filters), in f64 with the same operations as wino{m}_weights, written in
  * gemm_pack_a's layout per xi.
  */
 @inline function wino_weights_packed_m(m: i32, filters: usize, nf: i32, k: i32, dst: usize, fa: i32, fb: i32): void {
   const P = m + 2;
-  const wt = m == 3 ? wtmp3 : wtmp6v; // G g: P rows x 3 columns as (lanes 0-1, lanes 2-3) f64x2 pairs
+  const wt = m == 3 ? wtmp3 : wtmp6v; // (m = 3, 6) G g: P rows x 3 columns as (lanes 0-1, lanes 2-3) f64x2 pairs
   const plane = <usize>(nf * k) << 2;
   const fs = <usize>(k * 36);
   const R = gemm_pack_rows(nf);
@@ -966,6 +955,10 @@ export function wino6_weights_packed_range(filters: usize, nf: i32, k: i32, dst:
     for (let c = 0; c < k; c++) {
       const g = filters + (<usize>((f0 * k + c) * 9) << 2);
       const o = ob + <usize>(c * R) * 4;
+      if (m == 2) {
+        wino2_quad(g, fs, o, plane);
+        continue;
+      }
       for (let col = 0; col < 3; col++) {
         const A = ld4(g, fs, <usize>col << 2), B = ld4(g, fs, <usize>(3 + col) << 2), C = ld4(g, fs, <usize>(6 + col) << 2);
         const al = f64x2.promote_low_f32x4(A), bl = f64x2.promote_low_f32x4(B), cl = f64x2.promote_low_f32x4(C);
