@@ -169,3 +169,42 @@ test("a .dat path read in parallel pieces: several loads at once into one arena 
   for (const n of nets) n.dispose();
   assert.equal(k.arena.liveBytes, 0);
 });
+
+test("prepare(): the first forward after it allocates nothing and gives the same bits as without; bad sizes are typed errors", async (t) => {
+  const path = needFixture(t, "models", "resnet_v1_faceapi_q8_affine.dat.bz2");
+  const cs = await chips(t);
+  const dense = needFixture(t, "models", "face_recognition_densenet_model_v1.dat.bz2");
+  const mmod = needFixture(t, "models", "mmod_human_face_detector.dat.bz2");
+  if (!path || !cs || !dense || !mmod) return;
+  const bytes = (await readSource(path)).bytes;
+  const type = "dlib_face_recognition_resnet_model_v1";
+  const plain = await loadNetwork(bytes, { type, kernels: await createKernels() });
+  const want1 = plain.forwardSync([cs[0]]).outputs, want3 = plain.forwardSync(cs).outputs;
+  plain.dispose();
+
+  const k = await createKernels();
+  const net = await loadNetwork(bytes, { type, kernels: k });
+  const before = k.arena.liveBytes;
+  net.prepare();
+  net.prepare(); // idempotent
+  net.prepare(3, 150, 150);
+  const prepared = k.arena.liveBytes;
+  assert.ok(prepared > before, "prepare() made the plans' buffers and filter transforms");
+  sameBits(net.forwardSync([cs[0]]).outputs, want1, "batch 1 after prepare()");
+  sameBits(net.forwardSync(cs).outputs, want3, "batch 3 after prepare(3)");
+  assert.equal(k.arena.liveBytes, prepared, "the prepared forwards allocated nothing");
+  for (const bad of [[1, 100, 100], [0], [1.5], [2, 150, 0]] as const) {
+    assert.throws(() => net.prepare(...(bad as [number, number?, number?])), WrongNetworkError, `prepare(${bad.join(", ")})`);
+  }
+  net.dispose();
+  assert.throws(() => net.prepare(), /disposed/);
+
+  // a network without a fixed input size needs the size; pyramid (MMOD) networks are planned per image
+  const d = await loadNetwork(dense, { type: "face_recognition_densenet_model_v1" });
+  assert.throws(() => d.prepare(), WrongNetworkError);
+  d.prepare(1, 150, 150);
+  d.dispose();
+  const m = await loadNetwork(mmod, { type: "mmod_human_face_detector" });
+  assert.throws(() => m.prepare(1, 100, 100), WrongNetworkError);
+  m.dispose();
+});

@@ -493,6 +493,26 @@ export class Network {
   }
 
   /**
+   * Do now the one-time work of the first forward of `n` inputs of `nr` x `nc` pixels (default: the input layer's
+   * fixed size; required for networks without one): plan the layers, rearrange the parameters once (F(2x2)
+   * filters kept only transformed), allocate the buffers and make each layer's derived filters. A later forward
+   * of that shape then costs what every forward costs (a server can pay this at start-up, not in its first
+   * request). Idempotent; the outputs are the same with or without it. Throws WrongNetworkError for a size the
+   * network does not take, or for a pyramid-input (MMOD) network, whose plans depend on each image.
+   */
+  prepare(n = 1, nr?: number, nc?: number): void {
+    if (this.disposed) throw new Error("network was disposed");
+    if (this.input.type === "input_rgb_image_pyramid") throw new WrongNetworkError("pyramid-input networks (MMOD) are planned per image size; prepare() takes fixed-size inputs");
+    const sz = this.inputSize;
+    const rows = nr ?? sz?.nr, cols = nc ?? sz?.nc;
+    if (rows === undefined || cols === undefined) throw new WrongNetworkError(`${this.name}: the input layer has no fixed size; pass prepare(n, nr, nc)`);
+    if (!Number.isInteger(n) || n < 1 || !Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
+      throw new WrongNetworkError(`${this.name}: prepare(n, nr, nc) needs positive integers, got (${n}, ${rows}, ${cols})`);
+    }
+    this.plan(n, rows, cols, false).bind();
+  }
+
+  /**
    * Run the network on `images` (all the same size; the input layer's size if it has one).
    * Returns each image's output of the last layer before the loss. With `trace`, also each layer's
    * shape, sum, sum of |x| and first 8 values (dlib's trace format).

@@ -152,6 +152,14 @@ export class Plan {
   private runners: (() => void)[] | null = null;
   private runnerSteps: Step[] = [];
 
+  /**
+   * Bind every step's kernel call now (after `allocate`): the per-layer filter forms they read (Winograd transforms,
+   * tap slices) are made here, which the first `run` would otherwise do. Idempotent.
+   */
+  bind(): void {
+    this.bound();
+  }
+
   /** The bound kernel calls, in plan order (built once, after `allocate`). */
   private bound(): (() => void)[] {
     if (!this.runners) {
