@@ -33,6 +33,7 @@ void connect(async (m, send) => {
     try {
       setKernelModule(m.module);
       net = await loadNetwork(m.model, { type: m.netType, name: m.name });
+      if (net.inputSize) net.prepare(m.taskSize); // the first task's one-time work, done before "ready"
       send({ type: "ready", network: { name: net.name, lossType: net.lossType, inputSize: net.inputSize } });
     } catch (e) {
       send({ type: "error", message: (e as Error)?.message ?? String(e) });

@@ -29,7 +29,7 @@ export interface DescriptorPoolOptions {
 
 /** Messages between the pool and its workers. */
 export type PoolRequest =
-  | { type: "init"; module: WebAssembly.Module; model: Uint8Array; netType?: string; name: string }
+  | { type: "init"; module: WebAssembly.Module; model: Uint8Array; netType?: string; name: string; taskSize: number }
   | { type: "forward"; id: number; images: RgbImage[] };
 /** What a pool's workers loaded (for callers that check the network kind, e.g. gender). */
 export interface PoolNetworkInfo {
@@ -118,12 +118,15 @@ export class DescriptorPool {
 
   /**
    * Starts `size` workers, each loading the model (bytes, path, URL, Response or ReadableStream; bzip2 is
-   * decompressed once, here). Resolves when every worker has its weights loaded; rejects (and stops the
-   * workers) if any fails.
+   * decompressed once, here). Resolves when every worker has its weights loaded and, for networks with a fixed
+   * input size, prepared for tasks of `taskSize` images (`Network.prepare`: the first task then runs at full
+   * speed); rejects (and stops the workers) if any fails.
    */
   static async create(model: ModelSource, opts: DescriptorPoolOptions = {}): Promise<DescriptorPool> {
     const size = opts.size ?? (await defaultSize());
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be an integer ≥ 1, got ${size}`);
+    const taskSize = opts.taskSize ?? 8;
+    if (!Number.isInteger(taskSize) || taskSize < 1) throw new RangeError(`taskSize must be an integer ≥ 1, got ${taskSize}`);
     const [{ bytes, name }, mod] = await Promise.all([readSource(model, { name: opts.name, maxBytes: opts.maxBytes }), kernelModule()]);
     let shared: Uint8Array | null = null;
     const canShare = typeof SharedArrayBuffer === "function" && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
@@ -146,13 +149,13 @@ export class DescriptorPool {
           if (m.type === "ready") { if (m.network) info = m.network; resolve(); }
           else if (m.type === "error") reject(new Error(`pool worker: ${m.message}`));
         }, reject);
-        p.post({ type: "init", module: mod, model: shared ?? bytes.slice(), netType: opts.type, name });
+        p.post({ type: "init", module: mod, model: shared ?? bytes.slice(), netType: opts.type, name, taskSize });
       })));
     } catch (e) {
       await Promise.all(ports.map((p) => p.terminate().catch(() => undefined)));
       throw e;
     }
-    return new DescriptorPool(ports.map((port, index) => ({ port, busy: false, dead: null, index })), Math.max(1, opts.taskSize ?? 8), info);
+    return new DescriptorPool(ports.map((port, index) => ({ port, busy: false, dead: null, index })), taskSize, info);
   }
 
   /** The network the workers run: its name, loss type and fixed input size. */
