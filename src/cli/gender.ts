@@ -106,7 +106,7 @@ async function makeClassifier(v: Record<string, unknown>, preloaded?: Network, m
     if (deterministic && crops % 2) throw new UsageError(`--crops must be even with --deterministic, got ${crops}`);
     if (deterministic && v.seed !== undefined) throw new UsageError("--seed has no effect with --deterministic");
     const rng = v.seed !== undefined ? new DlibRand(String(v.seed)) : new DlibRand();
-    const pool = workers > 1 && model ? await DescriptorPool.create(model.bytes, { size: workers, name: model.name, type: model.entry?.type ?? "taguchi_gender_resnet34" }) : null;
+    const pool = workers > 1 && model ? await DescriptorPool.create(model.bytes, { size: workers, taskSize: Math.ceil(crops / workers), name: model.name, type: model.entry?.type ?? "taguchi_gender_resnet34" }) : null;
     const classify: Classifier = async (file) => {
       const img = await loadImage(file);
       const r = await classifyGender(img, pool ? { pool, crops, rng, deterministic } : { model: net, crops, rng, deterministic });
