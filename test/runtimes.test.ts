@@ -414,6 +414,7 @@ test("DescriptorPool (sources, worker_threads): a bad model rejects create(); a 
   if (!fixturesPresent()) return t.skip("fixtures not found");
   const { DescriptorPool } = await import("../src/nn/pool.ts");
   await assert.rejects(DescriptorPool.create(new Uint8Array(1000), { size: 2 }), /pool worker: .+/);
+  for (const taskSize of [0, 1.5, -2]) await assert.rejects(DescriptorPool.create(new Uint8Array(1000), { size: 1, taskSize }), RangeError, `taskSize ${taskSize}`);
   const s = await setup();
   const pool = await DescriptorPool.create(s.model, { size: 2, taskSize: 1 });
   assert.equal(pool.size, 2);
