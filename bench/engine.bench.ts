@@ -126,7 +126,8 @@ interface FreshRun { rss_mb: number; first_descriptor_ms: number; script_start_m
  * Fresh process: start -> import the package -> load the 22 MB ResNet .dat -> decode a chip PNG -> one descriptor;
  * peak RSS. Imports "dlib-face-wasm" (the built package, as a user would) when dist/ is built, else src/ via tsx.
  * Medians of 9 runs (1 with --quick) in `freshProcessEnv()`, and of 5 (1) in the inherited environment
- * (`inherited`) and in it with NODE_OPTIONS=--v8-pool-size=2 (`inheritedPool2`). The clock starts just before the spawn (the parent's clock), so node's own start-up counts.
+ * (`inherited`) and in it with NODE_OPTIONS=--v8-pool-size=2 (`inheritedPool2`). The clock starts just before the
+ * spawn (the parent's clock), so node's own start-up counts.
  */
 function rssProbe(datPath: string, pngPath: string): (FreshRun & { via: string; inherited: FreshRun | null; inheritedPool2: FreshRun | null }) | null {
   const useDist = existsSync(join(root, "dist", "entry", "node.bundle.js"));
@@ -230,7 +231,8 @@ export async function runEngineBench() {
   // the descriptor timings below warm up first)
   const warm = quick ? 1 : 4;
   for (let i = 0; i < warm + (quick ? 3 : 9); i++) {
-    let c0 = cpuNow(), t0 = performance.now();
+    const c0 = cpuNow();
+    let t0 = performance.now();
     const n = await loadNetwork(tmp, { type: "dlib_face_recognition_resnet_model_v1" });
     n.prepare();
     const lw = performance.now() - t0, lc = cpuNow() - c0;
