@@ -35,85 +35,29 @@ import { madd } from "./simd";
 // ---------------------------------------------------------------------------------------------
 // micro-kernels. a points at A[m][0], b at B[0][n], c at C[m][n]; lda/ldb/ldc in BYTES.
 
-// 4 rows x 8 columns: 8 accumulators (fits the 16 xmm registers of x64 V8 without spilling)
+// 4 rows x 8 columns of a row-major B (row stride ldb bytes): pk4x8 stepping ldb through B (8 accumulators fit
+// the 16 xmm registers of x64 V8 without spilling)
 @inline function mk4x8(
   a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
 ): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const lda2 = lda << 1, lda3 = lda * 3;
-  let pa = a, pb = b;
-  const end = a + (<usize>K << 2);
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(pa + lda);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(pa + lda2);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(pa + lda3);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    pa += 4;
-    pb += ldb;
-  }
-  v128.store(c, epi4(c00, m, bias, gamma, beta, relu));
-  v128.store(c, epi4(c01, m, bias, gamma, beta, relu), 16);
-  v128.store(c + ldc, epi4(c10, m + 1, bias, gamma, beta, relu));
-  v128.store(c + ldc, epi4(c11, m + 1, bias, gamma, beta, relu), 16);
-  v128.store(c + (ldc << 1), epi4(c20, m + 2, bias, gamma, beta, relu));
-  v128.store(c + (ldc << 1), epi4(c21, m + 2, bias, gamma, beta, relu), 16);
-  v128.store(c + ldc * 3, epi4(c30, m + 3, bias, gamma, beta, relu));
-  v128.store(c + ldc * 3, epi4(c31, m + 3, bias, gamma, beta, relu), 16);
+  pk4x8(a, lda, b, K, c, ldc, 8, m, bias, gamma, beta, relu, 4, ldb);
 }
 
-// 4 rows x 4 columns
+// 4 rows x 4 columns of a row-major B: pk4x4 stepping ldb through B
 @inline function mk4x4(
   a: usize, lda: usize, b: usize, ldb: usize, K: i32, c: usize, ldc: usize,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
 ): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  const lda2 = lda << 1, lda3 = lda * 3;
-  let pa = a, pb = b;
-  const end = a + (<usize>K << 2);
-  while (pa < end) {
-    const b0 = v128.load(pb);
-    c0 = madd(v128.load32_splat(pa), b0, c0);
-    c1 = madd(v128.load32_splat(pa + lda), b0, c1);
-    c2 = madd(v128.load32_splat(pa + lda2), b0, c2);
-    c3 = madd(v128.load32_splat(pa + lda3), b0, c3);
-    pa += 4;
-    pb += ldb;
-  }
-  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
-  v128.store(c + ldc, epi4(c1, m + 1, bias, gamma, beta, relu));
-  v128.store(c + (ldc << 1), epi4(c2, m + 2, bias, gamma, beta, relu));
-  v128.store(c + ldc * 3, epi4(c3, m + 3, bias, gamma, beta, relu));
+  pk4x4(a, lda, b, K, c, ldc, 4, m, bias, gamma, beta, relu, 4, ldb);
 }
 
-// 1 row x 8 columns
+// 1 row x 8 columns of a row-major B: pk1x8 stepping ldb through B
 @inline function mk1x8(
   a: usize, b: usize, ldb: usize, K: i32, c: usize,
   m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
 ): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  let pa = a, pb = b;
-  const end = a + (<usize>K << 2);
-  while (pa < end) {
-    const av = v128.load32_splat(pa);
-    c0 = madd(av, v128.load(pb), c0);
-    c1 = madd(av, v128.load(pb, 16), c1);
-    pa += 4;
-    pb += ldb;
-  }
-  v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
-  v128.store(c, epi4(c1, m, bias, gamma, beta, relu), 16);
+  pk1x8(a, b, K, c, 8, m, bias, gamma, beta, relu, ldb);
 }
 
 // 1 row x 4 columns
@@ -306,10 +250,11 @@ export function gemm_packed_b_floats(K: i32, N: i32): i32 {
 
 const tail_tmp: usize = memory.data(128, 16);
 
-// astep: bytes between consecutive k of one A row (4: row-major A; 16: A packed as [k][4 rows], lda = 4)
+// astep: bytes between consecutive k of one A row (4: row-major A; 16: A packed as [k][4 rows], lda = 4); bstep: bytes
+// between consecutive k of B (32: a packed panel; a row-major B's row stride)
 @inline export function pk4x8(
   a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
-  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4, bstep: usize = 32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
@@ -335,7 +280,7 @@ const tail_tmp: usize = memory.data(128, 16);
       c30 = madd(av, b0, c30);
       c31 = madd(av, b1, c31);
       pa += astep;
-      pb += 32;
+      pb += bstep;
     }
   } else {
     while (pa < end) {
@@ -354,7 +299,7 @@ const tail_tmp: usize = memory.data(128, 16);
       c30 = madd(av, b0, c30);
       c31 = madd(av, b1, c31);
       pa += astep;
-      pb += 32;
+      pb += bstep;
     }
   }
   if (w == 8) {
@@ -386,7 +331,7 @@ const tail_tmp: usize = memory.data(128, 16);
 
 @inline function pk1x8(
   a: usize, b: usize, K: i32, c: usize, w: i32,
-  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, bstep: usize = 32,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pa = a, pb = b;
@@ -396,7 +341,7 @@ const tail_tmp: usize = memory.data(128, 16);
     c0 = madd(av, v128.load(pb), c0);
     c1 = madd(av, v128.load(pb, 16), c1);
     pa += 4;
-    pb += 32;
+    pb += bstep;
   }
   c0 = epi4(c0, m, bias, gamma, beta, relu);
   c1 = epi4(c1, m, bias, gamma, beta, relu);
@@ -414,7 +359,7 @@ const tail_tmp: usize = memory.data(128, 16);
 // 4 rows x (w <= 4) columns of a packed panel: only the first 4 lanes of each k are used
 @inline function pk4x4(
   a: usize, lda: usize, b: usize, K: i32, c: usize, ldc: usize, w: i32,
-  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4,
+  m: i32, bias: usize, gamma: usize, beta: usize, relu: bool, astep: usize = 4, bstep: usize = 32,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   const lda2 = lda << 1, lda3 = lda * 3;
@@ -427,7 +372,14 @@ const tail_tmp: usize = memory.data(128, 16);
     c2 = madd(v128.load32_splat(pa + lda2), b0, c2);
     c3 = madd(v128.load32_splat(pa + lda3), b0, c3);
     pa += astep;
-    pb += 32;
+    pb += bstep;
+  }
+  if (w == 4) {
+    v128.store(c, epi4(c0, m, bias, gamma, beta, relu));
+    v128.store(c + ldc, epi4(c1, m + 1, bias, gamma, beta, relu));
+    v128.store(c + (ldc << 1), epi4(c2, m + 2, bias, gamma, beta, relu));
+    v128.store(c + ldc * 3, epi4(c3, m + 3, bias, gamma, beta, relu));
+    return;
   }
   const t = tail_tmp;
   v128.store(t, epi4(c0, m, bias, gamma, beta, relu));
