@@ -28,7 +28,7 @@ export { detectFacesHog, loadHogDetector, getFrontalFaceDetector } from "./face/
 export type { HogDetector, HogDetection } from "./face/hog.js";
 export { ShapePredictor, loadShapePredictor, readShapePredictor, describeShapePredictor } from "./face/shape-predictor.js";
 export type { FullObjectDetection } from "./face/shape-predictor.js";
-export { chineseWhispers, clusterDescriptors, descriptorEdges } from "./face/cluster.js";
+export { chineseWhispers, clusterDescriptors, descriptorEdges, bottomUpCluster, clusterDescriptorsBottomUp } from "./face/cluster.js";
 export { faceDistance, compareFaces, FaceIndex, distanceMatrix } from "./face/distance.js";
 export { DlibRand } from "./face/rand.js";
 export { jitterImage, applyRandomColorOffset } from "./face/augment.js";

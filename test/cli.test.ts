@@ -41,6 +41,24 @@ test("cluster bald_guys.jpg: dlib's 4 people, same labels as dlib, and an HTML r
   assert.equal((html.match(/<rect /g) ?? []).length, 24);
 });
 
+test("cluster --method bottom-up: dlib's bottom_up_cluster labels on bald_guys.jpg; a bad --method is a usage error", (t) => {
+  if (!hasFixtures()) return void t.skip("fixtures absent");
+  if (!have68) {
+    if (process.env.CI === "true") throw new Error("libdlib-data (68-point model) missing under CI");
+    return void t.skip("shape_predictor_68_face_landmarks.dat not installed (apt-get install libdlib-dev)");
+  }
+  const golden = JSON.parse(readFileSync(join(repoRoot, "test", "data", "cluster", "bottom_up_cluster.golden.json"), "utf8"));
+  const want = golden.cases.find((c: { kind: string; minNumClusters: number; maxDist: number | null }) => c.kind === "bald_guys" && c.minNumClusters === 1 && c.maxDist === 0.6);
+  const r = cli(["cluster", fixture("images", "bald_guys.jpg"), "--model", "resnet_v1_faceapi_q8.dat.bz2", "--landmarks", "shape_predictor_68_face_landmarks", "--json", "--method", "bottom-up"]);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.clusters, want.numClusters);
+  assert.deepEqual(j.faces.map((f: { cluster: number }) => f.cluster), want.labels);
+  const bad = cli(["cluster", fixture("images", "bald_guys.jpg"), "--method", "kmeans"]);
+  assert.equal(bad.code, 2, bad.err);
+  assert.match(bad.err, /--method must be chinese-whispers or bottom-up, got kmeans/);
+});
+
 test("info describes every fixture model", (t) => {
   if (!hasFixtures()) return void t.skip("fixtures absent");
   for (const f of readdirSync(fixture("models")).sort()) {

@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
-import { chineseWhispers, clusterDescriptors, descriptorEdges, type Edge } from "../src/face/cluster.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chineseWhispers, clusterDescriptors, descriptorEdges, bottomUpCluster, clusterDescriptorsBottomUp, type Edge } from "../src/face/cluster.js";
 import { DlibRand } from "../src/face/rand.js";
 import { FaceIndex, compareFaces, distanceMatrix, faceDistance } from "../src/face/distance.js";
-import { fixture, needFixture, readJson } from "./fixtures.js";
+import { fixture, needFixture, readJson, repoRoot } from "./fixtures.js";
 
 test("chinese_whispers: every graph of chinese_whispers.json (default and iter10_seed_x)", (t) => {
   const p = needFixture(t, "golden", "random", "chinese_whispers.json");
@@ -147,4 +148,60 @@ test("FaceIndex.query distances equal faceDistance exactly (128-d)", () => {
   const want = descs.map((d, i) => ({ i, d: faceDistance(d, q) })).sort((a, b) => a.d - b.d || a.i - b.i);
   assert.deepEqual(all.map((m) => [m.index, m.distance]), want.map((w) => [w.i, w.d]));
   assert.deepEqual(idx.query(q, 5), all.slice(0, 5));
+});
+
+test("bottom_up_cluster: dlib's labels on 66 cases (ties, asymmetric matrices, min/max limits, bald_guys' face distances)", (t) => {
+  // bottom_up_cluster.golden.json: real dlib's output (test/data/cluster/make-bottom-up-goldens.mjs)
+  const g = JSON.parse(readFileSync(join(repoRoot, "test", "data", "cluster", "bottom_up_cluster.golden.json"), "utf8"));
+  const faces = needFixture(t, "golden", "bald_guys.json");
+  const baldDists: number[][] | null = faces ? readJson(faces).clusters.distances : null;
+  let checked = 0, tiesDecided = 0;
+  for (const [i, c] of (g.cases as any[]).entries()) {
+    const dists: number[][] | null = c.kind === "bald_guys" ? baldDists : c.dists;
+    if (!dists) continue;
+    const r = bottomUpCluster(dists, c.minNumClusters, c.maxDist ?? Infinity);
+    assert.deepEqual(r.labels, c.labels, `case ${i} (${c.kind}, n ${c.n}, min ${c.minNumClusters}, max ${c.maxDist})`);
+    assert.equal(r.numClusters, c.numClusters, `case ${i}`);
+    checked++;
+    if (c.kind === "ties" && c.n > 8) tiesDecided++;
+  }
+  assert.ok(checked >= (baldDists ? 66 : 60), `${checked} cases checked`);
+  assert.ok(tiesDecided >= 10);
+});
+
+test("bottom_up_cluster: complete linkage and limits, without dlib", () => {
+  // a chain 0-1-2 with steps of 0.5: single linkage would join all three at 0.5; complete linkage sees 0-2 at 1.0
+  const chain = [[0, 0.5, 1.0], [0.5, 0, 0.5], [1.0, 0.5, 0]];
+  assert.deepEqual(bottomUpCluster(chain, 1, 0.6), { labels: [0, 0, 1], numClusters: 2 });
+  assert.deepEqual(bottomUpCluster(chain, 1), { labels: [0, 0, 0], numClusters: 1 });
+  assert.deepEqual(bottomUpCluster(chain, 3), { labels: [0, 1, 2], numClusters: 3 });
+  assert.deepEqual(bottomUpCluster(chain, 5), { labels: [0, 1, 2], numClusters: 3 }); // more than n: no merge
+  assert.deepEqual(bottomUpCluster(chain, 1, 0.5), { labels: [0, 0, 1], numClusters: 2 }); // at max_dist: merged
+  assert.deepEqual(bottomUpCluster([], 1), { labels: [], numClusters: 0 });
+  assert.deepEqual(bottomUpCluster([[0]], 1), { labels: [0], numClusters: 1 });
+  assert.throws(() => bottomUpCluster(chain, 0), RangeError);
+  assert.throws(() => bottomUpCluster(chain, 1.5), RangeError);
+  assert.throws(() => bottomUpCluster(chain, 1, NaN), RangeError);
+  assert.throws(() => bottomUpCluster([[0, 1], [1]], 1), /row 1 has 1 values/);
+  assert.throws(() => bottomUpCluster([[0, NaN], [NaN, 0]], 1), /dists\[0\]\[1\] is not a number/);
+  // descriptors: two tight pairs far apart
+  const v = (x: number) => Float32Array.from({ length: 128 }, (_, i) => (i === 0 ? x : 0));
+  assert.deepEqual(clusterDescriptorsBottomUp([v(0), v(0.1), v(2), v(2.1)]), { labels: [0, 0, 1, 1], numClusters: 2 });
+  assert.deepEqual(clusterDescriptorsBottomUp([v(0), v(0.1), v(2), v(2.1)], 0.6, 3).numClusters, 3);
+  assert.deepEqual(clusterDescriptorsBottomUp([]), { labels: [], numClusters: 0 });
+});
+
+test("bottom-up clustering of every golden image's descriptors equals it on the golden distances", (t) => {
+  if (!needFixture(t, "golden", "bald_guys.json")) return;
+  let checked = 0;
+  for (const name of goldenImages()) {
+    const g = readJson(fixture("golden", `${name}.json`));
+    if (!g.clusters) continue;
+    const dist: number[][] = typeof g.clusters.distances === "string" ? JSON.parse(g.clusters.distances) : g.clusters.distances;
+    const descs = (g.faces as any[]).map((f) => Float32Array.from(f.descriptor_resnet_q8 as number[]));
+    if (descs.length < 2) continue;
+    assert.deepEqual(clusterDescriptorsBottomUp(descs, 0.6).labels, bottomUpCluster(dist, 1, 0.6).labels, name);
+    checked++;
+  }
+  assert.ok(checked >= 3, `${checked} images`);
 });

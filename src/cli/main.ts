@@ -19,11 +19,14 @@ import { loadHogDetector, type HogDetector } from "../face/hog.js";
 import { detectFaces, faceLandmarks, faceChips, faceDescriptors, clusterFaces, type Face, type DetectorKind } from "../face/pipeline.js";
 import { faceDistance } from "../face/distance.js";
 import { clusterReportHtml } from "./report.js";
+import { clusterDescriptorsBottomUp } from "../face/cluster.js";
 
 const USAGE = `dlib-face — dlib's face detection, landmarks, descriptors and clustering in WebAssembly
 
 Usage:
   dlib-face cluster IMAGE... [--threshold 0.6] [--report out.html]   group faces by person (dlib's example)
+      [--method chinese-whispers|bottom-up]                          bottom-up: dlib's bottom_up_cluster, every
+                                                                     two faces of a group within the threshold
   dlib-face detect IMAGE...                                          face boxes (path,top,right,bottom,left)
   dlib-face landmarks IMAGE...                                       boxes + landmark points
   dlib-face embed IMAGE... [--jitter N] [--chip]                     128-d descriptors
@@ -154,10 +157,12 @@ async function cmdDetect(argv: string[], mode: "detect" | "landmarks" | "embed")
 }
 
 async function cmdCluster(argv: string[]) {
-  const { values: v, positionals } = parse(argv, { ...detectOpts, landmarks: { type: "string" }, model: { type: "string" }, report: { type: "string" }, jitter: { type: "string" }, "detect-threshold": { type: "string" } });
+  const { values: v, positionals } = parse(argv, { ...detectOpts, landmarks: { type: "string" }, model: { type: "string" }, report: { type: "string" }, jitter: { type: "string" }, "detect-threshold": { type: "string" }, method: { type: "string" } });
   const files = await expandImages(positionals);
   if (files.length === 0) throw new UsageError("cluster needs at least one image");
   const threshold = num(v.threshold, "threshold", 0.6, { min: 0 });
+  const method = (v.method as string | undefined) ?? "chinese-whispers";
+  if (method !== "chinese-whispers" && method !== "bottom-up") throw new UsageError(`--method must be chinese-whispers or bottom-up, got ${method}`);
   const c = await commonDetect({ ...v, threshold: v["detect-threshold"] });
   const sp = await loadLandmarks(v);
   const net = await loadDescriptorNet(v);
@@ -176,7 +181,8 @@ async function cmdCluster(argv: string[]) {
     if (v.report) images.push({ file: f, img, bytes });
     bar.tick(f);
   }
-  const { labels, numClusters } = clusterFaces(faces.map((f) => f.descriptor), { threshold });
+  const descriptors = faces.map((f) => f.descriptor);
+  const { labels, numClusters } = method === "bottom-up" ? clusterDescriptorsBottomUp(descriptors, threshold) : clusterFaces(descriptors, { threshold });
   if (v.json) {
     console.log(JSON.stringify({ clusters: numClusters, faces: faces.map((f, i) => ({ file: f.file, face: f.face, left: f.rect.left, top: f.rect.top, right: f.rect.right, bottom: f.rect.bottom, cluster: labels[i] })) }));
   } else {
@@ -185,7 +191,7 @@ async function cmdCluster(argv: string[]) {
     faces.forEach((f, i) => console.log(`${f.file},face ${f.face},cluster ${labels[i]},${f.rect.top},${f.rect.right},${f.rect.bottom},${f.rect.left}`));
   }
   if (v.report) {
-    const html = clusterReportHtml(images, faces.map((f, i) => ({ file: f.file, rect: f.rect, chip: f.chip, cluster: labels[i] })), numClusters, { threshold, model: net.name });
+    const html = clusterReportHtml(images, faces.map((f, i) => ({ file: f.file, rect: f.rect, chip: f.chip, cluster: labels[i] })), numClusters, { threshold, model: net.name, method });
     await writeFile(v.report as string, html);
     if (!v.json) console.log(`Report written to ${v.report}`);
   }

@@ -30,7 +30,7 @@ export function clusterReportHtml(
   images: { file: string; img: RgbImage; bytes?: Uint8Array }[],
   faces: { file: string; rect: Rect; chip: RgbImage; cluster: number }[],
   numClusters: number,
-  meta: { threshold: number; model: string },
+  meta: { threshold: number; model: string; method?: "chinese-whispers" | "bottom-up" },
 ): string {
   const parts: string[] = [];
   parts.push(`<!doctype html><html><head><meta charset="utf-8"><title>dlib-face clusters</title><style>
@@ -40,7 +40,10 @@ body{font-family:system-ui,sans-serif;margin:1.5em;background:#fafafa;color:#222
 .row img{width:96px;height:96px;border:4px solid;border-radius:4px}
 </style></head><body>`);
   parts.push(`<h1>${numClusters} ${numClusters === 1 ? "person" : "people"} in ${faces.length} faces</h1>`);
-  parts.push(`<p>Chinese whispers over faces closer than ${meta.threshold} (Euclidean distance of descriptors), model ${esc(meta.model)}.</p>`);
+  const how = meta.method === "bottom-up"
+    ? `Bottom-up (complete-linkage) clustering: every two faces of a group at most ${meta.threshold} apart`
+    : `Chinese whispers over faces closer than ${meta.threshold}`;
+  parts.push(`<p>${how} (Euclidean distance of descriptors), model ${esc(meta.model)}.</p>`);
   parts.push(`<h2>Clusters</h2>`);
   for (let c = 0; c < numClusters; c++) {
     const members = faces.filter((f) => f.cluster === c);

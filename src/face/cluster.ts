@@ -1,7 +1,7 @@
 /**
  * dlib's `chinese_whispers` graph clustering (dlib/clustering/chinese_whispers.h, dlib 19.24), driven by the
  * same dlib::rand sequence so labels are identical to dlib's, and the descriptor clustering of
- * dnn_face_recognition_ex.cpp built on it.
+ * dnn_face_recognition_ex.cpp built on it; dlib's `bottom_up_cluster` (dlib/clustering/bottom_up_cluster.h).
  */
 import { DlibRand } from "./rand.js";
 import { faceDistance } from "./distance.js";
@@ -160,4 +160,144 @@ export function descriptorEdges(descriptors: readonly ArrayLike<number>[], thres
  */
 export function clusterDescriptors(descriptors: readonly ArrayLike<number>[], threshold = 0.6, opts: Omit<ChineseWhispersOptions, "ordered"> = {}): ClusterResult {
   return chineseWhispers(descriptorEdges(descriptors, threshold), descriptors.length, opts);
+}
+
+/** A candidate merge of the clusters whose representatives are index1 < index2 (dlib's sample_pair). */
+interface MergePair { i1: number; i2: number; d: number }
+
+/**
+ * The min-priority queue of dlib's bottom_up_cluster: `std::priority_queue` with the comparison "a.distance >
+ * b.distance", over a binary heap maintained exactly as libstdc++'s push_heap / pop_heap do, so that pairs at
+ * equal distances come out in the order dlib's do.
+ */
+class PairQueue {
+  private h: MergePair[] = [];
+  top(): MergePair { return this.h[0]!; }
+  push(p: MergePair): void {
+    const h = this.h;
+    h.push(p);
+    this.siftUp(h.length - 1, p);
+  }
+  pop(): void {
+    const h = this.h;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    // the hole left at the root moves down along the smaller child (on ties the right one: libstdc++ steps back
+    // to the left child only when the right one compares "less", i.e. is strictly farther), then the last
+    // element is pushed up from there
+    const len = h.length;
+    let hole = 0;
+    let child = 0;
+    while (child < ((len - 1) >> 1)) {
+      child = 2 * (child + 1);
+      if (h[child]!.d > h[child - 1]!.d) child--;
+      h[hole] = h[child]!;
+      hole = child;
+    }
+    if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
+      child = 2 * (child + 1);
+      h[hole] = h[child - 1]!;
+      hole = child - 1;
+    }
+    this.siftUp(hole, last);
+  }
+  private siftUp(hole: number, p: MergePair): void {
+    const h = this.h;
+    let parent = (hole - 1) >> 1;
+    while (hole > 0 && h[parent]!.d > p.d) {
+      h[hole] = h[parent]!;
+      hole = parent;
+      parent = (hole - 1) >> 1;
+    }
+    h[hole] = p;
+  }
+}
+
+/**
+ * dlib `bottom_up_cluster(dists, labels, min_num_clusters, max_dist)`: agglomerative clustering with complete
+ * linkage. Requires: `dists` an n x n matrix (rows of n numbers; dlib takes the initial pairs from the upper
+ * triangle and then keeps both halves in step, so give a symmetric one), `minNumClusters` an integer >= 1,
+ * `maxDist` a number (default Infinity). Guarantees: dlib's labels and cluster count for the same input (doubles, its
+ * merge order, its tie-breaking): starting from singletons, the two clusters at the smallest distance (the
+ * largest distance between their members) are merged while more than `minNumClusters` clusters remain and that
+ * distance is at most `maxDist`; labels are numbered 0..numClusters-1 by first appearance.
+ */
+export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClusters = 1, maxDist = Infinity): ClusterResult {
+  const n = dists.length;
+  if (!Number.isInteger(minNumClusters) || minNumClusters < 1) throw new RangeError(`bottomUpCluster: minNumClusters must be an integer >= 1, got ${minNumClusters}`);
+  if (typeof maxDist !== "number" || Number.isNaN(maxDist)) throw new RangeError(`bottomUpCluster: maxDist must be a number, got ${maxDist}`);
+  const d = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) {
+    const row = dists[r]!;
+    if (!row || row.length !== n) throw new RangeError(`bottomUpCluster: dists must be ${n}x${n}; row ${r} has ${row?.length} values`);
+    for (let c = 0; c < n; c++) {
+      const v = Number(row[c]);
+      if (Number.isNaN(v)) throw new RangeError(`bottomUpCluster: dists[${r}][${c}] is not a number`);
+      d[r * n + c] = v;
+    }
+  }
+  if (n === 0) return { labels: [], numClusters: 0 };
+
+  // disjoint sets with union by rank and path compression, as dlib::disjoint_subsets
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const rank = new Int32Array(n);
+  const find = (x: number): number => {
+    let root = x;
+    while (parent[root] !== root) root = parent[root]!;
+    while (parent[x] !== x) { const next = parent[x]!; parent[x] = root; x = next; }
+    return root;
+  };
+
+  const que = new PairQueue();
+  const pair = (a: number, b: number, dist: number): MergePair => (a < b ? { i1: a, i2: b, d: dist } : { i1: b, i2: a, d: dist });
+  for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) que.push(pair(r, c, d[r * n + c]!));
+
+  for (let iter = minNumClusters; iter < n; ++iter) {
+    let best = que.top().d;
+    let a = find(que.top().i1);
+    let b = find(que.top().i2);
+    que.pop();
+    // stale entries (already merged, or the clusters grew farther apart since) go back with the current distance
+    while (a === b || best < d[a * n + b]!) {
+      if (a !== b) que.push(pair(a, b, d[a * n + b]!));
+      best = que.top().d;
+      a = find(que.top().i1);
+      b = find(que.top().i2);
+      que.pop();
+    }
+    if (best > maxDist) break;
+    let merged: number, old: number;
+    if (rank[a]! > rank[b]!) { parent[b] = a; merged = a; old = b; }
+    else { parent[a] = b; if (rank[a] === rank[b]) rank[b]!++; merged = b; old = a; }
+    // complete linkage: the merged cluster's distance to every other one is the larger of the two
+    for (let r = 0; r < n; r++) {
+      const v = Math.max(d[r * n + merged]!, d[r * n + old]!);
+      d[merged * n + r] = v;
+      d[r * n + merged] = v;
+    }
+  }
+
+  const relabel = new Map<number, number>();
+  const labels = new Array<number>(n);
+  for (let r = 0; r < n; r++) {
+    const l = find(r);
+    let k = relabel.get(l);
+    if (k === undefined) { k = relabel.size; relabel.set(l, k); }
+    labels[r] = k;
+  }
+  return { labels, numClusters: relabel.size };
+}
+
+/**
+ * Face descriptors clustered by `bottomUpCluster` over dlib's float32 `length(d_i - d_j)`: groups in which every
+ * two faces are at most `maxDist` apart (complete linkage; default 0.6, dlib's same-person threshold), and at
+ * least `minNumClusters` groups. Unlike chinese whispers, no random draws and no chaining through intermediate
+ * faces: the result depends only on the distances. O(n^2) time per merge pass and O(n^2) memory, as dlib.
+ */
+export function clusterDescriptorsBottomUp(descriptors: readonly ArrayLike<number>[], maxDist = 0.6, minNumClusters = 1): ClusterResult {
+  const n = descriptors.length;
+  const rows: Float64Array[] = [];
+  for (let i = 0; i < n; i++) rows.push(new Float64Array(n));
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rows[i]![j] = rows[j]![i] = faceDistance(descriptors[i]!, descriptors[j]!);
+  return n === 0 ? { labels: [], numClusters: 0 } : bottomUpCluster(rows, minNumClusters, maxDist);
 }
