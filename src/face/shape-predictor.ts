@@ -112,6 +112,18 @@ function readFloats(r: DlibReader, count: number, out: Float32Array, outOff: num
   let p = r.pos;
   for (let i = 0; i < count; ++i) {
     const c = b[p]!;
+    // the common case first (almost every value of dlib's trained models): a 3-byte mantissa and a 1-byte
+    // exponent, 6 bytes; the same arithmetic as the general path below, so the same float
+    if ((c & 0x7f) === 3 && p + 6 <= end) {
+      const c2 = b[p + 4]!;
+      if ((c2 & 0x7f) === 1) {
+        const m = b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16);
+        const e = c2 & 0x80 ? -b[p + 5]! : b[p + 5]!;
+        out[outOff + i] = (c & 0x80 ? -m : m) * POW2[e + 1022]!;
+        p += 6;
+        continue;
+      }
+    }
     const n = c & 0x0f;
     if (p + n + 3 <= end && (c & 0x70) === 0 && n >= 1 && n <= 6) {
       let q = p + 1;
