@@ -9,8 +9,9 @@
  * The models it needs (decompressed fixture .bz2 files) are written next to the binary, once.
  *   npx tsx bench/native.ts [--json]
  */
-import { existsSync, mkdirSync, writeFileSync, copyFileSync, readdirSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync, copyFileSync, readdirSync, statSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -77,6 +78,63 @@ export async function runNativeBench(opts: { repeats?: number; coretype?: string
     rss = null;
   }
   return { binary: bin, openblas_coretype: env.OPENBLAS_CORETYPE ?? "default", timings, rss_mb: rss };
+}
+
+/**
+ * Native dlib's face descriptor on demand (bench/native-pair.cpp in a child process, one BLAS thread, the same
+ * OpenBLAS kernels as runNativeBench), for rounds that alternate with ours: a ratio of rounds run back to back is
+ * not skewed by the machine's speed drifting during the run (a one-off native measurement lasts 0.13 s).
+ */
+export class NativePair {
+  private lines: AsyncIterator<string>;
+  private constructor(private child: ChildProcessWithoutNullStreams) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Builds the helper next to the dlib-bench binary when missing or older than its source (g++ and libdlib-dev,
+   * the flags of dlib-bench's build.sh), starts it on the q8 ResNet and a golden chip, and waits for its warm-up.
+   * Null when dlib-bench is not built, the fixtures are missing or the build fails.
+   */
+  static async start(opts: { coretype?: string | null } = {}): Promise<NativePair | null> {
+    const bin = findNativeBench();
+    if (!bin || !existsSync(join(fixtures, "models"))) return null;
+    const modelsDir = join(dirname(bin), "models");
+    await prepareModels(modelsDir);
+    const src = join(here, "native-pair.cpp");
+    const exe = join(dirname(bin), "native-pair");
+    if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(src).mtimeMs) {
+      const flags = spawnSync("pkg-config", ["--cflags", "--libs", "dlib-1"], { encoding: "utf8" });
+      if (flags.status !== 0) return null;
+      const inc = [resolve(fixtures, "..", "tools", "dlib-bench"), resolve(here, "..", "..", "shared", "tools", "dlib-bench")].find((d) => existsSync(join(d, "nets.h")));
+      if (!inc) return null;
+      const cc = spawnSync("g++", ["-O3", "-march=native", "-ffp-contract=off", "-std=c++17", `-I${inc}`, src, "-o", exe, ...flags.stdout.trim().split(/\s+/)], { encoding: "utf8" });
+      if (cc.status !== 0) throw new Error(`building ${exe} failed: ${cc.stderr}`);
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
+    if (opts.coretype === null) delete env.OPENBLAS_CORETYPE;
+    else if (opts.coretype) env.OPENBLAS_CORETYPE = opts.coretype;
+    const child = spawn(exe, [join(modelsDir, "resnet_v1_faceapi_q8.dat"), join(fixtures, "golden", "chips", "bald_guys_0.png")], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const pair = new NativePair(child);
+    const first = await pair.lines.next();
+    if (first.done || first.value !== "ready") {
+      child.kill();
+      throw new Error(`native-pair did not start: ${first.value ?? "no output"}`);
+    }
+    return pair;
+  }
+
+  /** Runs `n` native descriptors; their process-CPU times in ms. */
+  async run(n: number): Promise<number[]> {
+    this.child.stdin.write(`${n}\n`);
+    const r = await this.lines.next();
+    if (r.done) throw new Error("native-pair exited");
+    return r.value.trim().split(" ").map(Number);
+  }
+
+  close(): void {
+    this.child.stdin.end("0\n");
+  }
 }
 
 /** One measure of a native result (undefined when absent). */
