@@ -189,6 +189,8 @@ test("bottom_up_cluster: complete linkage and limits, without dlib", () => {
   assert.deepEqual(clusterDescriptorsBottomUp([v(0), v(0.1), v(2), v(2.1)]), { labels: [0, 0, 1, 1], numClusters: 2 });
   assert.deepEqual(clusterDescriptorsBottomUp([v(0), v(0.1), v(2), v(2.1)], 0.6, 3).numClusters, 3);
   assert.deepEqual(clusterDescriptorsBottomUp([]), { labels: [], numClusters: 0 });
+  assert.throws(() => clusterDescriptorsBottomUp([v(0)], 0.6, 0), RangeError);
+  assert.throws(() => clusterDescriptorsBottomUp([v(0)], NaN), RangeError);
 });
 
 test("bottom-up clustering of every golden image's descriptors equals it on the golden distances", (t) => {

@@ -162,54 +162,74 @@ export function clusterDescriptors(descriptors: readonly ArrayLike<number>[], th
   return chineseWhispers(descriptorEdges(descriptors, threshold), descriptors.length, opts);
 }
 
-/** A candidate merge of the clusters whose representatives are index1 < index2 (dlib's sample_pair). */
-interface MergePair { i1: number; i2: number; d: number }
-
 /**
- * The min-priority queue of dlib's bottom_up_cluster: `std::priority_queue` with the comparison "a.distance >
- * b.distance", over a binary heap maintained exactly as libstdc++'s push_heap / pop_heap do, so that pairs at
- * equal distances come out in the order dlib's do.
+ * The min-priority queue of dlib's bottom_up_cluster: `std::priority_queue` of sample_pairs (index1 < index2,
+ * distance) with the comparison "a.distance > b.distance", over a binary heap maintained exactly as libstdc++'s
+ * push_heap / pop_heap do, so that pairs at equal distances come out in the order dlib's do. Stored as parallel
+ * typed arrays (16 bytes a pair: n = 2000 faces make 2 million pairs).
  */
 class PairQueue {
-  private h: MergePair[] = [];
-  top(): MergePair { return this.h[0]!; }
-  push(p: MergePair): void {
-    const h = this.h;
-    h.push(p);
-    this.siftUp(h.length - 1, p);
+  private d: Float64Array;
+  private i1: Int32Array;
+  private i2: Int32Array;
+  private n = 0;
+  constructor(capacity: number) {
+    this.d = new Float64Array(Math.max(4, capacity));
+    this.i1 = new Int32Array(this.d.length);
+    this.i2 = new Int32Array(this.d.length);
+  }
+  get topD(): number { return this.d[0]!; }
+  get topI1(): number { return this.i1[0]!; }
+  get topI2(): number { return this.i2[0]!; }
+  /** Adds the pair {a, b} (in either order) at distance `dist`. */
+  push(a: number, b: number, dist: number): void {
+    if (this.n === this.d.length) this.grow();
+    this.siftUp(this.n++, a < b ? a : b, a < b ? b : a, dist);
   }
   pop(): void {
-    const h = this.h;
-    const last = h.pop()!;
-    if (h.length === 0) return;
+    const last = --this.n;
+    if (last === 0) return;
+    const d = this.d, i1 = this.i1, i2 = this.i2;
+    const vd = d[last]!, v1 = i1[last]!, v2 = i2[last]!;
     // the hole left at the root moves down along the smaller child (on ties the right one: libstdc++ steps back
     // to the left child only when the right one compares "less", i.e. is strictly farther), then the last
     // element is pushed up from there
-    const len = h.length;
+    const len = last;
     let hole = 0;
     let child = 0;
     while (child < ((len - 1) >> 1)) {
       child = 2 * (child + 1);
-      if (h[child]!.d > h[child - 1]!.d) child--;
-      h[hole] = h[child]!;
+      if (d[child]! > d[child - 1]!) child--;
+      this.move(child, hole);
       hole = child;
     }
     if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
       child = 2 * (child + 1);
-      h[hole] = h[child - 1]!;
+      this.move(child - 1, hole);
       hole = child - 1;
     }
-    this.siftUp(hole, last);
+    this.siftUp(hole, v1, v2, vd);
   }
-  private siftUp(hole: number, p: MergePair): void {
-    const h = this.h;
+  private move(from: number, to: number): void {
+    this.d[to] = this.d[from]!;
+    this.i1[to] = this.i1[from]!;
+    this.i2[to] = this.i2[from]!;
+  }
+  private siftUp(hole: number, v1: number, v2: number, vd: number): void {
     let parent = (hole - 1) >> 1;
-    while (hole > 0 && h[parent]!.d > p.d) {
-      h[hole] = h[parent]!;
+    while (hole > 0 && this.d[parent]! > vd) {
+      this.move(parent, hole);
       hole = parent;
       parent = (hole - 1) >> 1;
     }
-    h[hole] = p;
+    this.d[hole] = vd;
+    this.i1[hole] = v1;
+    this.i2[hole] = v2;
+  }
+  private grow(): void {
+    const d = new Float64Array(this.d.length * 2), i1 = new Int32Array(d.length), i2 = new Int32Array(d.length);
+    d.set(this.d); i1.set(this.i1); i2.set(this.i2);
+    this.d = d; this.i1 = i1; this.i2 = i2;
   }
 }
 
@@ -236,6 +256,11 @@ export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClust
       d[r * n + c] = v;
     }
   }
+  return bottomUpClusterInPlace(d, n, minNumClusters, maxDist);
+}
+
+/** bottomUpCluster over a row-major n x n matrix `d` of doubles, which it overwrites (arguments already checked). */
+function bottomUpClusterInPlace(d: Float64Array, n: number, minNumClusters: number, maxDist: number): ClusterResult {
   if (n === 0) return { labels: [], numClusters: 0 };
 
   // disjoint sets with union by rank and path compression, as dlib::disjoint_subsets
@@ -248,21 +273,20 @@ export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClust
     return root;
   };
 
-  const que = new PairQueue();
-  const pair = (a: number, b: number, dist: number): MergePair => (a < b ? { i1: a, i2: b, d: dist } : { i1: b, i2: a, d: dist });
-  for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) que.push(pair(r, c, d[r * n + c]!));
+  const que = new PairQueue((n * (n - 1)) / 2 + n);
+  for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) que.push(r, c, d[r * n + c]!);
 
   for (let iter = minNumClusters; iter < n; ++iter) {
-    let best = que.top().d;
-    let a = find(que.top().i1);
-    let b = find(que.top().i2);
+    let best = que.topD;
+    let a = find(que.topI1);
+    let b = find(que.topI2);
     que.pop();
     // stale entries (already merged, or the clusters grew farther apart since) go back with the current distance
     while (a === b || best < d[a * n + b]!) {
-      if (a !== b) que.push(pair(a, b, d[a * n + b]!));
-      best = que.top().d;
-      a = find(que.top().i1);
-      b = find(que.top().i2);
+      if (a !== b) que.push(a, b, d[a * n + b]!);
+      best = que.topD;
+      a = find(que.topI1);
+      b = find(que.topI2);
       que.pop();
     }
     if (best > maxDist) break;
@@ -295,9 +319,10 @@ export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClust
  * faces: the result depends only on the distances. O(n^2) time per merge pass and O(n^2) memory, as dlib.
  */
 export function clusterDescriptorsBottomUp(descriptors: readonly ArrayLike<number>[], maxDist = 0.6, minNumClusters = 1): ClusterResult {
+  if (!Number.isInteger(minNumClusters) || minNumClusters < 1) throw new RangeError(`clusterDescriptorsBottomUp: minNumClusters must be an integer >= 1, got ${minNumClusters}`);
+  if (typeof maxDist !== "number" || Number.isNaN(maxDist)) throw new RangeError(`clusterDescriptorsBottomUp: maxDist must be a number, got ${maxDist}`);
   const n = descriptors.length;
-  const rows: Float64Array[] = [];
-  for (let i = 0; i < n; i++) rows.push(new Float64Array(n));
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rows[i]![j] = rows[j]![i] = faceDistance(descriptors[i]!, descriptors[j]!);
-  return n === 0 ? { labels: [], numClusters: 0 } : bottomUpCluster(rows, minNumClusters, maxDist);
+  const d = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = faceDistance(descriptors[i]!, descriptors[j]!);
+  return bottomUpClusterInPlace(d, n, minNumClusters, maxDist);
 }
