@@ -281,13 +281,13 @@ export async function runEngineBench() {
   // tenants of the host) moves both sides; the one-off native run at the end lasts 0.13 s for this measure
   if (!argv.includes("--no-native")) {
     try {
-      const pair = await NativePair.start({ coretype: null });
+      const pair = await NativePair.start(); // (the same OpenBLAS kernels as runNativeBench below: this environment's)
       if (pair) {
         try {
           const rounds = quick ? 3 : 9, per = quick ? 5 : 15;
           const ours: number[] = [], theirs: number[] = [], ratios: number[] = [];
           for (let r = 0; r < rounds; r++) {
-            // each side's first 3 calls of a round are not counted: after the other side's round they ran ~10%
+            // each side's first 3 calls of a round are not counted: after the other side's round they ran ~7%
             // slower (caches refilled), then as in a continuous loop, where dlib-bench and timeCalls above measure
             const o = timeCalls(() => net!.forwardSync([c]), per, 3).cpu_median_ms;
             const t = median((await pair.run(per + 3)).slice(3));
