@@ -244,8 +244,7 @@ class PairQueue {
  */
 export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClusters = 1, maxDist = Infinity): ClusterResult {
   const n = dists.length;
-  if (!Number.isInteger(minNumClusters) || minNumClusters < 1) throw new RangeError(`bottomUpCluster: minNumClusters must be an integer >= 1, got ${minNumClusters}`);
-  if (typeof maxDist !== "number" || Number.isNaN(maxDist)) throw new RangeError(`bottomUpCluster: maxDist must be a number, got ${maxDist}`);
+  checkBottomUpArgs("bottomUpCluster", minNumClusters, maxDist);
   const d = new Float64Array(n * n);
   for (let r = 0; r < n; r++) {
     const row = dists[r]!;
@@ -257,6 +256,12 @@ export function bottomUpCluster(dists: readonly ArrayLike<number>[], minNumClust
     }
   }
   return bottomUpClusterInPlace(d, n, minNumClusters, maxDist);
+}
+
+/** RangeError (naming `fn`) unless minNumClusters is an integer >= 1 and maxDist a number. */
+function checkBottomUpArgs(fn: string, minNumClusters: number, maxDist: number): void {
+  if (!Number.isInteger(minNumClusters) || minNumClusters < 1) throw new RangeError(`${fn}: minNumClusters must be an integer >= 1, got ${minNumClusters}`);
+  if (typeof maxDist !== "number" || Number.isNaN(maxDist)) throw new RangeError(`${fn}: maxDist must be a number, got ${maxDist}`);
 }
 
 /** bottomUpCluster over a row-major n x n matrix `d` of doubles, which it overwrites (arguments already checked). */
@@ -319,8 +324,7 @@ function bottomUpClusterInPlace(d: Float64Array, n: number, minNumClusters: numb
  * faces: the result depends only on the distances. O(n^2) time per merge pass and O(n^2) memory, as dlib.
  */
 export function clusterDescriptorsBottomUp(descriptors: readonly ArrayLike<number>[], maxDist = 0.6, minNumClusters = 1): ClusterResult {
-  if (!Number.isInteger(minNumClusters) || minNumClusters < 1) throw new RangeError(`clusterDescriptorsBottomUp: minNumClusters must be an integer >= 1, got ${minNumClusters}`);
-  if (typeof maxDist !== "number" || Number.isNaN(maxDist)) throw new RangeError(`clusterDescriptorsBottomUp: maxDist must be a number, got ${maxDist}`);
+  checkBottomUpArgs("clusterDescriptorsBottomUp", minNumClusters, maxDist);
   const n = descriptors.length;
   const d = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) d[i * n + j] = d[j * n + i] = faceDistance(descriptors[i]!, descriptors[j]!);
